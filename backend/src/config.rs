@@ -1,0 +1,381 @@
+//! Typed settings, read once at startup from the environment (and `.env` when present).
+//!
+//! Every key is documented in `.env.example`. A missing or invalid value stops startup with one
+//! line naming the key and the fix; secrets never appear in `Debug` output.
+
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+
+use url::Url;
+
+/// Where Chatkeep runs. Development is forgiving (generated secret, pretty logs); production is
+/// strict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Pretty,
+    /// One JSON object per event, for log shippers.
+    Json,
+}
+
+/// A value that must not leak into logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    /// The only way to read the value: greppable on purpose.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub environment: Environment,
+    /// `CHATKEEP_BIND`: host:port to listen on; port 0 picks a free port (tests).
+    pub bind: String,
+    /// `BETTER_AUTH_URL`: the public origin users reach Chatkeep at.
+    pub base_url: Url,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    /// `CHATKEEP_DATA_DIR`: generated secret and other local state.
+    pub data_dir: PathBuf,
+    /// `CHATKEEP_SPA_DIR`: the built single-page app (`index.html` + `assets/`).
+    pub spa_dir: PathBuf,
+    /// `LOG_FORMAT`.
+    pub log_format: LogFormat,
+    /// `CHATKEEP_JSON_LIMIT`: largest accepted JSON request body, in bytes.
+    pub json_limit: usize,
+    /// `CHATKEEP_SHUTDOWN_TIMEOUT`: seconds in-flight requests get to finish on SIGTERM.
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Clone)]
+pub struct DatabaseSettings {
+    /// `DATABASE_URL`; may carry a password, so it is redacted in `Debug`.
+    pub url: Secret<String>,
+    /// `DATABASE_MAX_CONNECTIONS`.
+    pub max_connections: u32,
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(self.url.expose()))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// `BETTER_AUTH_SECRET`: cookie HMAC and key-encryption secret shared with Better Auth.
+    /// `None` in development means "generate one into the data dir".
+    pub secret: Option<Secret<String>>,
+    /// `BETTER_AUTH_TRUSTED_ORIGINS`: extra origins for CORS and Origin checks.
+    pub trusted_origins: Vec<String>,
+}
+
+/// A setting that stops startup: which key, what is wrong, how to fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("{key}: {problem}; {fix}")]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl ConfigError {
+    fn new(key: &'static str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            key,
+            problem: problem.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/chatkeep";
+
+impl Settings {
+    /// Reads `.env` (if present; real environment variables win) and then the environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => {
+                return Err(ConfigError::new(
+                    ".env",
+                    format!("cannot be read ({e})"),
+                    "fix the file's syntax or remove it",
+                ));
+            }
+        }
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Builds settings from any key lookup; tests pass a map instead of mutating the process env.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| {
+            lookup(key)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let environment = match get("CHATKEEP_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "CHATKEEP_ENV",
+                    format!("{other:?} is not an environment"),
+                    "use development or production",
+                ));
+            }
+        };
+
+        let bind = get("CHATKEEP_BIND").unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let bind_addr = parse_bind(&bind)?;
+
+        let base_url = match get("BETTER_AUTH_URL") {
+            Some(raw) => parse_base_url(&raw)?,
+            None => {
+                // Without a public URL, the origin users reach us at is the listen address.
+                let host = if bind_addr.ip().is_unspecified() {
+                    "127.0.0.1".to_owned()
+                } else {
+                    bind.rsplit_once(':')
+                        .map(|(h, _)| h.to_owned())
+                        .unwrap_or_default()
+                };
+                parse_base_url(&format!("http://{host}:{}", bind_addr.port()))?
+            }
+        };
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        validate_database_url(&database_url)?;
+        let max_connections = parse_number("DATABASE_MAX_CONNECTIONS", get, 20u32, 1, 1000)?;
+
+        let secret = get("BETTER_AUTH_SECRET")
+            .or_else(|| get("AUTH_SECRET"))
+            .map(Secret::new);
+        let trusted_origins = match get("BETTER_AUTH_TRUSTED_ORIGINS") {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.trim_end_matches('/').to_owned())
+                .collect(),
+            None => Vec::new(),
+        };
+
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None | Some("pretty") | Some("text") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "LOG_FORMAT",
+                    format!("{other:?} is not a log format"),
+                    "use pretty or json",
+                ));
+            }
+        };
+
+        Ok(Self {
+            environment,
+            bind,
+            base_url,
+            database: DatabaseSettings {
+                url: Secret::new(database_url),
+                max_connections,
+            },
+            auth: AuthSettings {
+                secret,
+                trusted_origins,
+            },
+            data_dir: get("CHATKEEP_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),
+            spa_dir: get("CHATKEEP_SPA_DIR").map_or_else(|| PathBuf::from("dist"), PathBuf::from),
+            log_format,
+            json_limit: parse_number("CHATKEEP_JSON_LIMIT", get, 256 * 1024, 1024, 64 << 20)?,
+            shutdown_timeout_secs: parse_number("CHATKEEP_SHUTDOWN_TIMEOUT", get, 30, 0, 3600)?,
+        })
+    }
+}
+
+fn parse_bind(bind: &str) -> Result<SocketAddr, ConfigError> {
+    let fix = "use host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080";
+    let invalid = |why: &str| ConfigError::new("CHATKEEP_BIND", format!("{bind:?} {why}"), fix);
+    let (_, port) = bind
+        .rsplit_once(':')
+        .ok_or_else(|| invalid("has no port"))?;
+    port.parse::<u16>()
+        .map_err(|_| invalid("has an invalid port"))?;
+    bind.to_socket_addrs()
+        .map_err(|_| invalid("does not resolve"))?
+        .next()
+        .ok_or_else(|| invalid("does not resolve"))
+}
+
+fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
+    let fix = "use the public origin, e.g. https://chat.example.com";
+    let url = Url::parse(raw).map_err(|e| {
+        ConfigError::new(
+            "BETTER_AUTH_URL",
+            format!("{raw:?} is not a URL ({e})"),
+            fix,
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ConfigError::new(
+            "BETTER_AUTH_URL",
+            format!("{raw:?} is not an http(s) origin"),
+            fix,
+        ));
+    }
+    Ok(url)
+}
+
+fn validate_database_url(raw: &str) -> Result<(), ConfigError> {
+    let fix = "use postgres://USER[:PASSWORD]@HOST:PORT/DATABASE";
+    let url = Url::parse(raw).map_err(|_| {
+        ConfigError::new(
+            "DATABASE_URL",
+            format!("{} is not a URL", redact_url(raw)),
+            fix,
+        )
+    })?;
+    if !matches!(url.scheme(), "postgres" | "postgresql") {
+        return Err(ConfigError::new(
+            "DATABASE_URL",
+            format!("scheme {:?} is not PostgreSQL", url.scheme()),
+            fix,
+        ));
+    }
+    if url.path().trim_start_matches('/').is_empty() {
+        return Err(ConfigError::new(
+            "DATABASE_URL",
+            format!("{} names no database", redact_url(raw)),
+            fix,
+        ));
+    }
+    Ok(())
+}
+
+fn parse_number<T>(
+    key: &'static str,
+    get: impl Fn(&str) -> Option<String>,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let Some(raw) = get(key) else {
+        return Ok(default);
+    };
+    match raw.parse::<T>() {
+        Ok(n) if n >= min && n <= max => Ok(n),
+        _ => Err(ConfigError::new(
+            key,
+            format!("{raw:?} is not a number from {min} to {max}"),
+            format!("set a number in range, or unset it for the default {default}"),
+        )),
+    }
+}
+
+/// A database URL safe to print: the password, if any, is replaced.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("redacted"));
+            }
+            url.to_string()
+        }
+        Err(_) => "<unparseable URL>".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(s.database.url.expose(), DEFAULT_DATABASE_URL);
+        assert_eq!(s.environment, Environment::Development);
+        assert_eq!(s.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn base_url_follows_the_bind_address() {
+        let s = settings(&[("CHATKEEP_BIND", "127.0.0.1:9000")]).unwrap();
+        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:9000/");
+        let s = settings(&[("CHATKEEP_BIND", "0.0.0.0:9000")]).unwrap();
+        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:9000/");
+    }
+
+    #[test]
+    fn invalid_values_name_the_key_and_the_fix() {
+        let err = settings(&[("CHATKEEP_BIND", "nonsense")]).unwrap_err();
+        assert_eq!(err.key, "CHATKEEP_BIND");
+        assert!(err.to_string().contains("host:port"), "{err}");
+
+        let err = settings(&[("DATABASE_URL", "mysql://x@h/db")]).unwrap_err();
+        assert_eq!(err.key, "DATABASE_URL");
+
+        let err = settings(&[("DATABASE_MAX_CONNECTIONS", "0")]).unwrap_err();
+        assert_eq!(err.key, "DATABASE_MAX_CONNECTIONS");
+
+        let err = settings(&[("LOG_FORMAT", "xml")]).unwrap_err();
+        assert_eq!(err.key, "LOG_FORMAT");
+
+        let err = settings(&[("BETTER_AUTH_URL", "ftp://x")]).unwrap_err();
+        assert_eq!(err.key, "BETTER_AUTH_URL");
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let s = settings(&[
+            ("DATABASE_URL", "postgres://app:hunter2@db:5432/chatkeep"),
+            ("BETTER_AUTH_SECRET", "super-secret-value-1234567890"),
+        ])
+        .unwrap();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("super-secret-value"), "{printed}");
+        assert!(printed.contains("redacted"), "{printed}");
+    }
+}

@@ -1,0 +1,167 @@
+//! `ApiError`: the one place that knows HTTP status codes. Every failure, including malformed
+//! JSON, paths and queries, leaves the server as `{"code","message"}`.
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use shared::ErrorBody;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed (syntax, bad id, bad cursor).
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// 401: no valid credentials. Deliberately says nothing about why.
+    #[error("authentication required")]
+    Unauthorized,
+    /// 404: no such resource for this caller (another user's rows are "not found" too).
+    #[error("{0}")]
+    NotFound(String),
+    /// 413: body over the configured limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 415: body in a content type we do not accept.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 422: well-formed but invalid values.
+    #[error("{message}")]
+    Validation { code: &'static str, message: String },
+    /// 503: a dependency (the database) is unavailable right now.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: a bug or an unexpected failure; the cause is logged, never sent.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::Validation {
+            code: "VALIDATION_ERROR",
+            message: message.into(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. } | Self::Validation { code, .. } => code,
+            Self::Unauthorized => "UNAUTHORIZED",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Self::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            Self::Unauthorized => "Unauthorized".to_owned(),
+            Self::Internal(_) => {
+                "Something went wrong on our side. It has been logged; please try again.".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(cause) = self {
+            // `{:#}` prints the whole context chain on one line.
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            code: self.code().to_owned(),
+            message: self.public_message(),
+        })
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+                Self::Unavailable("The database is busy or unreachable; please retry.".to_owned())
+            }
+            other => Self::Internal(anyhow::Error::new(other).context("database query failed")),
+        }
+    }
+}
+
+/// Makes every extractor failure (JSON body, path, query) an `ApiError`, and caps JSON bodies
+/// at `json_limit` bytes.
+pub fn configure_extractors(cfg: &mut web::ServiceConfig, json_limit: usize) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(json_limit)
+            .error_handler(json_error),
+    )
+    .app_data(web::PathConfig::default().error_handler(path_error))
+    .app_data(web::QueryConfig::default().error_handler(query_error));
+}
+
+/// `web::JsonConfig` error handler: malformed or oversized JSON bodies.
+fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let api = match &err {
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            ApiError::PayloadTooLarge(format!("Request body is larger than {limit} bytes."))
+        }
+        JsonPayloadError::ContentType => {
+            ApiError::UnsupportedMediaType("Send the body as application/json.".to_owned())
+        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            ApiError::validation(format!("Invalid request body: {e}"))
+        }
+        JsonPayloadError::Deserialize(e) => ApiError::bad_request(
+            "INVALID_JSON",
+            format!("Request body is not valid JSON: {e}"),
+        ),
+        other => {
+            ApiError::bad_request("INVALID_BODY", format!("Cannot read request body: {other}"))
+        }
+    };
+    api.into()
+}
+
+/// `web::PathConfig` error handler: a path segment of the wrong shape (e.g. a malformed id).
+fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    let PathError::Deserialize(e) = &err else {
+        return ApiError::bad_request("INVALID_PATH", err.to_string()).into();
+    };
+    ApiError::bad_request("INVALID_PATH", format!("Invalid path parameter: {e}")).into()
+}
+
+/// `web::QueryConfig` error handler: a query string of the wrong shape.
+fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let QueryPayloadError::Deserialize(e) = &err else {
+        return ApiError::bad_request("INVALID_QUERY", err.to_string()).into();
+    };
+    ApiError::bad_request("INVALID_QUERY", format!("Invalid query string: {e}")).into()
+}
+
+/// The `/api` scope's default service: a JSON 404 instead of an empty body or the SPA.
+pub async fn api_route_not_found(req: HttpRequest) -> HttpResponse {
+    ApiError::NotFound(format!("No route matches {} {}", req.method(), req.path())).error_response()
+}

@@ -1,0 +1,145 @@
+//! Builds the application: state, middleware, every route, and the listening socket.
+
+use std::net::TcpListener;
+use std::time::Instant;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use sqlx::PgPool;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::{db, error, health, openapi, spa, telemetry};
+
+/// What every handler can reach. Cheap to clone (an `Arc` inside `web::Data`).
+pub struct AppState {
+    pub pool: PgPool,
+    pub settings: Settings,
+    pub started_at: Instant,
+}
+
+/// Every documented route. Used by the server and by [`openapi::document`], so the spec can
+/// never list a route the server lacks, or miss one it has.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(scope("/api").default_service(web::to(error::api_route_not_found)));
+}
+
+pub struct Application {
+    server: Server,
+    local_addr: std::net::SocketAddr,
+    pool: PgPool,
+}
+
+impl Application {
+    /// Connects to PostgreSQL (creating and migrating the database as needed) and binds.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = db::connect_and_migrate(&settings.database).await?;
+        Self::build_with_pool(settings, pool)
+    }
+
+    /// Binds with an existing, migrated pool (tests hand in a fresh database).
+    pub fn build_with_pool(mut settings: Settings, pool: PgPool) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {} (CHATKEEP_BIND)", settings.bind))?;
+        let local_addr = listener.local_addr()?;
+        if settings.base_url.port() == Some(0) {
+            // Port 0 (tests): the public URL is wherever the OS put us.
+            let _ = settings.base_url.set_port(Some(local_addr.port()));
+        }
+        let shutdown_timeout = settings.shutdown_timeout_secs;
+        let json_limit = settings.json_limit;
+        let spa_dir = settings.spa_dir.clone();
+
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            settings,
+            started_at: Instant::now(),
+        });
+        if !spa_dir.join("index.html").is_file() {
+            tracing::warn!(
+                spa_dir = %spa_dir.display(),
+                "the web app is not built: / explains how (scripts/build-spa.sh); the API works"
+            );
+        }
+        let spa_dir_data = web::Data::new(spa::SpaDir(spa_dir.clone()));
+        let doc = openapi::document();
+
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(telemetry::request_telemetry))
+                .app_data(state.clone())
+                .app_data(spa_dir_data.clone())
+                .configure(|cfg| error::configure_extractors(cfg, json_limit))
+                // The docs must be registered before the `/api` scope, which would swallow them.
+                .service(web::redirect("/api/docs", "/api/docs/"))
+                .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", doc.clone()))
+                .into_utoipa_app()
+                .configure(routes)
+                .into_app()
+                .configure(|cfg| spa::configure(cfg, &spa_dir))
+                .default_service(web::to(spa::index))
+        })
+        .disable_signals()
+        .shutdown_timeout(shutdown_timeout)
+        .listen(listener)?
+        .run();
+
+        Ok(Self {
+            server,
+            local_addr,
+            pool,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.local_addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops accepting, lets in-flight requests finish
+    /// (up to `CHATKEEP_SHUTDOWN_TIMEOUT`) and closes the pool.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        tokio::spawn(stop_on_signal(handle));
+        let result = self.server.await;
+        self.pool.close().await;
+        tracing::info!("stopped");
+        result
+    }
+
+    /// Serves until the returned handle is stopped (tests).
+    pub fn spawn(self) -> ServerHandle {
+        let handle = self.server.handle();
+        tokio::spawn(self.server);
+        handle
+    }
+}
+
+async fn stop_on_signal(handle: ServerHandle) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("SIGINT received: draining in-flight requests"),
+        () = terminate => tracing::info!("SIGTERM received: draining in-flight requests"),
+    }
+    handle.stop(true).await;
+}

@@ -1,0 +1,96 @@
+//! Logging: one subscriber for the process, and a middleware that gives every request an id,
+//! a span and exactly one summary line.
+//!
+//! What is never logged: query strings, headers, bodies, cookies, tokens. Handlers add
+//! `user.id` to the request span; nothing else about the user.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
+
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Installs the global subscriber. `RUST_LOG` filters (default `info`).
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,actix_server=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // `try_init`: tests may call this more than once per process.
+    let _ = match format {
+        LogFormat::Pretty => builder.with_target(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
+}
+
+/// The id of the request being served; also returned as `x-request-id`.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Accepts a caller's id when it is short and printable (so logs cannot be forged or flooded);
+/// otherwise mints a UUIDv7.
+fn request_id_from(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 128
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+}
+
+/// `actix_web::middleware::from_fn` middleware: request id in and out, a span per request, one
+/// line per request with status and latency.
+pub async fn request_telemetry(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let request_id = request_id_from(&req);
+    let span = tracing::info_span!(
+        "request",
+        request.id = %request_id,
+        http.method = %req.method(),
+        http.path = %req.path(),
+        user.id = tracing::field::Empty,
+    );
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let started = Instant::now();
+
+    let result = next.call(req).instrument(span.clone()).await;
+    // Microsecond resolution is plenty and keeps the line short.
+    let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
+    let _entered = span.enter();
+    match result {
+        Ok(mut res) => {
+            let status = res.status().as_u16();
+            if status >= 500 {
+                tracing::warn!(http.status = status, latency_ms, "request failed");
+            } else {
+                tracing::info!(http.status = status, latency_ms, "request");
+            }
+            if let Ok(value) = HeaderValue::from_str(&request_id) {
+                res.headers_mut().insert(REQUEST_ID_HEADER, value);
+            }
+            Ok(res)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, latency_ms, "request failed in middleware");
+            Err(e)
+        }
+    }
+}

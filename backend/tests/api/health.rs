@@ -1,0 +1,92 @@
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection};
+
+use crate::helpers::{error_body, spawn_app};
+
+#[sqlx::test(migrations = "../migrations")]
+async fn healthz_reports_the_process_is_up(pool: PgPoolOptions, conn: PgConnectOptions) {
+    let app = spawn_app(pool, conn).await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn readyz_is_200_while_the_database_answers(pool: PgPoolOptions, conn: PgConnectOptions) {
+    let app = spawn_app(pool, conn).await;
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert!(body["migrations"].as_i64().unwrap() >= 1);
+}
+
+/// Cuts the app off from its database the way an outage would (existing connections killed,
+/// new ones refused), then lets it back in.
+#[sqlx::test(migrations = "../migrations")]
+async fn readyz_is_503_while_the_database_is_unreachable_and_recovers(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app(pool, conn.clone()).await;
+    assert_eq!(app.get("/readyz").await.status(), 200);
+
+    let database = conn.get_database().unwrap().to_owned();
+    let mut admin = PgConnection::connect_with(&conn.clone().database("postgres"))
+        .await
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        r#"ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS false;
+           SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = '{database}' AND pid <> pg_backend_pid();"#
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+
+    let (status, code, _) = error_body(app.get("/readyz").await).await;
+    assert_eq!((status, code.as_str()), (503, "SERVICE_UNAVAILABLE"));
+    // Liveness does not depend on the database.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        r#"ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS true"#
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(app.get("/readyz").await.status(), 200);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_response_carries_a_request_id(pool: PgPoolOptions, conn: PgConnectOptions) {
+    let app = spawn_app(pool, conn).await;
+
+    let minted = app.get("/healthz").await;
+    let id = minted.headers()["x-request-id"].to_str().unwrap();
+    assert!(
+        uuid::Uuid::parse_str(id).is_ok(),
+        "minted id {id:?} is a UUID"
+    );
+
+    let echoed = app
+        .client
+        .get(app.url("/api/nope"))
+        .header("x-request-id", "trace-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "trace-42");
+
+    // An id that could forge log lines is replaced, not echoed.
+    let replaced = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "bad id\twith spaces")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(replaced.headers()["x-request-id"], "bad id\twith spaces");
+}

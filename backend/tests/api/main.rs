@@ -1,0 +1,12 @@
+//! Chatkeep's HTTP integration tests: one binary, one module per feature. Each test gets a fresh,
+//! migrated PostgreSQL database (`#[sqlx::test]`) and a real server on a free port.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod errors;
+mod health;
+mod helpers;
+mod migrations;
+mod openapi;
+mod spa;
+mod startup;

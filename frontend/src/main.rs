@@ -1,0 +1,10 @@
+//! Chatkeep's single-page app, rendered in the browser (Leptos CSR, WASM).
+
+mod api;
+mod app;
+mod status;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,74 @@
+# Shared helpers for scripts/*.sh and .ci/run. Source it; it changes nothing by itself.
+# Every ensure_* installs or starts one thing only when it is missing, and says so.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+WASM_BINDGEN_VERSION="0.2.130"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+ensure_wasm_target() {
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    log "installing the wasm32-unknown-unknown Rust target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_wasm_bindgen() {
+  if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about a minute, once)"
+    # A debug build of the tool works the same and builds in a fraction of the time.
+    CARGO_PROFILE_DEV_DEBUG=0 cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --debug
+  fi
+}
+
+ensure_frontend_tools() {
+  ensure_npm_deps "$ROOT/frontend"
+}
+
+pg_is_up() {
+  if command -v pg_isready >/dev/null; then
+    pg_isready -q -h 127.0.0.1 -p 5432
+  else
+    (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
+  fi
+}
+
+ensure_postgres() {
+  pg_is_up && return 0
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    log "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main start || true
+    for _ in $(seq 1 30); do pg_is_up && return 0; sleep 1; done
+  fi
+  echo "PostgreSQL is not running at 127.0.0.1:5432 and could not be started." >&2
+  echo "Start it, or set DATABASE_URL to a running server." >&2
+  return 1
+}
+
+ensure_chromium() {
+  if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+    log "installing Debian's Chromium for the browser tests"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  fi
+}
+
+ensure_nextest() {
+  if ! cargo nextest --version >/dev/null 2>&1; then
+    log "installing cargo-nextest"
+    cargo install cargo-nextest --locked
+  fi
+}
+
+# npm ci only when the lockfile changed since the last install.
+ensure_npm_deps() {
+  local dir="$1"
+  if [ ! -d "$dir/node_modules" ] || ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.installed"; then
+    log "installing npm packages in ${dir#"$ROOT"/}"
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+    cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.installed"
+  fi
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The README's second command: every test. Rust unit and HTTP integration tests against the real
+# PostgreSQL (one fresh database per test), then the end-to-end suites (the SPA in Debian's
+# Chromium; interop with the real better-auth package). Installs or starts what they need.
+# Ends with one line: "Total: N passed, M failed".
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+export SQLX_OFFLINE=true
+
+ensure_postgres || exit 1
+ensure_nextest
+ensure_chromium
+ensure_npm_deps "$ROOT/e2e"
+scripts/build-spa.sh || exit 1
+log "building the server"
+cargo build -p chatkeep || exit 1
+
+# #[sqlx::test] creates a database per test through this server-level URL.
+export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
+log "Rust tests (cargo nextest)"
+cargo nextest run --no-fail-fast 2>&1 | tee "$logs/rust.log"
+rust_status=${PIPESTATUS[0]}
+
+log "end-to-end tests (node --test)"
+(cd e2e && npm test --silent) 2>&1 | tee "$logs/e2e.log"
+e2e_status=${PIPESTATUS[0]}
+
+strip() { sed -e 's/\x1b\[[0-9;]*m//g' "$1"; }
+rust_summary=$(strip "$logs/rust.log" | grep -E '^ *Summary ' | tail -n1)
+rust_passed=$(grep -oE '[0-9]+ passed' <<<"$rust_summary" | grep -oE '[0-9]+' || echo 0)
+rust_failed=$(grep -oE '[0-9]+ failed' <<<"$rust_summary" | grep -oE '[0-9]+' || echo 0)
+e2e_passed=$(strip "$logs/e2e.log" | grep -E '^ℹ pass ' | tail -n1 | grep -oE '[0-9]+' || echo 0)
+e2e_failed=$(strip "$logs/e2e.log" | grep -E '^ℹ fail ' | tail -n1 | grep -oE '[0-9]+' || echo 0)
+
+# A suite that crashed before summarising counts as a failure even with no failed test listed.
+[ "$rust_status" -ne 0 ] && [ "$rust_failed" -eq 0 ] && rust_failed=1
+[ "$e2e_status" -ne 0 ] && [ "$e2e_failed" -eq 0 ] && e2e_failed=1
+
+passed=$((rust_passed + e2e_passed))
+failed=$((rust_failed + e2e_failed))
+echo "Rust: $rust_passed passed, $rust_failed failed; end-to-end: $e2e_passed passed, $e2e_failed failed"
+echo "Total: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
