@@ -7,7 +7,10 @@ use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
+use ipnet::IpNet;
 use url::Url;
+
+use crate::auth::external::ExternalIssuerSettings;
 
 /// Where Chatkeep runs. Development is forgiving (generated secret, pretty logs); production is
 /// strict.
@@ -65,6 +68,10 @@ pub struct Settings {
     pub json_limit: usize,
     /// `CHATKEEP_SHUTDOWN_TIMEOUT`: seconds in-flight requests get to finish on SIGTERM.
     pub shutdown_timeout_secs: u64,
+    /// `CHATKEEP_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` we believe.
+    pub trusted_proxies: Vec<IpNet>,
+    /// `REDIS_URL`: share rate-limit counts across instances.
+    pub redis_url: Option<Secret<String>>,
 }
 
 #[derive(Clone)]
@@ -91,6 +98,12 @@ pub struct AuthSettings {
     pub secret: Option<Secret<String>>,
     /// `BETTER_AUTH_TRUSTED_ORIGINS`: extra origins for CORS and Origin checks.
     pub trusted_origins: Vec<String>,
+    /// `AUTH_RATE_LIMIT`: Better Auth's rate limits on `/api/auth` (on by default).
+    pub rate_limit: bool,
+    /// `AUTH_JWKS_URL` (+ `AUTH_JWT_ISSUER`, `AUTH_JWT_AUDIENCE`): trust an external issuer.
+    pub external_issuer: Option<ExternalIssuerSettings>,
+    /// `PASSWORD_HASH_CONCURRENCY`: scrypt hashes running at once (each takes ~32 MiB).
+    pub hash_concurrency: usize,
 }
 
 /// A setting that stops startup: which key, what is wrong, how to fix it.
@@ -187,6 +200,66 @@ impl Settings {
             None => Vec::new(),
         };
 
+        let rate_limit = parse_switch("AUTH_RATE_LIMIT", get("AUTH_RATE_LIMIT"), true)?;
+        let external_issuer = match get("AUTH_JWKS_URL") {
+            None => None,
+            Some(raw) => {
+                let jwks_url = Url::parse(&raw)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            "AUTH_JWKS_URL",
+                            format!("{raw:?} is not an http(s) URL"),
+                            "use the issuer's JWKS URL, e.g. https://auth.example.com/api/auth/jwks",
+                        )
+                    })?;
+                // Better Auth signs with iss = aud = its base URL's origin.
+                let origin = jwks_url.origin().ascii_serialization();
+                let issuer = get("AUTH_JWT_ISSUER").unwrap_or(origin);
+                let audience = get("AUTH_JWT_AUDIENCE").unwrap_or_else(|| issuer.clone());
+                Some(ExternalIssuerSettings {
+                    jwks_url,
+                    issuer,
+                    audience,
+                })
+            }
+        };
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let hash_concurrency = parse_number("PASSWORD_HASH_CONCURRENCY", get, cores, 1, 256)?;
+        let trusted_proxies = match get("CHATKEEP_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<IpNet>()
+                        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+                        .map_err(|_| {
+                            ConfigError::new(
+                                "CHATKEEP_TRUSTED_PROXIES",
+                                format!("{s:?} is not an IP address or CIDR range"),
+                                "list proxies like 10.0.0.0/8,127.0.0.1",
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let redis_url = match get("REDIS_URL") {
+            None => None,
+            Some(raw) if raw.starts_with("redis://") || raw.starts_with("rediss://") => {
+                Some(Secret::new(raw))
+            }
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "REDIS_URL",
+                    "is not a redis:// or rediss:// URL",
+                    "use redis://HOST:PORT[/DB], or unset it for in-process limits",
+                ));
+            }
+        };
+
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") | Some("text") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -210,13 +283,35 @@ impl Settings {
             auth: AuthSettings {
                 secret,
                 trusted_origins,
+                rate_limit,
+                external_issuer,
+                hash_concurrency,
             },
             data_dir: get("CHATKEEP_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),
             spa_dir: get("CHATKEEP_SPA_DIR").map_or_else(|| PathBuf::from("dist"), PathBuf::from),
             log_format,
             json_limit: parse_number("CHATKEEP_JSON_LIMIT", get, 256 * 1024, 1024, 64 << 20)?,
             shutdown_timeout_secs: parse_number("CHATKEEP_SHUTDOWN_TIMEOUT", get, 30, 0, 3600)?,
+            trusted_proxies,
+            redis_url,
         })
+    }
+}
+
+fn parse_switch(
+    key: &'static str,
+    raw: Option<String>,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match raw.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("on" | "true" | "1" | "yes") => Ok(true),
+        Some("off" | "false" | "0" | "no") => Ok(false),
+        Some(other) => Err(ConfigError::new(
+            key,
+            format!("{other:?} is not on or off"),
+            "use on or off",
+        )),
     }
 }
 

@@ -14,6 +14,9 @@ pub enum ApiError {
     /// 401: no valid credentials. Deliberately says nothing about why.
     #[error("authentication required")]
     Unauthorized,
+    /// 403: refused for a reason the caller can fix (e.g. an untrusted Origin).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     /// 404: no such resource for this caller (another user's rows are "not found" too).
     #[error("{0}")]
     NotFound(String),
@@ -51,7 +54,9 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest { code, .. } | Self::Validation { code, .. } => code,
+            Self::BadRequest { code, .. }
+            | Self::Validation { code, .. }
+            | Self::Forbidden { code, .. } => code,
             Self::Unauthorized => "UNAUTHORIZED",
             Self::NotFound(_) => "NOT_FOUND",
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
@@ -77,6 +82,7 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -12,7 +12,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::{self, AuthState};
 use crate::config::Settings;
+use crate::rate_limit::RateLimiter;
 use crate::{db, error, health, openapi, spa, telemetry};
 
 /// What every handler can reach. Cheap to clone (an `Arc` inside `web::Data`).
@@ -20,6 +22,9 @@ pub struct AppState {
     pub pool: PgPool,
     pub settings: Settings,
     pub started_at: Instant,
+    pub auth: AuthState,
+    /// `None` when `AUTH_RATE_LIMIT=off`.
+    pub auth_rate_limiter: Option<RateLimiter>,
 }
 
 /// Every documented route. Used by the server and by [`openapi::document`], so the spec can
@@ -27,7 +32,13 @@ pub struct AppState {
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
-        .service(scope("/api").default_service(web::to(error::api_route_not_found)));
+        // Before `/api`, which would otherwise swallow `/api/auth/*`.
+        .configure(auth::configure)
+        .service(
+            scope("/api")
+                .service(auth::get_me)
+                .default_service(web::to(error::api_route_not_found)),
+        );
 }
 
 pub struct Application {
@@ -56,10 +67,21 @@ impl Application {
         let json_limit = settings.json_limit;
         let spa_dir = settings.spa_dir.clone();
 
+        // reqwest (external JWKS, the agent) and sqlx share rustls with the ring provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let auth = AuthState::new(&settings, pool.clone())?;
+        let auth_rate_limiter = match (&settings.redis_url, settings.auth.rate_limit) {
+            (_, false) => None,
+            (Some(url), true) => Some(RateLimiter::redis(url.expose())?),
+            (None, true) => Some(RateLimiter::memory()),
+        };
+        let cors_origins = auth.trusted_origins.clone();
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
             started_at: Instant::now(),
+            auth,
+            auth_rate_limiter,
         });
         if !spa_dir.join("index.html").is_file() {
             tracing::warn!(
@@ -72,6 +94,7 @@ impl Application {
 
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(auth::origin::cors(cors_origins.clone()))
                 .wrap(from_fn(telemetry::request_telemetry))
                 .app_data(state.clone())
                 .app_data(spa_dir_data.clone())

@@ -10,6 +10,16 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const targetDir = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
 export const serverUrl = process.env.PG_SERVER_URL ?? "postgres://postgres@127.0.0.1:5432";
 
+export async function createDatabase(name) {
+  const admin = new pg.Client({ connectionString: `${serverUrl}/postgres` });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+}
+
 export async function dropDatabase(name) {
   const admin = new pg.Client({ connectionString: `${serverUrl}/postgres` });
   await admin.connect();

@@ -1,6 +1,7 @@
 //! Chatkeep's wire types. Serde only: no actix, sqlx or tokio, so the same types build for the
 //! server and for the wasm32 SPA. JSON is camelCase; timestamps are RFC 3339 strings.
 
+pub mod auth;
 pub mod error;
 pub mod health;
 

@@ -1,0 +1,204 @@
+//! Errors on `/api/auth`, in Better Auth's exact shapes: `{"message","code"}` in that order, a
+//! few with no `code`, and an empty-bodied 404 for unknown auth paths. The rest of `/api` uses
+//! [`crate::error::ApiError`]; this type exists because the official client (and every app
+//! written against Better Auth) reads these bodies and statuses.
+
+use std::borrow::Cow;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use shared::auth::AuthErrorBody;
+
+#[derive(Debug)]
+pub enum AuthError {
+    Body {
+        status: StatusCode,
+        code: Option<&'static str>,
+        message: Cow<'static, str>,
+    },
+    /// Better Auth's unknown-path answer: 404 with no body and no content type.
+    EmptyNotFound,
+    /// A failure of ours; logged, answered with Better Auth's generic 500.
+    Internal(anyhow::Error),
+}
+
+impl std::fmt::Display for AuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Body { message, .. } => f.write_str(message),
+            Self::EmptyNotFound => f.write_str("not found"),
+            Self::Internal(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl From<anyhow::Error> for AuthError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Internal(e)
+    }
+}
+
+impl From<sqlx::Error> for AuthError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(anyhow::Error::new(e).context("auth database query failed"))
+    }
+}
+
+const fn body(status: StatusCode, code: &'static str, message: &'static str) -> AuthError {
+    AuthError::Body {
+        status,
+        code: Some(code),
+        message: Cow::Borrowed(message),
+    }
+}
+
+impl AuthError {
+    pub fn validation(message: String) -> Self {
+        Self::Body {
+            status: StatusCode::BAD_REQUEST,
+            code: Some("VALIDATION_ERROR"),
+            message: Cow::Owned(message),
+        }
+    }
+
+    pub const UNAUTHORIZED: Self = body(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized");
+    pub const INVALID_EMAIL_OR_PASSWORD: Self = body(
+        StatusCode::UNAUTHORIZED,
+        "INVALID_EMAIL_OR_PASSWORD",
+        "Invalid email or password",
+    );
+    pub const INVALID_EMAIL: Self = body(StatusCode::BAD_REQUEST, "INVALID_EMAIL", "Invalid email");
+    pub const INVALID_PASSWORD: Self = body(
+        StatusCode::BAD_REQUEST,
+        "INVALID_PASSWORD",
+        "Invalid password",
+    );
+    pub const PASSWORD_TOO_SHORT: Self = body(
+        StatusCode::BAD_REQUEST,
+        "PASSWORD_TOO_SHORT",
+        "Password too short",
+    );
+    pub const PASSWORD_TOO_LONG: Self = body(
+        StatusCode::BAD_REQUEST,
+        "PASSWORD_TOO_LONG",
+        "Password too long",
+    );
+    pub const USER_ALREADY_EXISTS: Self = body(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+        "User already exists. Use another email.",
+    );
+    pub const CREDENTIAL_ACCOUNT_NOT_FOUND: Self = body(
+        StatusCode::BAD_REQUEST,
+        "CREDENTIAL_ACCOUNT_NOT_FOUND",
+        "Credential account not found",
+    );
+    pub const EMAIL_CAN_NOT_BE_UPDATED: Self = body(
+        StatusCode::BAD_REQUEST,
+        "EMAIL_CAN_NOT_BE_UPDATED",
+        "Email can not be updated",
+    );
+    pub const NO_FIELDS_TO_UPDATE: Self = AuthError::Body {
+        status: StatusCode::BAD_REQUEST,
+        code: None,
+        message: Cow::Borrowed("No fields to update"),
+    };
+    pub const BODY_MUST_BE_AN_OBJECT: Self = body(
+        StatusCode::BAD_REQUEST,
+        "BODY_MUST_BE_AN_OBJECT",
+        "Body must be an object",
+    );
+    pub const SESSION_NOT_FRESH: Self = body(
+        StatusCode::FORBIDDEN,
+        "SESSION_NOT_FRESH",
+        "Session is not fresh",
+    );
+    pub const SESSION_EXPIRED: Self = body(
+        StatusCode::BAD_REQUEST,
+        "SESSION_EXPIRED",
+        "Session expired. Re-authenticate to perform this action.",
+    );
+    pub const INVALID_JSON: Self = body(
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+        "Invalid JSON in request body",
+    );
+    pub const PAYLOAD_TOO_LARGE: Self = body(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        "Request body is too large",
+    );
+    pub const METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED: Self = body(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED",
+        "POST method requires deferSessionRefresh to be enabled in session config",
+    );
+    pub const MISSING_OR_NULL_ORIGIN: Self = body(
+        StatusCode::FORBIDDEN,
+        "MISSING_OR_NULL_ORIGIN",
+        "Missing or null Origin",
+    );
+    pub const INVALID_ORIGIN: Self =
+        body(StatusCode::FORBIDDEN, "INVALID_ORIGIN", "Invalid origin");
+    pub const CROSS_SITE_NAVIGATION_LOGIN_BLOCKED: Self = body(
+        StatusCode::FORBIDDEN,
+        "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED",
+        "Cross-site navigation login blocked. This request appears to be a CSRF attack.",
+    );
+    pub const INVALID_CALLBACK_URL: Self = body(
+        StatusCode::FORBIDDEN,
+        "INVALID_CALLBACK_URL",
+        "Invalid callbackURL",
+    );
+
+    pub fn unsupported_media_type(content_type: &str) -> Self {
+        Self::Body {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: Some("UNSUPPORTED_MEDIA_TYPE"),
+            message: Cow::Owned(format!(
+                "Content-Type \"{content_type}\" is not allowed. Allowed types: \
+                 application/x-www-form-urlencoded, application/json"
+            )),
+        }
+    }
+
+    /// The machine-readable code, for logs and tests.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            Self::Body { code, .. } => *code,
+            Self::EmptyNotFound => None,
+            Self::Internal(_) => Some("INTERNAL_SERVER_ERROR"),
+        }
+    }
+}
+
+impl ResponseError for AuthError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Body { status, .. } => *status,
+            Self::EmptyNotFound => StatusCode::NOT_FOUND,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Body {
+                status,
+                code,
+                message,
+            } => HttpResponse::build(*status).json(AuthErrorBody {
+                message: message.to_string(),
+                code: code.map(str::to_owned),
+            }),
+            Self::EmptyNotFound => HttpResponse::NotFound().finish(),
+            Self::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "internal error in /api/auth");
+                HttpResponse::InternalServerError().json(AuthErrorBody {
+                    message: "Internal Server Error".to_owned(),
+                    code: Some("INTERNAL_SERVER_ERROR".to_owned()),
+                })
+            }
+        }
+    }
+}

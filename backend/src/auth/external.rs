@@ -1,0 +1,121 @@
+//! Trusting JWTs from an external Better Auth server (`AUTH_JWKS_URL`): its JWKS is fetched
+//! and cached; a token with a `kid` we have not seen triggers a refetch, at most once a minute,
+//! so key rotation works and a stream of forged kids cannot hammer the issuer.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use tokio::sync::{Mutex, RwLock};
+use url::Url;
+
+use super::jwt;
+
+const REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+pub struct ExternalIssuerSettings {
+    pub jwks_url: Url,
+    pub issuer: String,
+    pub audience: String,
+}
+
+pub struct ExternalIssuer {
+    settings: ExternalIssuerSettings,
+    client: reqwest::Client,
+    keys: RwLock<HashMap<String, (DecodingKey, Algorithm)>>,
+    /// When we last asked the issuer; guards the once-a-minute rule.
+    last_fetch: Mutex<Option<Instant>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExternalError {
+    #[error("unknown kid {0:?} (JWKS refetched at most once a minute)")]
+    UnknownKid(String),
+    #[error("token has no kid")]
+    NoKid,
+    #[error("invalid token: {0}")]
+    Invalid(#[from] jsonwebtoken::errors::Error),
+    #[error("cannot fetch the issuer's JWKS: {0:#}")]
+    Fetch(anyhow::Error),
+}
+
+impl ExternalIssuer {
+    pub fn new(settings: ExternalIssuerSettings) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(FETCH_TIMEOUT)
+            .build()
+            .context("building the JWKS HTTP client")?;
+        Ok(Self {
+            settings,
+            client,
+            keys: RwLock::new(HashMap::new()),
+            last_fetch: Mutex::new(None),
+        })
+    }
+
+    pub fn settings(&self) -> &ExternalIssuerSettings {
+        &self.settings
+    }
+
+    /// Verifies `token` against the issuer's keys, its issuer and its audience.
+    pub async fn verify(&self, token: &str) -> Result<jwt::VerifiedClaims, ExternalError> {
+        let kid = jwt::kid(token).ok_or(ExternalError::NoKid)?;
+        // Bound first: a read guard held through the match would deadlock the refetch's write.
+        let cached = self.keys.read().await.get(&kid).cloned();
+        let (key, alg) = match cached {
+            Some(found) => found,
+            None => self.refetch_for(&kid).await?,
+        };
+        Ok(jwt::verify(
+            token,
+            &key,
+            alg,
+            &self.settings.issuer,
+            &self.settings.audience,
+        )?)
+    }
+
+    async fn refetch_for(&self, kid: &str) -> Result<(DecodingKey, Algorithm), ExternalError> {
+        let mut last = self.last_fetch.lock().await;
+        // Another request may have refetched while we waited for the lock.
+        if let Some(found) = self.keys.read().await.get(kid).cloned() {
+            return Ok(found);
+        }
+        if last.is_some_and(|at| at.elapsed() < REFETCH_INTERVAL) {
+            return Err(ExternalError::UnknownKid(kid.to_owned()));
+        }
+        *last = Some(Instant::now());
+        let fresh = self.fetch().await.map_err(ExternalError::Fetch)?;
+        let found = fresh.get(kid).cloned();
+        *self.keys.write().await = fresh;
+        found.ok_or_else(|| ExternalError::UnknownKid(kid.to_owned()))
+    }
+
+    async fn fetch(&self) -> anyhow::Result<HashMap<String, (DecodingKey, Algorithm)>> {
+        let set: JwkSet = self
+            .client
+            .get(self.settings.jwks_url.clone())
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+            .context("the JWKS is not a JSON Web Key Set")?;
+        let keys: HashMap<_, _> = set
+            .keys
+            .iter()
+            .filter_map(|jwk| {
+                let kid = jwk.common.key_id.clone()?;
+                let alg = jwt::algorithm_for(jwk, None)?;
+                let key = DecodingKey::from_jwk(jwk).ok()?;
+                Some((kid, (key, alg)))
+            })
+            .collect();
+        tracing::info!(keys = keys.len(), url = %self.settings.jwks_url, "fetched the external JWKS");
+        Ok(keys)
+    }
+}

@@ -1,0 +1,335 @@
+//! The jwt plugin's signing keys, in Better Auth's `jwks` table and Better Auth's at-rest
+//! format, so either server can sign with a key the other created.
+//!
+//! A key is Ed25519. `publicKey` holds the public JWK as JSON; `privateKey` holds a JSON string
+//! literal of `hex(nonce[24] ‖ XChaCha20-Poly1305(key = SHA-256(secret), nonce, private JWK
+//! JSON) ‖ tag[16])`. The decrypted signing key is cached in memory; a new one is created on
+//! first use when the table has none.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chrono::{TimeDelta, Utc};
+use ed25519_dalek::SigningKey;
+use jsonwebtoken::DecodingKey;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use tokio::sync::{Mutex, RwLock};
+
+use super::store;
+
+/// Better Auth keeps a rotated-out key in the JWKS this long after it expires.
+const GRACE_PERIOD: TimeDelta = TimeDelta::days(30);
+/// An unknown `kid` re-reads the table at most this often (a flood of made-up kids cannot
+/// turn into a flood of queries).
+const RELOAD_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The private JWK as `jose.exportJWK` writes it for Ed25519: `{crv, d, x, kty}`.
+#[derive(Serialize, Deserialize)]
+struct PrivateJwk {
+    crv: String,
+    d: String,
+    x: String,
+    kty: String,
+}
+
+/// The public JWK: `{crv, x, kty}`.
+#[derive(Serialize, Deserialize)]
+struct PublicJwk {
+    crv: String,
+    x: String,
+    kty: String,
+}
+
+/// A key ready to sign with.
+pub struct ActiveKey {
+    pub kid: String,
+    pub key: SigningKey,
+}
+
+/// A verification key from our table.
+#[derive(Clone)]
+pub struct PublicKey {
+    pub key: DecodingKey,
+    pub alg: jsonwebtoken::Algorithm,
+}
+
+pub struct Keys {
+    pool: PgPool,
+    /// SHA-256 of the secret: the XChaCha20-Poly1305 key.
+    encryption_key: [u8; 32],
+    active: RwLock<Option<Arc<ActiveKey>>>,
+    create: Mutex<()>,
+    public: RwLock<PublicCache>,
+}
+
+struct PublicCache {
+    keys: HashMap<String, PublicKey>,
+    loaded_at: Option<Instant>,
+}
+
+struct JwksRow {
+    id: String,
+    public_key: String,
+    private_key: String,
+    alg: Option<String>,
+    crv: Option<String>,
+}
+
+impl Keys {
+    pub fn new(pool: PgPool, secret: &str) -> Self {
+        Self {
+            pool,
+            encryption_key: Sha256::digest(secret.as_bytes()).into(),
+            active: RwLock::new(None),
+            create: Mutex::new(()),
+            public: RwLock::new(PublicCache {
+                keys: HashMap::new(),
+                loaded_at: None,
+            }),
+        }
+    }
+
+    /// The newest live EdDSA key, decrypted; created (and stored) when there is none.
+    pub async fn signing_key(&self) -> anyhow::Result<Arc<ActiveKey>> {
+        if let Some(key) = self.active.read().await.as_ref() {
+            return Ok(key.clone());
+        }
+        // One creator at a time, so concurrent first requests do not mint several keys.
+        let _guard = self.create.lock().await;
+        if let Some(key) = self.active.read().await.as_ref() {
+            return Ok(key.clone());
+        }
+        let key = match self.newest_live_key().await? {
+            Some(row) => Arc::new(ActiveKey {
+                key: self.decrypt_private(&row.private_key)?,
+                kid: row.id,
+            }),
+            None => Arc::new(self.create_key().await?),
+        };
+        *self.active.write().await = Some(key.clone());
+        Ok(key)
+    }
+
+    async fn newest_live_key(&self) -> anyhow::Result<Option<JwksRow>> {
+        let row = sqlx::query_as!(
+            JwksRow,
+            r#"SELECT id, "publicKey" AS public_key, "privateKey" AS private_key, alg, crv
+                 FROM jwks
+                WHERE coalesce(alg, 'EdDSA') = 'EdDSA'
+                  AND ("expiresAt" IS NULL OR "expiresAt" > now())
+                ORDER BY "createdAt" DESC
+                LIMIT 1"#
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .context("reading the jwks table")?;
+        Ok(row)
+    }
+
+    async fn create_key(&self) -> anyhow::Result<ActiveKey> {
+        let key = SigningKey::generate(&mut rand::rngs::OsRng);
+        let x = URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes());
+        let public = serde_json::to_string(&PublicJwk {
+            crv: "Ed25519".into(),
+            x: x.clone(),
+            kty: "OKP".into(),
+        })?;
+        let private = serde_json::to_string(&PrivateJwk {
+            crv: "Ed25519".into(),
+            d: URL_SAFE_NO_PAD.encode(key.to_bytes()),
+            x,
+            kty: "OKP".into(),
+        })?;
+        let kid = store::generate_id();
+        sqlx::query!(
+            r#"INSERT INTO jwks (id, "publicKey", "privateKey", "createdAt", alg, crv)
+               VALUES ($1, $2, $3, $4, 'EdDSA', 'Ed25519')"#,
+            kid,
+            public,
+            self.encrypt_private(&private)?,
+            store::now()
+        )
+        .execute(&self.pool)
+        .await
+        .context("storing a new signing key")?;
+        tracing::info!(kid = %kid, "created a new Ed25519 signing key");
+        Ok(ActiveKey { kid, key })
+    }
+
+    /// Better Auth's `symmetricEncrypt`, then JSON-quoted as the column stores it.
+    fn encrypt_private(&self, plaintext: &str) -> anyhow::Result<String> {
+        let cipher = XChaCha20Poly1305::new((&self.encryption_key).into());
+        let nonce: [u8; 24] = rand::random();
+        let sealed = cipher
+            .encrypt(XNonce::from_slice(&nonce), plaintext.as_bytes())
+            .map_err(|_| anyhow::anyhow!("encrypting the private key failed"))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(serde_json::to_string(&hex::encode(out))?)
+    }
+
+    fn decrypt_private(&self, stored: &str) -> anyhow::Result<SigningKey> {
+        let jwk_json = if stored.trim_start().starts_with('{') {
+            // `jwks.disablePrivateKeyEncryption: true` stores the JWK in the clear.
+            stored.to_owned()
+        } else {
+            let hex_text: String =
+                serde_json::from_str(stored).context("privateKey is not a JSON string")?;
+            if hex_text.starts_with("$ba$") {
+                bail!(
+                    "privateKey uses BETTER_AUTH_SECRETS versioning, which Chatkeep does not support"
+                );
+            }
+            let bytes = hex::decode(&hex_text).context("privateKey is not hex")?;
+            if bytes.len() < 24 + 16 {
+                bail!("privateKey is too short to be encrypted");
+            }
+            let (nonce, sealed) = bytes.split_at(24);
+            let cipher = XChaCha20Poly1305::new((&self.encryption_key).into());
+            let plain = cipher.decrypt(XNonce::from_slice(nonce), sealed).map_err(|_| {
+                anyhow::anyhow!(
+                    "cannot decrypt the stored signing key: BETTER_AUTH_SECRET differs from the \
+                     secret it was created with"
+                )
+            })?;
+            String::from_utf8(plain).context("decrypted key is not UTF-8")?
+        };
+        let jwk: PrivateJwk =
+            serde_json::from_str(&jwk_json).context("privateKey is not an Ed25519 JWK")?;
+        if jwk.kty != "OKP" || jwk.crv != "Ed25519" {
+            bail!(
+                "only Ed25519 signing keys are supported (found {} {})",
+                jwk.kty,
+                jwk.crv
+            );
+        }
+        let seed: [u8; 32] = URL_SAFE_NO_PAD
+            .decode(&jwk.d)
+            .context("JWK d is not base64url")?
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("JWK d is not 32 bytes"))?;
+        Ok(SigningKey::from_bytes(&seed))
+    }
+
+    /// Every key a verifier should know: `{"keys":[{alg, crv, x, kty, kid}]}` in Better Auth's
+    /// field order. Creates the first key if there is none (Better Auth does the same).
+    pub async fn jwks_document(&self) -> anyhow::Result<Value> {
+        self.signing_key().await?;
+        let rows = self.published_rows().await?;
+        let keys = rows
+            .into_iter()
+            .filter_map(|row| {
+                let public: Map<String, Value> = serde_json::from_str(&row.public_key).ok()?;
+                let mut jwk = Map::new();
+                jwk.insert(
+                    "alg".into(),
+                    Value::String(row.alg.unwrap_or_else(|| "EdDSA".into())),
+                );
+                if let Some(crv) = row.crv {
+                    jwk.insert("crv".into(), Value::String(crv));
+                }
+                for (k, v) in public {
+                    jwk.entry(k).or_insert(v);
+                }
+                jwk.insert("kid".into(), Value::String(row.id));
+                Some(Value::Object(jwk))
+            })
+            .collect();
+        Ok(serde_json::json!({ "keys": Value::Array(keys) }))
+    }
+
+    async fn published_rows(&self) -> anyhow::Result<Vec<JwksRow>> {
+        let cutoff = Utc::now() - GRACE_PERIOD;
+        let rows = sqlx::query_as!(
+            JwksRow,
+            r#"SELECT id, "publicKey" AS public_key, '' AS "private_key!", alg, crv
+                 FROM jwks
+                WHERE "expiresAt" IS NULL OR "expiresAt" > $1
+                ORDER BY "createdAt""#,
+            cutoff
+        )
+        .fetch_all(&self.pool)
+        .await
+        .context("reading the jwks table")?;
+        Ok(rows)
+    }
+
+    /// A verification key by `kid`, from memory or (rarely) the table.
+    pub async fn public_key(&self, kid: &str) -> anyhow::Result<Option<PublicKey>> {
+        {
+            let cache = self.public.read().await;
+            if let Some(key) = cache.keys.get(kid) {
+                return Ok(Some(key.clone()));
+            }
+            if cache
+                .loaded_at
+                .is_some_and(|at| at.elapsed() < RELOAD_INTERVAL)
+            {
+                return Ok(None);
+            }
+        }
+        let mut cache = self.public.write().await;
+        if cache
+            .loaded_at
+            .is_none_or(|at| at.elapsed() >= RELOAD_INTERVAL)
+        {
+            cache.keys = self
+                .published_rows()
+                .await?
+                .into_iter()
+                .filter_map(|row| {
+                    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(&row.public_key).ok()?;
+                    let alg = super::jwt::algorithm_for(&jwk, row.alg.as_deref())?;
+                    let key = DecodingKey::from_jwk(&jwk).ok()?;
+                    Some((row.id, PublicKey { key, alg }))
+                })
+                .collect();
+            cache.loaded_at = Some(Instant::now());
+        }
+        Ok(cache.keys.get(kid).cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(secret: &str) -> Keys {
+        let pool = PgPool::connect_lazy("postgres://unused@127.0.0.1:1/unused").unwrap();
+        Keys::new(pool, secret)
+    }
+
+    #[tokio::test]
+    async fn private_keys_round_trip_through_better_auths_format() {
+        let k = keys("a-secret-of-reasonable-length-000000");
+        let key = SigningKey::generate(&mut rand::rngs::OsRng);
+        let jwk = serde_json::to_string(&PrivateJwk {
+            crv: "Ed25519".into(),
+            d: URL_SAFE_NO_PAD.encode(key.to_bytes()),
+            x: URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()),
+            kty: "OKP".into(),
+        })
+        .unwrap();
+        let stored = k.encrypt_private(&jwk).unwrap();
+        assert!(stored.starts_with('"') && stored.ends_with('"'));
+        // 24-byte nonce + plaintext + 16-byte tag, hex-encoded, plus the two quotes.
+        assert_eq!(stored.len(), 2 * (24 + jwk.len() + 16) + 2);
+        assert_eq!(
+            k.decrypt_private(&stored).unwrap().to_bytes(),
+            key.to_bytes()
+        );
+
+        let wrong = keys("another-secret-of-reasonable-length-0");
+        let err = wrong.decrypt_private(&stored).err().unwrap().to_string();
+        assert!(err.contains("BETTER_AUTH_SECRET"), "{err}");
+    }
+}

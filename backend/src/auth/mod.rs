@@ -1,0 +1,81 @@
+//! `/api/auth`: Better Auth 1.7's wire protocol (email + password, the `jwt` and `bearer`
+//! plugins), byte-compatible with the official client and sharing Better Auth's tables, so a
+//! Better Auth server and Chatkeep can serve the same users at once. The contract is
+//! `../shared/reference/better-auth.md`; comments cite Better Auth's behaviour where we copy a
+//! quirk on purpose.
+//!
+//! Also here: [`AuthUser`], the one extractor every other `/api` route uses to know its caller.
+
+mod body;
+pub mod cookies;
+mod error;
+pub mod external;
+mod extractor;
+pub mod jwt;
+pub mod keys;
+mod me;
+pub mod origin;
+pub mod password;
+mod routes;
+pub mod secret;
+pub mod session;
+pub mod store;
+
+use std::net::IpAddr;
+
+use actix_web::HttpRequest;
+
+pub use error::AuthError;
+pub use extractor::AuthUser;
+pub use me::get_me;
+pub use routes::configure;
+
+use crate::client_ip::ClientIpResolver;
+use crate::config::{Secret, Settings};
+
+/// Everything the auth routes and the extractor share. Built once at startup.
+pub struct AuthState {
+    secret: Secret<String>,
+    pub cookies: cookies::CookieNames,
+    pub hasher: password::PasswordHasher,
+    pub keys: keys::Keys,
+    pub external: Option<external::ExternalIssuer>,
+    pub trusted_origins: origin::TrustedOrigins,
+    /// The base URL's origin: JWT `iss`/`aud`, and our own origin for CSRF checks.
+    pub origin: String,
+    pub client_ip: ClientIpResolver,
+}
+
+impl AuthState {
+    pub fn new(settings: &Settings, pool: sqlx::PgPool) -> anyhow::Result<Self> {
+        let secret = secret::resolve(settings)?;
+        let origin = origin::origin_of(&settings.base_url);
+        let external = settings
+            .auth
+            .external_issuer
+            .clone()
+            .map(external::ExternalIssuer::new)
+            .transpose()?;
+        Ok(Self {
+            cookies: cookies::CookieNames::new(settings.base_url.scheme() == "https"),
+            hasher: password::PasswordHasher::new(settings.auth.hash_concurrency)?,
+            keys: keys::Keys::new(pool, secret.expose()),
+            external,
+            trusted_origins: origin::TrustedOrigins::new(
+                &settings.base_url,
+                &settings.auth.trusted_origins,
+            ),
+            origin,
+            client_ip: ClientIpResolver::new(settings.trusted_proxies.clone()),
+            secret,
+        })
+    }
+
+    pub fn secret(&self) -> &str {
+        self.secret.expose()
+    }
+
+    pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
+        self.client_ip.resolve(req)
+    }
+}

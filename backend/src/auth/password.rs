@@ -1,0 +1,159 @@
+//! Better Auth's password hashes, so a Better Auth database's users sign in unchanged.
+//!
+//! scrypt with N = 2^14, r = 16, p = 1 and a 64-byte key over the NFKC-normalised password;
+//! the salt is 16 random bytes written as 32 lower-case hex chars, and the *hex string's*
+//! bytes are what scrypt salts with. Stored as `<salt hex>:<key hex>`.
+//!
+//! Each hash costs ~32 MiB and a few hundred milliseconds of CPU, so hashing runs on blocking
+//! threads behind a semaphore: a burst of sign-ins queues here instead of starving the
+//! executor or exhausting memory.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
+use unicode_normalization::UnicodeNormalization;
+
+pub const MIN_PASSWORD_LENGTH: usize = 8;
+pub const MAX_PASSWORD_LENGTH: usize = 128;
+
+const LOG_N: u8 = 14;
+const R: u32 = 16;
+const P: u32 = 1;
+const KEY_LEN: usize = 64;
+
+/// Password length as JavaScript counts it (UTF-16 code units), which is what Better Auth's
+/// 8..128 limits measure.
+pub fn js_length(password: &str) -> usize {
+    password.encode_utf16().count()
+}
+
+#[derive(Clone)]
+pub struct PasswordHasher {
+    permits: Arc<Semaphore>,
+    /// Verified against for unknown emails, so a miss costs what a hit costs.
+    dummy_hash: Arc<str>,
+}
+
+impl PasswordHasher {
+    /// `concurrency` hashes may run at once; more wait their turn.
+    pub fn new(concurrency: usize) -> anyhow::Result<Self> {
+        let dummy_hash = hash_blocking("chatkeep-dummy-password-for-timing")?;
+        Ok(Self {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy_hash: dummy_hash.into(),
+        })
+    }
+
+    pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
+        let password = password.to_owned();
+        self.run(move || hash_blocking(&password)).await
+    }
+
+    /// `Ok(false)` for a wrong password or a stored value we cannot parse.
+    pub async fn verify(&self, password: &str, stored: &str) -> anyhow::Result<bool> {
+        let (password, stored) = (password.to_owned(), stored.to_owned());
+        self.run(move || verify_blocking(&password, &stored)).await
+    }
+
+    /// Spends one verification's worth of time, for the paths where there is no hash to check
+    /// (unknown email, no password account), so response time does not reveal which it was.
+    pub async fn burn(&self, password: &str) -> anyhow::Result<()> {
+        let dummy = self.dummy_hash.clone();
+        let password = password.to_owned();
+        self.run(move || verify_blocking(&password, &dummy).map(|_| ()))
+            .await
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .context("password hasher closed")?;
+        tokio::task::spawn_blocking(job)
+            .await
+            .context("password hashing task panicked")?
+    }
+}
+
+fn params() -> scrypt::Params {
+    scrypt::Params::new(LOG_N, R, P, KEY_LEN).expect("Better Auth's scrypt parameters are valid")
+}
+
+fn derive(password: &str, salt_hex: &str) -> anyhow::Result<[u8; KEY_LEN]> {
+    let normalized: String = password.nfkc().collect();
+    let mut key = [0u8; KEY_LEN];
+    scrypt::scrypt(
+        normalized.as_bytes(),
+        salt_hex.as_bytes(),
+        &params(),
+        &mut key,
+    )
+    .map_err(|e| anyhow::anyhow!("scrypt failed: {e}"))?;
+    Ok(key)
+}
+
+pub fn hash_blocking(password: &str) -> anyhow::Result<String> {
+    let salt: [u8; 16] = rand::random();
+    let salt_hex = hex::encode(salt);
+    let key = derive(password, &salt_hex)?;
+    Ok(format!("{salt_hex}:{}", hex::encode(key)))
+}
+
+pub fn verify_blocking(password: &str, stored: &str) -> anyhow::Result<bool> {
+    let Some((salt_hex, key_hex)) = stored.split_once(':') else {
+        return Ok(false);
+    };
+    let Ok(expected) = hex::decode(key_hex) else {
+        return Ok(false);
+    };
+    let actual = derive(password, salt_hex)?;
+    Ok(actual.ct_eq(expected.as_slice()).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hash Better Auth 1.7.25 wrote for "correct horse battery" (reference transcript,
+    /// `account.password` of the probe user after it changed its password back).
+    const BETTER_AUTH_HASH: &str = "71a2362f512a574e13789b0308c65333:a2ce3ea9b98498123cebff0e4b32ed7458a262a0072f191100c7dc0f62599829c1e19fc2a8005b7687b16f2bc4eb0f36d3db61e3f59bb5bef2ad1536eb1c805e";
+
+    #[test]
+    fn verifies_a_hash_better_auth_wrote() {
+        assert!(verify_blocking("correct horse battery", BETTER_AUTH_HASH).unwrap());
+        assert!(!verify_blocking("correct horse battery 2", BETTER_AUTH_HASH).unwrap());
+    }
+
+    #[test]
+    fn hashes_in_better_auths_format_and_round_trips() {
+        let hash = hash_blocking("pässwörd ﬁne").unwrap();
+        let (salt, key) = hash.split_once(':').unwrap();
+        assert_eq!((salt.len(), key.len()), (32, 128));
+        assert!(
+            hash.chars()
+                .all(|c| c == ':' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert!(verify_blocking("pässwörd ﬁne", &hash).unwrap());
+        // NFKC: the ligature "ﬁ" and "fi" are the same password.
+        assert!(verify_blocking("pässwörd fine", &hash).unwrap());
+    }
+
+    #[test]
+    fn unparseable_stored_values_do_not_verify() {
+        assert!(!verify_blocking("x", "").unwrap());
+        assert!(!verify_blocking("x", "nocolon").unwrap());
+        assert!(!verify_blocking("x", "abcd:zz").unwrap());
+    }
+
+    #[test]
+    fn length_counts_utf16_units_like_javascript() {
+        assert_eq!(js_length("abc"), 3);
+        assert_eq!(js_length("😀"), 2);
+    }
+}

@@ -1,0 +1,189 @@
+//! Fixed rules, two stores: Better Auth's rate-limit algorithm, kept in process memory by
+//! default or in Redis (`REDIS_URL`) so every instance shares the same counts.
+//!
+//! The algorithm (Better Auth's): per key, a count and the time of the last *allowed* request.
+//! A request more than `window` after the last allowed one starts a new count; otherwise it is
+//! refused once the count reached `max`, and refusals do not move the window.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub window: Duration,
+    pub max: u32,
+}
+
+impl Rule {
+    pub const fn new(window_secs: u64, max: u32) -> Self {
+        Self {
+            window: Duration::from_secs(window_secs),
+            max,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allowed { remaining: u32 },
+    Limited { retry_after_secs: u64 },
+}
+
+pub enum RateLimiter {
+    Memory(Mutex<HashMap<String, Entry>>),
+    Redis(deadpool_redis::Pool),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Entry {
+    count: u32,
+    last_ms: i64,
+}
+
+/// Atomic in Redis: the same algorithm, one round trip. Returns {allowed, count or retry ms}.
+const REDIS_SCRIPT: &str = r"
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local max = tonumber(ARGV[3])
+local count = tonumber(redis.call('HGET', KEYS[1], 'count') or '0')
+local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '0')
+if count == 0 or now - last > window then
+  redis.call('HSET', KEYS[1], 'count', 1, 'last', now)
+  redis.call('PEXPIRE', KEYS[1], window)
+  return {1, 1}
+end
+if count >= max then
+  return {0, last + window - now}
+end
+redis.call('HSET', KEYS[1], 'count', count + 1, 'last', now)
+redis.call('PEXPIRE', KEYS[1], window)
+return {1, count + 1}
+";
+
+impl RateLimiter {
+    pub fn memory() -> Self {
+        Self::Memory(Mutex::new(HashMap::new()))
+    }
+
+    pub fn redis(url: &str) -> anyhow::Result<Self> {
+        let pool = deadpool_redis::Config::from_url(url)
+            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+            .context("REDIS_URL is not a valid Redis URL")?;
+        Ok(Self::Redis(pool))
+    }
+
+    /// Counts one request against `key` under `rule`.
+    pub async fn hit(&self, key: &str, rule: Rule) -> anyhow::Result<Decision> {
+        let now_ms = Utc::now().timestamp_millis();
+        let window_ms = i64::try_from(rule.window.as_millis()).unwrap_or(i64::MAX);
+        match self {
+            Self::Memory(map) => {
+                let mut map = map.lock().expect("rate-limit map poisoned");
+                if map.len() > 100_000 {
+                    // Forget keys whose window has passed; bounds memory under a key flood.
+                    map.retain(|_, e| now_ms - e.last_ms <= window_ms.max(60_000));
+                }
+                let entry = map.entry(key.to_owned()).or_insert(Entry {
+                    count: 0,
+                    last_ms: 0,
+                });
+                Ok(apply(entry, now_ms, window_ms, rule.max))
+            }
+            Self::Redis(pool) => {
+                let mut conn = pool.get().await.context("cannot reach Redis")?;
+                let (allowed, value): (i64, i64) = deadpool_redis::redis::Script::new(REDIS_SCRIPT)
+                    .key(format!("chatkeep:rl:{key}"))
+                    .arg(now_ms)
+                    .arg(window_ms)
+                    .arg(rule.max)
+                    .invoke_async(&mut *conn)
+                    .await
+                    .context("Redis rate-limit script failed")?;
+                Ok(if allowed == 1 {
+                    Decision::Allowed {
+                        remaining: rule
+                            .max
+                            .saturating_sub(u32::try_from(value).unwrap_or(u32::MAX)),
+                    }
+                } else {
+                    Decision::Limited {
+                        retry_after_secs: ceil_secs(value),
+                    }
+                })
+            }
+        }
+    }
+}
+
+fn apply(entry: &mut Entry, now_ms: i64, window_ms: i64, max: u32) -> Decision {
+    if entry.count == 0 || now_ms - entry.last_ms > window_ms {
+        *entry = Entry {
+            count: 1,
+            last_ms: now_ms,
+        };
+        return Decision::Allowed {
+            remaining: max.saturating_sub(1),
+        };
+    }
+    if entry.count >= max {
+        return Decision::Limited {
+            retry_after_secs: ceil_secs(entry.last_ms + window_ms - now_ms),
+        };
+    }
+    entry.count += 1;
+    entry.last_ms = now_ms;
+    Decision::Allowed {
+        remaining: max - entry.count,
+    }
+}
+
+fn ceil_secs(ms: i64) -> u64 {
+    u64::try_from(ms.max(0)).unwrap_or(0).div_ceil(1000).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fourth_request_in_the_window_is_refused_until_it_passes() {
+        let mut e = Entry {
+            count: 0,
+            last_ms: 0,
+        };
+        let t0 = 1_000_000;
+        assert_eq!(
+            apply(&mut e, t0, 10_000, 3),
+            Decision::Allowed { remaining: 2 }
+        );
+        assert_eq!(
+            apply(&mut e, t0 + 1, 10_000, 3),
+            Decision::Allowed { remaining: 1 }
+        );
+        assert_eq!(
+            apply(&mut e, t0 + 2, 10_000, 3),
+            Decision::Allowed { remaining: 0 }
+        );
+        assert_eq!(
+            apply(&mut e, t0 + 3, 10_000, 3),
+            Decision::Limited {
+                retry_after_secs: 10
+            }
+        );
+        // Refusals do not extend the window: 10 s after the last allowed request, it resets.
+        assert_eq!(
+            apply(&mut e, t0 + 9_000, 10_000, 3),
+            Decision::Limited {
+                retry_after_secs: 2
+            }
+        );
+        assert_eq!(
+            apply(&mut e, t0 + 10_003, 10_000, 3),
+            Decision::Allowed { remaining: 2 }
+        );
+    }
+}

@@ -1,0 +1,84 @@
+// A real Better Auth server (the npm package Chatkeep's /api/auth must be wire-compatible with),
+// configured like Chatkeep: email + password, user deletion, the jwt and bearer plugins, PostgreSQL.
+// Interop tests run the official client against it, or share its database with Chatkeep.
+import { randomBytes } from "node:crypto";
+import http from "node:http";
+import { betterAuth } from "better-auth";
+import { getMigrations } from "better-auth/db/migration";
+import { toNodeHandler } from "better-auth/node";
+import { bearer, jwt } from "better-auth/plugins";
+import pg from "pg";
+import { createDatabase, dropDatabase, serverUrl } from "./chatkeep.mjs";
+
+/**
+ * @param {{
+ *   secret?: string,
+ *   database?: string,        // existing database to use (and keep); default: a fresh one, dropped on close()
+ *   port?: number,            // default 0 (any free port)
+ *   baseURL?: string,         // default http://127.0.0.1:<port>; must be the origin clients send
+ *   rateLimit?: boolean,      // default false, as Better Auth does outside NODE_ENV=production
+ *   trustedOrigins?: string[],
+ * }} options
+ * @returns {Promise<{
+ *   url: string, auth: ReturnType<typeof betterAuth>, database: string, secret: string,
+ *   close(): Promise<void>,
+ * }>}
+ */
+export async function startBetterAuth(options = {}) {
+  const database = options.database ?? `ba_interop_${randomBytes(6).toString("hex")}`;
+  if (!options.database) await createDatabase(database);
+  const secret = options.secret ?? randomBytes(32).toString("hex");
+  const pool = new pg.Pool({ connectionString: `${serverUrl}/${database}` });
+
+  // Listen before configuring: with port 0 the base URL (which Better Auth needs for its
+  // Origin checks and as JWT iss/aud) is only known once the socket is bound.
+  let handler;
+  const server = http.createServer((req, res) => handler(req, res));
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
+  const url = options.baseURL ?? `http://127.0.0.1:${server.address().port}`;
+
+  const config = {
+    baseURL: url,
+    basePath: "/api/auth",
+    secret,
+    database: pool,
+    emailAndPassword: { enabled: true },
+    user: { deleteUser: { enabled: true } },
+    plugins: [jwt(), bearer()],
+    rateLimit: { enabled: options.rateLimit ?? false },
+    trustedOrigins: options.trustedOrigins ?? [],
+    // Expected failures ("Invalid password", "User not found") would clutter the test report.
+    logger: { level: "error" },
+    // The test machine has no route to Better Auth's telemetry endpoint.
+    telemetry: { enabled: false },
+  };
+
+  let auth;
+  try {
+    await (await getMigrations(config)).runMigrations();
+    auth = betterAuth(config);
+  } catch (error) {
+    await closeAll(server, pool, options.database ? null : database);
+    throw error;
+  }
+  handler = toNodeHandler(auth);
+
+  return {
+    url,
+    auth,
+    database,
+    secret,
+    close: () => closeAll(server, pool, options.database ? null : database),
+  };
+}
+
+async function closeAll(server, pool, databaseToDrop) {
+  // Keep-alive connections from fetch would otherwise hold server.close() open.
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(() => resolve()));
+  await pool.end();
+  if (databaseToDrop) await dropDatabase(databaseToDrop);
+}

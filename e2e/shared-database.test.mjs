@@ -1,0 +1,92 @@
+// Better Auth and Chatkeep on ONE database with ONE secret are interchangeable: users, password
+// hashes, session cookies, bearer tokens and JWT keys written by either are honoured by the other.
+// This is what lets a deployment move from Better Auth to Chatkeep (or run both) without logging
+// anybody out.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { createRemoteJWKSet, jwtVerify } from "jose";
+import { newSecret, startChatkeepAuth } from "./lib/auth-target.mjs";
+import { startBetterAuth } from "./lib/better-auth-peer.mjs";
+import { createDatabase, dropDatabase } from "./lib/chatkeep.mjs";
+import { makeClient, SESSION_COOKIE } from "./lib/client.mjs";
+
+const PASSWORD = "correct horse battery staple";
+
+describe("Better Auth and Chatkeep sharing a database", () => {
+  const database = `ba_interop_${randomBytes(6).toString("hex")}`;
+  const secret = newSecret();
+  /** @type {Record<string, {url: string, close(): Promise<void>}>} */
+  const servers = {};
+
+  before(async () => {
+    await createDatabase(database);
+    // Better Auth's migration first; Chatkeep's `create table if not exists` then finds its tables.
+    servers["Better Auth"] = await startBetterAuth({ database, secret });
+    servers.Chatkeep = await startChatkeepAuth({ database, secret });
+  });
+
+  after(async () => {
+    for (const server of Object.values(servers)) await server.close();
+    await dropDatabase(database);
+  });
+
+  async function signUpOn(name) {
+    const email = `shared-${Date.now()}-${randomBytes(4).toString("hex")}@example.com`;
+    const device = makeClient(servers[name].url);
+    const { data, error } = await device.client.signUp.email({
+      email,
+      password: PASSWORD,
+      name: `Made on ${name}`,
+    });
+    assert.equal(error, null, `sign-up on ${name}: ${JSON.stringify(error)}`);
+    return { ...device, email, user: data.user, token: data.token };
+  }
+
+  for (const [from, to] of [["Better Auth", "Chatkeep"], ["Chatkeep", "Better Auth"]]) {
+    describe(`from ${from} to ${to}`, () => {
+      test("a user signed up on one signs in on the other", async () => {
+        const alice = await signUpOn(from);
+        const { data, error } = await makeClient(servers[to].url).client.signIn.email({
+          email: alice.email,
+          password: PASSWORD,
+        });
+        assert.equal(error, null);
+        assert.deepEqual(data.user, alice.user);
+      });
+
+      test("a session cookie and bearer token from one are accepted by the other", async () => {
+        const alice = await signUpOn(from);
+        const transplanted = makeClient(servers[to].url);
+        transplanted.jar.set(SESSION_COOKIE, alice.jar.get(SESSION_COOKIE));
+        const { data } = await transplanted.client.getSession();
+        assert.equal(data?.session.token, alice.token);
+        assert.deepEqual(data.user, alice.user);
+
+        const auth = { type: "Bearer", token: alice.captured["set-auth-token"] };
+        const bearer = await makeClient(servers[to].url).client.getSession({ fetchOptions: { auth } });
+        assert.equal(bearer.data?.session.token, alice.token);
+      });
+
+      test("a JWT from one verifies against the other's /jwks", async () => {
+        const alice = await signUpOn(from);
+        const { data, error } = await alice.client.token();
+        assert.equal(error, null);
+        // The issuer is whoever signed it; only the key set comes from the other server.
+        const issuer = new URL(servers[from].url).origin;
+        const jwks = createRemoteJWKSet(new URL(`${servers[to].url}/api/auth/jwks`));
+        const { payload } = await jwtVerify(data.token, jwks, { algorithms: ["EdDSA"], issuer, audience: issuer });
+        assert.equal(payload.sub, alice.user.id);
+      });
+
+      test("signing out on one ends the session on the other", async () => {
+        const alice = await signUpOn(from);
+        const elsewhere = makeClient(servers[to].url);
+        elsewhere.jar.set(SESSION_COOKIE, alice.jar.get(SESSION_COOKIE));
+        assert.notEqual((await elsewhere.client.getSession()).data, null);
+        await alice.client.signOut();
+        assert.equal((await elsewhere.client.getSession()).data, null);
+      });
+    });
+  }
+});
