@@ -75,7 +75,6 @@ impl Application {
             (Some(url), true) => Some(RateLimiter::redis(url.expose())?),
             (None, true) => Some(RateLimiter::memory()),
         };
-        let cors_origins = auth.trusted_origins.clone();
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
@@ -94,7 +93,7 @@ impl Application {
 
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(auth::origin::cors(cors_origins.clone()))
+                .wrap(from_fn(auth::origin::cors))
                 .wrap(from_fn(telemetry::request_telemetry))
                 .app_data(state.clone())
                 .app_data(spa_dir_data.clone())

@@ -73,11 +73,16 @@ pub fn sign(key: &ActiveKey, user: &UserRow, origin: &str) -> anyhow::Result<Str
         iss: origin.to_owned(),
         aud: origin.to_owned(),
     };
+    sign_claims(key, &claims)
+}
+
+/// A compact JWS over any claims, with Better Auth's header `{"alg":"EdDSA","kid"}`.
+pub fn sign_claims(key: &ActiveKey, claims: &impl Serialize) -> anyhow::Result<String> {
     let header = serde_json::json!({ "alg": "EdDSA", "kid": key.kid });
     let signing_input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?),
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims)?)
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims)?)
     );
     let signature = key.key.sign(signing_input.as_bytes());
     Ok(format!(

@@ -4,12 +4,15 @@ use std::path::PathBuf;
 use actix_web::dev::ServerHandle;
 use chatkeep::config::Settings;
 use chatkeep::startup::Application;
+use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 /// A running Chatkeep on a free port, against its own database.
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// The app's own database, for arranging and inspecting rows.
+    pub pool: PgPool,
     handle: ServerHandle,
 }
 
@@ -19,6 +22,8 @@ impl Drop for TestApp {
         drop(self.handle.stop(false));
     }
 }
+
+pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hmac-0123456789";
 
 pub fn fixture_dir(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -32,6 +37,9 @@ pub fn test_settings(overrides: &[(&str, &str)]) -> Settings {
     let mut vars: HashMap<String, String> = HashMap::from([
         ("CHATKEEP_BIND".into(), "127.0.0.1:0".into()),
         ("CHATKEEP_SPA_DIR".into(), spa_dir.display().to_string()),
+        ("BETTER_AUTH_SECRET".into(), TEST_SECRET.into()),
+        // Tests sign in many times a second from one address; rate limits have their own tests.
+        ("AUTH_RATE_LIMIT".into(), "off".into()),
     ]);
     for (k, v) in overrides {
         vars.insert((*k).into(), (*v).into());
@@ -50,7 +58,8 @@ pub async fn spawn_app_with(
 ) -> TestApp {
     chatkeep::telemetry::init(chatkeep::config::LogFormat::Pretty);
     let pool = pool_options.connect_lazy_with(connect_options);
-    let app = Application::build_with_pool(test_settings(overrides), pool).expect("the app builds");
+    let app = Application::build_with_pool(test_settings(overrides), pool.clone())
+        .expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.spawn();
     TestApp {
@@ -59,6 +68,7 @@ pub async fn spawn_app_with(
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client builds"),
+        pool,
         handle,
     }
 }
@@ -75,6 +85,91 @@ impl TestApp {
             .await
             .expect("request is sent")
     }
+
+    /// A POST as our own SPA would send it: same-origin `Origin` header.
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(self.url(path))
+            .header("origin", &self.address)
+    }
+
+    /// Signs up a fresh user with `password` and returns their session.
+    pub async fn sign_up_with(&self, email: &str, password: &str) -> TestSession {
+        let response = self
+            .post("/api/auth/sign-up/email")
+            .json(&serde_json::json!({ "name": "Test User", "email": email, "password": password }))
+            .send()
+            .await
+            .expect("request is sent");
+        assert_eq!(response.status(), 200, "sign-up of {email} failed");
+        TestSession::from_response(response).await
+    }
+
+    pub async fn sign_up(&self, email: &str) -> TestSession {
+        self.sign_up_with(email, DEFAULT_PASSWORD).await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post("/api/auth/sign-in/email")
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("request is sent")
+    }
+}
+
+pub const DEFAULT_PASSWORD: &str = "correct horse battery staple";
+
+/// A signed-in user as a browser (cookie) or an API client (bearer) would hold it.
+#[derive(Debug, Clone)]
+pub struct TestSession {
+    /// `better-auth.session_token=<url-encoded signed token>`, ready for a `Cookie` header.
+    pub cookie: String,
+    /// The raw 32-char token (the response body's `token`).
+    pub token: String,
+    /// `set-auth-token`: `token.signature`, for `Authorization: Bearer`.
+    pub bearer: String,
+    pub user_id: String,
+}
+
+impl TestSession {
+    pub async fn from_response(response: reqwest::Response) -> Self {
+        let cookie = set_cookies(&response)
+            .into_iter()
+            .find(|c| c.contains(".session_token="))
+            .map(|c| cookie_pair(&c))
+            .expect("a session cookie is set");
+        let bearer = response.headers()["set-auth-token"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body: serde_json::Value = response.json().await.unwrap();
+        Self {
+            cookie,
+            token: body["token"].as_str().unwrap().to_owned(),
+            bearer,
+            user_id: body["user"]["id"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// Every `Set-Cookie` header of a response, in order.
+pub fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `name=value` of a `Set-Cookie` line.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+pub fn unique_email(tag: &str) -> String {
+    format!("{tag}-{}@example.com", uuid::Uuid::new_v4().simple())
 }
 
 /// Reads an error response and checks its shape: JSON `{code, message}`, nothing else.

@@ -1,0 +1,264 @@
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::helpers::{TEST_SECRET, TestApp, error_body, spawn_app, unique_email};
+
+async fn jwks(app: &TestApp) -> JwkSet {
+    app.get("/api/auth/jwks").await.json().await.unwrap()
+}
+
+fn verify(app: &TestApp, set: &JwkSet, token: &str) -> serde_json::Value {
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    assert_eq!(header.alg, Algorithm::EdDSA);
+    let jwk = set
+        .find(header.kid.as_deref().unwrap())
+        .expect("kid is in /jwks");
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_issuer(&[&app.address]);
+    validation.set_audience(&[&app.address]);
+    jsonwebtoken::decode::<serde_json::Value>(
+        token,
+        &DecodingKey::from_jwk(jwk).unwrap(),
+        &validation,
+    )
+    .unwrap()
+    .claims
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn token_and_set_auth_jwt_verify_against_jwks(pool: PgPoolOptions, conn: PgConnectOptions) {
+    let app = spawn_app(pool, conn).await;
+    let s = app.sign_up(&unique_email("jwt")).await;
+
+    let response = app
+        .client
+        .get(app.url("/api/auth/token"))
+        .header("authorization", format!("Bearer {}", s.bearer))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let token = response.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let set = jwks(&app).await;
+    assert_eq!(set.keys.len(), 1);
+    let claims = verify(&app, &set, &token);
+    assert_eq!(claims["sub"], s.user_id.as_str());
+    assert_eq!(claims["id"], s.user_id.as_str());
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        900
+    );
+
+    let response = app
+        .client
+        .get(app.url("/api/auth/get-session"))
+        .header("cookie", &s.cookie)
+        .send()
+        .await
+        .unwrap();
+    let header_jwt = response.headers()["set-auth-jwt"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(verify(&app, &set, &header_jwt)["sub"], s.user_id.as_str());
+
+    let response = app.get("/api/auth/token").await;
+    assert_eq!(response.status(), 401);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_signing_key_is_stored_encrypted_and_reused(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app(pool, conn).await;
+    let body = app.get("/api/auth/jwks").await.text().await.unwrap();
+    let document: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let key = &document["keys"][0];
+    let fields: Vec<&str> = key
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(fields, ["alg", "crv", "x", "kty", "kid"]);
+    assert_eq!(
+        (
+            key["alg"].as_str(),
+            key["crv"].as_str(),
+            key["kty"].as_str()
+        ),
+        (Some("EdDSA"), Some("Ed25519"), Some("OKP"))
+    );
+    assert_eq!(
+        app.get("/api/auth/jwks").await.text().await.unwrap(),
+        body,
+        "one key, reused"
+    );
+
+    let (public, private): (String, String) =
+        sqlx::query_as(r#"SELECT "publicKey", "privateKey" FROM jwks"#)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(public.starts_with(r#"{"crv":"Ed25519","x":"#), "{public}");
+    assert!(
+        private.starts_with('"') && !private.contains("\"d\""),
+        "the private key is encrypted"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn api_routes_accept_every_credential_form(pool: PgPoolOptions, conn: PgConnectOptions) {
+    let app = spawn_app(pool, conn).await;
+    let s = app.sign_up(&unique_email("me")).await;
+    let token: serde_json::Value = app
+        .client
+        .get(app.url("/api/auth/token"))
+        .header("cookie", &s.cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwt = token["token"].as_str().unwrap();
+
+    for (name, value) in [
+        ("cookie", s.cookie.clone()),
+        ("authorization", format!("Bearer {}", s.bearer)),
+        ("authorization", format!("Bearer {}", s.token)),
+        ("authorization", format!("Bearer {jwt}")),
+    ] {
+        let response = app
+            .client
+            .get(app.url("/api/me"))
+            .header(name, &value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{name}: {value}");
+        let me: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(me["id"], s.user_id.as_str());
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn api_routes_refuse_bad_credentials_with_one_uniform_401(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app(pool, conn).await;
+    let s = app.sign_up(&unique_email("bad")).await;
+    let jwt = app
+        .client
+        .get(app.url("/api/auth/token"))
+        .header("cookie", &s.cookie)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut parts: Vec<String> = jwt.split('.').map(str::to_owned).collect();
+    parts[1].insert(3, 'x');
+    let tampered = parts.join(".");
+    let payload = jwt.split('.').nth(1).unwrap();
+    let unsigned = format!("eyJhbGciOiJub25lIn0.{payload}.");
+
+    // Tokens signed by the app's real key (read back from its table) but with bad claims, and
+    // one signed by a key nobody published.
+    let real_key = chatkeep::auth::keys::Keys::new(app.pool.clone(), TEST_SECRET)
+        .signing_key()
+        .await
+        .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let claims = |sub: &str, exp: i64, iss: &str, aud: &str| serde_json::json!({ "iat": now, "sub": sub, "exp": exp, "iss": iss, "aud": aud });
+    let sign =
+        |claims: serde_json::Value| chatkeep::auth::jwt::sign_claims(&real_key, &claims).unwrap();
+    let expired = sign(claims(&s.user_id, now - 120, &app.address, &app.address));
+    let wrong_issuer = sign(claims(
+        &s.user_id,
+        now + 600,
+        "https://evil.example",
+        &app.address,
+    ));
+    let wrong_audience = sign(claims(
+        &s.user_id,
+        now + 600,
+        &app.address,
+        "https://evil.example",
+    ));
+    let good = sign(claims(&s.user_id, now + 600, &app.address, &app.address));
+    let stranger = chatkeep::auth::keys::ActiveKey {
+        kid: real_key.kid.clone(),
+        key: ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng),
+    };
+    let foreign_signature = chatkeep::auth::jwt::sign_claims(
+        &stranger,
+        &claims(&s.user_id, now + 600, &app.address, &app.address),
+    )
+    .unwrap();
+    let unknown_kid = chatkeep::auth::jwt::sign_claims(
+        &chatkeep::auth::keys::ActiveKey {
+            kid: "nope".into(),
+            key: stranger.key.clone(),
+        },
+        &claims(&s.user_id, now + 600, &app.address, &app.address),
+    )
+    .unwrap();
+    // The control: the same construction with good claims is accepted.
+    let response = app
+        .client
+        .get(app.url("/api/me"))
+        .bearer_auth(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    for value in [
+        None,
+        Some(format!("Bearer {tampered}")),
+        Some(format!("Bearer {unsigned}")),
+        Some(format!("Bearer {expired}")),
+        Some(format!("Bearer {wrong_issuer}")),
+        Some(format!("Bearer {wrong_audience}")),
+        Some(format!("Bearer {foreign_signature}")),
+        Some(format!("Bearer {unknown_kid}")),
+        Some("Bearer not-a-token".to_owned()),
+        Some("Basic dXNlcjpwYXNz".to_owned()),
+    ] {
+        let mut request = app.client.get(app.url("/api/me"));
+        if let Some(v) = &value {
+            request = request.header("authorization", v);
+        }
+        let (status, code, _) = error_body(request.send().await.unwrap()).await;
+        assert_eq!((status, code.as_str()), (401, "UNAUTHORIZED"), "{value:?}");
+    }
+
+    // A signed-out session's token and JWT-of-a-deleted-user are refused too.
+    app.post("/api/auth/delete-user")
+        .header("cookie", &s.cookie)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    for value in [format!("Bearer {jwt}"), format!("Bearer {}", s.bearer)] {
+        let response = app
+            .client
+            .get(app.url("/api/me"))
+            .header("authorization", &value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{value}");
+    }
+}

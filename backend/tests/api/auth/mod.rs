@@ -1,0 +1,10 @@
+//! `/api/auth`, endpoint by endpoint, against Better Auth's wire contract
+//! (`../shared/reference/better-auth.md`). The official client and a real Better Auth server
+//! are exercised separately in `e2e/`.
+
+mod account;
+mod jwt;
+mod safety;
+mod sessions;
+mod sign_in;
+mod sign_up;
