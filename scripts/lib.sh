@@ -72,3 +72,17 @@ ensure_npm_deps() {
     cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.installed"
   fi
 }
+
+ensure_redis() {
+  if command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; then
+    return 0
+  fi
+  if command -v redis-server >/dev/null; then
+    log "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+      --dir /tmp --logfile /tmp/chatkeep-redis.log
+    for _ in $(seq 1 20); do redis-cli ping 2>/dev/null | grep -q PONG && return 0; sleep 0.5; done
+  fi
+  echo "Redis is not running at 127.0.0.1:6379 and could not be started (the shared rate-limit test needs it)." >&2
+  return 1
+}

@@ -9,6 +9,7 @@ cd "$ROOT"
 export SQLX_OFFLINE=true
 
 ensure_postgres || exit 1
+ensure_redis || exit 1
 ensure_nextest
 ensure_chromium
 ensure_npm_deps "$ROOT/e2e"
