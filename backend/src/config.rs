@@ -72,6 +72,36 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     /// `REDIS_URL`: share rate-limit counts across instances.
     pub redis_url: Option<Secret<String>>,
+    pub agent: AgentSettings,
+    pub chat: ChatSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct AgentSettings {
+    /// `AGENT_URL`: an OpenAI-compatible server; unset = the built-in retrieval agent.
+    pub url: Option<Url>,
+    /// `AGENT_API_KEY`: sent as `Authorization: Bearer`.
+    pub api_key: Option<Secret<String>>,
+    /// `AGENT_MODEL`.
+    pub model: String,
+    /// `AGENT_IDLE_TIMEOUT`: seconds without a byte from the upstream before the answer fails.
+    pub idle_timeout_secs: u64,
+    /// `AGENT_MAX_CONCURRENCY`: answers generated at once; more get 503 `BUSY`.
+    pub max_concurrency: usize,
+    /// `AGENT_HISTORY_MESSAGES`: earlier messages sent along as context.
+    pub history_messages: i64,
+    /// `DOCS_DIR`: the built-in agent's Markdown corpus.
+    pub docs_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChatSettings {
+    /// `MESSAGE_MAX_CHARS`: longest accepted question.
+    pub message_max_chars: usize,
+    /// `MESSAGE_RATE_LIMIT`: messages per user per minute.
+    pub messages_per_minute: u32,
+    /// `MAX_STREAMS_PER_USER`: answers one user may have generating at once.
+    pub max_streams_per_user: usize,
 }
 
 #[derive(Clone)]
@@ -260,6 +290,36 @@ impl Settings {
             }
         };
 
+        let agent_url = match get("AGENT_URL") {
+            None => None,
+            Some(raw) => Some(
+                Url::parse(&raw)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            "AGENT_URL",
+                            format!("{raw:?} is not an http(s) URL"),
+                            "use the server's base URL, e.g. https://api.openai.com (or unset it for the built-in agent)",
+                        )
+                    })?,
+            ),
+        };
+        let agent = AgentSettings {
+            url: agent_url,
+            api_key: get("AGENT_API_KEY").map(Secret::new),
+            model: get("AGENT_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned()),
+            idle_timeout_secs: parse_number("AGENT_IDLE_TIMEOUT", get, 60, 1, 3600)?,
+            max_concurrency: parse_number("AGENT_MAX_CONCURRENCY", get, 32, 1, 10_000)?,
+            history_messages: parse_number("AGENT_HISTORY_MESSAGES", get, 20, 0, 500)?,
+            docs_dir: get("DOCS_DIR").map_or_else(|| PathBuf::from("docs"), PathBuf::from),
+        };
+        let chat = ChatSettings {
+            message_max_chars: parse_number("MESSAGE_MAX_CHARS", get, 32_000, 100, 1_000_000)?,
+            messages_per_minute: parse_number("MESSAGE_RATE_LIMIT", get, 60, 1, 100_000)?,
+            max_streams_per_user: parse_number("MAX_STREAMS_PER_USER", get, 3, 1, 1000)?,
+        };
+
         let log_format = match get("LOG_FORMAT").as_deref() {
             None | Some("pretty") | Some("text") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -294,6 +354,8 @@ impl Settings {
             shutdown_timeout_secs: parse_number("CHATKEEP_SHUTDOWN_TIMEOUT", get, 30, 0, 3600)?,
             trusted_proxies,
             redis_url,
+            agent,
+            chat,
         })
     }
 }

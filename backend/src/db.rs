@@ -39,7 +39,12 @@ pub enum DbStartupError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// Connects, creating the database if needed, and migrates. The returned pool is ready to use.
+/// The role every application query runs as: it owns no table and cannot bypass row-level
+/// security. Created by the migrations.
+pub const APP_ROLE: &str = "chatkeep_app";
+
+/// Connects, creating the database if needed, migrates as the connecting (owner) role, and
+/// returns the application pool, whose connections run as [`APP_ROLE`].
 pub async fn connect_and_migrate(settings: &DatabaseSettings) -> Result<PgPool, DbStartupError> {
     let options = PgConnectOptions::from_str(settings.url.expose()).map_err(|e| {
         DbStartupError::Rejected {
@@ -48,25 +53,59 @@ pub async fn connect_and_migrate(settings: &DatabaseSettings) -> Result<PgPool, 
         }
     })?;
     ensure_database_exists(&options).await?;
-    let pool = pool_options(settings.max_connections).connect_lazy_with(options.clone());
-    // Surface connection problems now, not on the first request.
-    let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, pool.acquire())
+    let mut owner = connect_raw(&options).await?;
+    MIGRATOR.run(&mut owner).await?;
+    let _ = owner.close().await;
+
+    let pool = app_pool(settings.max_connections, options.clone());
+    // Surface connection (and role) problems now, not on the first request.
+    let conn = tokio::time::timeout(CONNECT_TIMEOUT, pool.acquire())
         .await
         .map_err(|_| unreachable(&options, "timed out"))?
         .map_err(|e| classify(&options, &e))?;
-    MIGRATOR.run(&mut *conn).await?;
     drop(conn);
     Ok(pool)
 }
 
+/// The application pool: every connection switches to [`APP_ROLE`] before its first query.
+/// User-data transactions also `SET LOCAL ROLE` (see [`begin_for_user`]) so the rule holds
+/// behind a transaction-pooling PgBouncer, where session settings do not stick.
+pub fn app_pool(max_connections: u32, options: PgConnectOptions) -> PgPool {
+    pool_options(max_connections)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                sqlx::raw_sql("SET ROLE chatkeep_app").execute(conn).await?;
+                Ok(())
+            })
+        })
+        .connect_lazy_with(options)
+}
+
 /// The pool settings every Chatkeep process uses.
-pub fn pool_options(max_connections: u32) -> PgPoolOptions {
+fn pool_options(max_connections: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)
         // A request waits this long for a free connection before it gets 503.
         .acquire_timeout(Duration::from_secs(5))
         .idle_timeout(Duration::from_secs(300))
+}
+
+/// A transaction in which row-level security admits exactly `user_id`'s rows: the handler
+/// owns it, every store function runs inside it.
+pub async fn begin_for_user(
+    pool: &PgPool,
+    user_id: &str,
+) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL ROLE chatkeep_app")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SELECT set_config('app.user_id', $1, true)")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
 }
 
 /// Connects to the target database; when PostgreSQL says it does not exist, creates it

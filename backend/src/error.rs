@@ -29,6 +29,21 @@ pub enum ApiError {
     /// 422: well-formed but invalid values.
     #[error("{message}")]
     Validation { code: &'static str, message: String },
+    /// 413: a field over its size limit (e.g. a message's content).
+    #[error("{message}")]
+    TooLarge { code: &'static str, message: String },
+    /// 429: the caller's message allowance is used up for now.
+    #[error("{message}")]
+    RateLimited {
+        retry_after_secs: u64,
+        message: String,
+    },
+    /// 429: the caller has as many answers generating as allowed.
+    #[error("{0}")]
+    TooManyStreams(String),
+    /// 503: every generation slot is taken; retry shortly.
+    #[error("The assistant is busy with other answers; please retry in a moment.")]
+    Busy,
     /// 503: a dependency (the database) is unavailable right now.
     #[error("{0}")]
     Unavailable(String),
@@ -56,7 +71,11 @@ impl ApiError {
         match self {
             Self::BadRequest { code, .. }
             | Self::Validation { code, .. }
-            | Self::Forbidden { code, .. } => code,
+            | Self::Forbidden { code, .. }
+            | Self::TooLarge { code, .. } => code,
+            Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::TooManyStreams(_) => "TOO_MANY_STREAMS",
+            Self::Busy => "BUSY",
             Self::Unauthorized => "UNAUTHORIZED",
             Self::NotFound(_) => "NOT_FOUND",
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
@@ -87,7 +106,9 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited { .. } | Self::TooManyStreams(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -97,7 +118,21 @@ impl ResponseError for ApiError {
             // `{:#}` prints the whole context chain on one line.
             tracing::error!(error = format!("{cause:#}"), "internal error");
         }
-        HttpResponse::build(self.status_code()).json(ErrorBody {
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            Self::RateLimited {
+                retry_after_secs, ..
+            } => {
+                response
+                    .insert_header(("retry-after", retry_after_secs.to_string()))
+                    .insert_header(("x-ratelimit-remaining", "0"));
+            }
+            Self::Busy => {
+                response.insert_header(("retry-after", "1"));
+            }
+            _ => {}
+        }
+        response.json(ErrorBody {
             code: self.code().to_owned(),
             message: self.public_message(),
         })
@@ -149,6 +184,41 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
         }
     };
     api.into()
+}
+
+/// Parses an optional JSON body: empty means `T::default()`; otherwise the same rules (and
+/// errors) as the `web::Json` extractor.
+pub fn json_body_or_default<T: serde::de::DeserializeOwned + Default>(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    let is_json = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType(
+            "Send the body as application/json.".to_owned(),
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            ApiError::validation(format!("Invalid request body: {e}"))
+        } else {
+            ApiError::bad_request(
+                "INVALID_JSON",
+                format!("Request body is not valid JSON: {e}"),
+            )
+        }
+    })
 }
 
 /// `web::PathConfig` error handler: a path segment of the wrong shape (e.g. a malformed id).

@@ -1,12 +1,16 @@
 //! Chatkeep's server as a library: `main.rs` is a thin wrapper, and the integration tests
 //! start the same [`startup::Application`] on port 0.
 
+pub mod agent;
 pub mod auth;
 pub mod client_ip;
 pub mod config;
+pub mod conversations;
+pub mod cursor;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod messages;
 pub mod openapi;
 pub mod rate_limit;
 pub mod spa;

@@ -1,6 +1,7 @@
 //! Builds the application: state, middleware, every route, and the listening socket.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::dev::{Server, ServerHandle};
@@ -12,8 +13,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::agent::{Agent, Slots};
 use crate::auth::{self, AuthState};
 use crate::config::Settings;
+use crate::messages::generate::Running;
+use crate::messages::quota::Streams;
 use crate::rate_limit::RateLimiter;
 use crate::{db, error, health, openapi, spa, telemetry};
 
@@ -25,6 +29,12 @@ pub struct AppState {
     pub auth: AuthState,
     /// `None` when `AUTH_RATE_LIMIT=off`.
     pub auth_rate_limiter: Option<RateLimiter>,
+    /// Per-user message allowance (always on).
+    pub message_limiter: RateLimiter,
+    pub agent: Arc<Agent>,
+    pub slots: Slots,
+    pub running: Arc<Running>,
+    pub streams: Arc<Streams>,
 }
 
 /// Every documented route. Used by the server and by [`openapi::document`], so the spec can
@@ -37,6 +47,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(
             scope("/api")
                 .service(auth::get_me)
+                .configure(crate::conversations::configure)
+                .configure(crate::messages::configure)
                 .default_service(web::to(error::api_route_not_found)),
         );
 }
@@ -51,6 +63,9 @@ impl Application {
     /// Connects to PostgreSQL (creating and migrating the database as needed) and binds.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let pool = db::connect_and_migrate(&settings.database).await?;
+        if settings.agent.url.is_none() {
+            index_docs(&pool, &settings.agent.docs_dir).await;
+        }
         Self::build_with_pool(settings, pool)
     }
 
@@ -75,12 +90,24 @@ impl Application {
             (Some(url), true) => Some(RateLimiter::redis(url.expose())?),
             (None, true) => Some(RateLimiter::memory()),
         };
+        let message_limiter = match &settings.redis_url {
+            Some(url) => RateLimiter::redis(url.expose())?,
+            None => RateLimiter::memory(),
+        };
+        let agent = Arc::new(Agent::from_settings(&settings.agent, pool.clone())?);
+        tracing::info!("answers come from {}", agent.describe());
+        let slots = Slots::new(settings.agent.max_concurrency);
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
             started_at: Instant::now(),
             auth,
             auth_rate_limiter,
+            message_limiter,
+            agent,
+            slots,
+            running: Arc::new(Running::default()),
+            streams: Arc::new(Streams::default()),
         });
         if !spa_dir.join("index.html").is_file() {
             tracing::warn!(
@@ -143,6 +170,24 @@ impl Application {
         let handle = self.server.handle();
         tokio::spawn(self.server);
         handle
+    }
+}
+
+/// Indexes the built-in agent's corpus when it changed. A missing or unreadable folder leaves
+/// the previous index in place: the agent then says it found nothing, and the log says why.
+pub async fn index_docs(pool: &PgPool, dir: &std::path::Path) {
+    match crate::agent::retrieval::index_corpus(pool, dir).await {
+        Ok(report) if report.reindexed => tracing::info!(
+            dir = %dir.display(), files = report.files, sections = report.sections,
+            "indexed the built-in agent's corpus"
+        ),
+        Ok(report) => tracing::info!(
+            dir = %dir.display(), sections = report.sections, "the built-in agent's corpus is unchanged"
+        ),
+        Err(e) => tracing::warn!(
+            error = format!("{e:#}"),
+            "cannot index DOCS_DIR; the built-in agent will find nothing new"
+        ),
     }
 }
 

@@ -2,7 +2,10 @@
 //! server and for the wasm32 SPA. JSON is camelCase; timestamps are RFC 3339 strings.
 
 pub mod auth;
+pub mod conversations;
 pub mod error;
 pub mod health;
+pub mod messages;
+pub mod stream;
 
 pub use error::ErrorBody;

@@ -57,9 +57,12 @@ pub async fn spawn_app_with(
     overrides: &[(&str, &str)],
 ) -> TestApp {
     chatkeep::telemetry::init(chatkeep::config::LogFormat::Pretty);
-    let pool = pool_options.connect_lazy_with(connect_options);
-    let app = Application::build_with_pool(test_settings(overrides), pool.clone())
-        .expect("the app builds");
+    // The test keeps an owner connection for arranging and inspecting rows across users; the
+    // app gets the real thing, a pool whose queries run as the RLS-bound application role.
+    let pool = pool_options.connect_lazy_with(connect_options.clone());
+    let app_pool = chatkeep::db::app_pool(5, connect_options);
+    let app =
+        Application::build_with_pool(test_settings(overrides), app_pool).expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.spawn();
     TestApp {

@@ -1,0 +1,134 @@
+//! The RAG agent behind one small interface: given the conversation so far and a question, a
+//! stream of sources, text deltas, usage and a finish reason. Two implementations:
+//! an OpenAI-compatible upstream (`AGENT_URL`), and the built-in retrieval agent (the default)
+//! that answers extractively from a Markdown corpus indexed in PostgreSQL.
+//!
+//! Admission control lives here too: a bounded pool of generation slots. When every slot is
+//! taken a new answer is refused at once (503 `BUSY`); nothing queues without bound.
+
+pub mod openai;
+pub mod retrieval;
+
+use std::pin::Pin;
+
+use futures_util::Stream;
+use shared::messages::{Role, Usage};
+
+use crate::config::AgentSettings;
+
+/// One earlier message, as context.
+#[derive(Debug, Clone)]
+pub struct Turn {
+    pub role: Role,
+    pub content: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AgentRequest {
+    /// Oldest first, ending just before the question.
+    pub history: Vec<Turn>,
+    pub question: String,
+    /// What the user highlighted and is asking about.
+    pub selected_text: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentEvent {
+    Source {
+        title: String,
+        url: Option<String>,
+        snippet: String,
+    },
+    Delta(String),
+    Usage(Usage),
+    /// Why the agent stopped (`stop`, `length`, ...), when it says.
+    Finish(String),
+}
+
+/// Why an answer failed. The message is stored with the answer (status `error`) and sent to
+/// the client; it never contains the conversation's content.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("cannot reach the agent: {0}")]
+    Connect(String),
+    #[error("the agent answered HTTP {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("the agent reported an error: {0}")]
+    Upstream(String),
+    #[error("the agent sent nothing for {0} s")]
+    Timeout(u64),
+    #[error("the agent's stream is malformed: {0}")]
+    Malformed(String),
+    #[error("the agent's stream ended without [DONE]")]
+    Truncated,
+    #[error("the agent failed: {0:#}")]
+    Internal(anyhow::Error),
+}
+
+impl AgentError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Connect(_) | Self::Status { .. } | Self::Upstream(_) => "AGENT_ERROR",
+            Self::Timeout(_) => "AGENT_TIMEOUT",
+            Self::Malformed(_) | Self::Truncated => "AGENT_MALFORMED_STREAM",
+            Self::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+}
+
+pub type AgentStream = Pin<Box<dyn Stream<Item = Result<AgentEvent, AgentError>> + Send>>;
+
+pub enum Agent {
+    OpenAi(openai::OpenAiAgent),
+    Retrieval(retrieval::RetrievalAgent),
+}
+
+impl Agent {
+    pub fn from_settings(settings: &AgentSettings, pool: sqlx::PgPool) -> anyhow::Result<Self> {
+        Ok(match &settings.url {
+            Some(_) => Self::OpenAi(openai::OpenAiAgent::new(settings)?),
+            None => Self::Retrieval(retrieval::RetrievalAgent::new(pool)),
+        })
+    }
+
+    pub async fn stream(&self, request: AgentRequest) -> Result<AgentStream, AgentError> {
+        match self {
+            Self::OpenAi(agent) => agent.stream(request).await,
+            Self::Retrieval(agent) => agent.stream(request).await,
+        }
+    }
+
+    /// For the startup log line.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::OpenAi(agent) => agent.describe(),
+            Self::Retrieval(_) => "the built-in retrieval agent".to_owned(),
+        }
+    }
+}
+
+/// The bounded pool of generation slots.
+pub struct Slots(deadpool::unmanaged::Pool<()>);
+
+/// A taken slot; dropping it (the answer finished, or its client left) frees it.
+pub struct Slot(#[allow(dead_code)] deadpool::unmanaged::Object<()>);
+
+impl Slots {
+    pub fn new(size: usize) -> Self {
+        let pool = deadpool::unmanaged::Pool::new(size);
+        for _ in 0..size {
+            // Cannot fail: the pool was made with room for exactly `size` objects.
+            let _ = pool.try_add(());
+        }
+        Self(pool)
+    }
+
+    /// A free slot now, or `None`: the caller answers 503 rather than wait.
+    pub fn try_take(&self) -> Option<Slot> {
+        self.0.try_get().ok().map(Slot)
+    }
+
+    pub fn available(&self) -> usize {
+        self.0.status().available
+    }
+}

@@ -1,0 +1,355 @@
+//! The built-in retrieval agent: a Markdown corpus (`DOCS_DIR`, the bundled `docs/` by default)
+//! split into sections and indexed with PostgreSQL full-text search at startup when it changed.
+//! It answers extractively: the best-matching passages, quoted verbatim with numbered
+//! citations, streamed like any other answer. It writes nothing of its own beyond a fixed
+//! lead-in, so it cannot invent facts; when nothing matches, it says so.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use super::{AgentError, AgentEvent, AgentRequest, AgentStream};
+
+/// Passages quoted per answer.
+const TOP_K: i64 = 3;
+/// Sections longer than this are split at paragraph breaks, so a citation stays specific.
+const MAX_SECTION_CHARS: usize = 2_000;
+
+pub struct RetrievalAgent {
+    pool: PgPool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// Path relative to the corpus root, with `/` separators.
+    pub source: String,
+    /// `Page title › Section heading`.
+    pub heading: String,
+    pub content: String,
+}
+
+#[derive(Debug)]
+pub struct IndexReport {
+    pub files: usize,
+    pub sections: usize,
+    /// `false` when the stored index already matched the corpus.
+    pub reindexed: bool,
+}
+
+struct Hit {
+    source: String,
+    heading: String,
+    excerpt: String,
+}
+
+impl RetrievalAgent {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn stream(&self, request: AgentRequest) -> Result<AgentStream, AgentError> {
+        let query = match &request.selected_text {
+            Some(selected) => format!("{} {selected}", request.question),
+            None => request.question.clone(),
+        };
+        let hits = search(&self.pool, &query, TOP_K)
+            .await
+            .map_err(AgentError::Internal)?;
+
+        let mut events: Vec<Result<AgentEvent, AgentError>> = Vec::new();
+        let answer = if hits.is_empty() {
+            "I could not find anything about that in the documentation I index. \
+             Try asking with other words, or about a topic the documentation covers."
+                .to_owned()
+        } else {
+            let mut text = String::from("Here is what the documentation says:\n\n");
+            for (i, hit) in hits.iter().enumerate() {
+                events.push(Ok(AgentEvent::Source {
+                    title: hit.heading.clone(),
+                    url: Some(hit.source.clone()),
+                    snippet: hit.excerpt.clone(),
+                }));
+                text.push_str(&format!("> {} [{}]\n\n", hit.excerpt, i + 1));
+            }
+            text.truncate(text.trim_end().len());
+            text
+        };
+        // Word-sized deltas, so it streams like a model's answer (and a stop can cut it short).
+        events.extend(split_keeping_spaces(&answer).map(|w| Ok(AgentEvent::Delta(w.to_owned()))));
+        events.push(Ok(AgentEvent::Finish("stop".to_owned())));
+        Ok(Box::pin(futures_util::stream::iter(events)))
+    }
+}
+
+/// Pieces of `text` that concatenate back to it: each word with its trailing whitespace.
+fn split_keeping_spaces(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let end = rest[word_end..]
+            .find(|c: char| !c.is_whitespace())
+            .map_or(rest.len(), |i| word_end + i);
+        let (piece, tail) = rest.split_at(end);
+        rest = tail;
+        Some(piece)
+    })
+}
+
+/// The best sections for `query`: any of its (stemmed, stop-word-free) terms may match,
+/// ranked by cover density; each hit is an excerpt of the section around the matches.
+async fn search(pool: &PgPool, query: &str, limit: i64) -> anyhow::Result<Vec<Hit>> {
+    let rows = sqlx::query_as!(
+        HitRow,
+        r#"WITH q AS (
+               SELECT to_tsquery('english', string_agg(quote_literal(lexeme), ' | ')) AS query
+                 FROM unnest(tsvector_to_array(to_tsvector('english', $1))) AS lexeme
+           )
+           SELECT c.source, c.heading,
+                  ts_headline('english', c.content, q.query,
+                      'MaxFragments=2, MinWords=15, MaxWords=45, FragmentDelimiter=" … ", StartSel="", StopSel=""')
+                      AS "excerpt!"
+             FROM doc_chunk c, q
+            WHERE q.query IS NOT NULL AND c.search @@ q.query
+            ORDER BY ts_rank_cd(c.search, q.query) DESC, c.id
+            LIMIT $2"#,
+        query,
+        limit
+    )
+    .fetch_all(pool)
+    .await
+    .context("searching the corpus")?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Hit {
+            source: r.source,
+            heading: r.heading,
+            excerpt: r.excerpt.split_whitespace().collect::<Vec<_>>().join(" "),
+        })
+        .collect())
+}
+
+struct HitRow {
+    source: String,
+    heading: String,
+    excerpt: String,
+}
+
+/// Reads `dir`'s Markdown files (recursively, in path order) into sections.
+pub fn read_corpus(dir: &Path) -> anyhow::Result<Vec<Section>> {
+    let mut files = Vec::new();
+    collect_markdown(dir, &mut files)
+        .with_context(|| format!("cannot read DOCS_DIR {}", dir.display()))?;
+    files.sort();
+    let mut sections = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let source = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        sections.extend(split_sections(&source, &text));
+    }
+    Ok(sections)
+}
+
+fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_markdown(&path, out)?;
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("md"))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Splits a Markdown page at its `##`/`###` headings. The page's `#` title prefixes each
+/// section's heading; text before the first section heading is its own section.
+pub fn split_sections(source: &str, markdown: &str) -> Vec<Section> {
+    let mut title = source.trim_end_matches(".md").to_owned();
+    let mut sections = Vec::new();
+    let mut heading: Option<String> = None;
+    let mut body = String::new();
+    let mut in_code = false;
+
+    let mut flush = |heading: &Option<String>, body: &mut String, title: &str| {
+        let text = body.trim();
+        if !text.is_empty() {
+            let full = match heading {
+                Some(h) => format!("{title} › {h}"),
+                None => title.to_owned(),
+            };
+            for part in split_long(text) {
+                sections.push(Section {
+                    source: source.to_owned(),
+                    heading: full.clone(),
+                    content: part,
+                });
+            }
+        }
+        body.clear();
+    };
+
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        }
+        if !in_code {
+            if let Some(h1) = line.strip_prefix("# ") {
+                flush(&heading, &mut body, &title);
+                title = h1.trim().to_owned();
+                heading = None;
+                continue;
+            }
+            if let Some(h) = line
+                .strip_prefix("## ")
+                .or_else(|| line.strip_prefix("### "))
+            {
+                flush(&heading, &mut body, &title);
+                heading = Some(h.trim().to_owned());
+                continue;
+            }
+        }
+        body.push_str(line);
+        body.push('\n');
+    }
+    flush(&heading, &mut body, &title);
+    sections
+}
+
+fn split_long(text: &str) -> Vec<String> {
+    if text.chars().count() <= MAX_SECTION_CHARS {
+        return vec![text.to_owned()];
+    }
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    for paragraph in text.split("\n\n") {
+        if !current.is_empty()
+            && current.chars().count() + paragraph.chars().count() > MAX_SECTION_CHARS
+        {
+            parts.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push_str("\n\n");
+        }
+        current.push_str(paragraph);
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+/// Indexes `dir` into `doc_chunk`, unless the stored index is of the same corpus. Atomic: a
+/// concurrent search sees the old index or the new one, never half of either.
+pub async fn index_corpus(pool: &PgPool, dir: &Path) -> anyhow::Result<IndexReport> {
+    let sections = read_corpus(dir)?;
+    let files = sections
+        .iter()
+        .map(|s| s.source.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let mut hasher = Sha256::new();
+    for s in &sections {
+        for part in [&s.source, &s.heading, &s.content] {
+            hasher.update(part.as_bytes());
+            hasher.update([0]);
+        }
+    }
+    let hash = hex::encode(hasher.finalize());
+
+    let mut tx = pool.begin().await?;
+    // Two instances starting together index once: the second waits here, then sees the hash.
+    sqlx::query!("LOCK TABLE doc_corpus IN EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await?;
+    let stored = sqlx::query_scalar!("SELECT hash FROM doc_corpus")
+        .fetch_optional(&mut *tx)
+        .await?;
+    if stored.as_deref() == Some(hash.as_str()) {
+        return Ok(IndexReport {
+            files,
+            sections: sections.len(),
+            reindexed: false,
+        });
+    }
+    sqlx::query!("DELETE FROM doc_chunk")
+        .execute(&mut *tx)
+        .await?;
+    let (sources, headings, contents): (Vec<_>, Vec<_>, Vec<_>) = sections
+        .iter()
+        .map(|s| (s.source.clone(), s.heading.clone(), s.content.clone()))
+        .fold(
+            (vec![], vec![], vec![]),
+            |(mut a, mut b, mut c), (x, y, z)| {
+                a.push(x);
+                b.push(y);
+                c.push(z);
+                (a, b, c)
+            },
+        );
+    sqlx::query!(
+        "INSERT INTO doc_chunk (source, heading, content)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[])",
+        &sources,
+        &headings,
+        &contents
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO doc_corpus (hash) VALUES ($1)
+         ON CONFLICT (singleton) DO UPDATE SET hash = excluded.hash, indexed_at = now()",
+        hash
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(IndexReport {
+        files,
+        sections: sections.len(),
+        reindexed: true,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_split_at_their_headings() {
+        let md = "# Accounts\n\nIntro text.\n\n## How do I delete my account?\n\nUse delete-user.\n\n```sh\n## not a heading\n```\n\n### Details\n\nMore.\n";
+        let sections = split_sections("accounts.md", md);
+        let headings: Vec<&str> = sections.iter().map(|s| s.heading.as_str()).collect();
+        assert_eq!(
+            headings,
+            [
+                "Accounts",
+                "Accounts › How do I delete my account?",
+                "Accounts › Details"
+            ]
+        );
+        assert!(sections[1].content.contains("## not a heading"));
+    }
+
+    #[test]
+    fn words_stream_back_to_the_same_text() {
+        let text = "Here is:\n\n> one  two [1]";
+        let pieces: Vec<&str> = split_keeping_spaces(text).collect();
+        assert_eq!(pieces.concat(), text);
+        assert_eq!(pieces[0], "Here ");
+    }
+}

@@ -1,0 +1,206 @@
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use serde::Deserialize;
+use shared::conversations::{
+    Conversation, ConversationPage, CreateConversation, UpdateConversation,
+};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::store::{self, Changes, ListFilter};
+use crate::auth::AuthUser;
+use crate::cursor::{self, Cursor};
+use crate::db::begin_for_user;
+use crate::error::{ApiError, json_body_or_default};
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_conversations)
+        .service(create_conversation)
+        .service(get_conversation)
+        .service(update_conversation)
+        .service(delete_conversation);
+}
+
+const DEFAULT_PAGE: u32 = 20;
+const MAX_PAGE: u32 = 100;
+const MAX_TITLE_CHARS: usize = 200;
+
+/// A title as stored: trimmed, 1 to 200 characters, no control characters.
+pub fn parse_title(raw: &str) -> Result<String, ApiError> {
+    let title: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let chars = title.chars().count();
+    if chars == 0 || chars > MAX_TITLE_CHARS {
+        return Err(ApiError::validation(format!(
+            "title must be 1 to {MAX_TITLE_CHARS} characters (got {chars})"
+        )));
+    }
+    Ok(title)
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("No such conversation.".to_owned())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// Page size, 1 to 100 (larger values are clamped); default 20.
+    limit: Option<u32>,
+    /// `nextCursor` from the previous page.
+    cursor: Option<String>,
+    /// `true`: only archived conversations; default: only unarchived ones.
+    archived: Option<bool>,
+    /// `true`: only pinned; `false`: only unpinned; default: both.
+    pinned: Option<bool>,
+}
+
+/// The caller's conversations, newest activity first, keyset-paged.
+#[utoipa::path(
+    tag = "conversations",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of conversations", body = ConversationPage),
+        (status = 400, description = "Malformed `limit` or `cursor`", body = shared::ErrorBody),
+        (status = 401, description = "Not signed in", body = shared::ErrorBody),
+    )
+)]
+#[get("/conversations")]
+async fn list_conversations(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = cursor::page_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
+    let filter = ListFilter {
+        archived: query.archived.unwrap_or(false),
+        pinned: query.pinned,
+        after: query.cursor.as_deref().map(Cursor::decode).transpose()?,
+        // One extra row tells whether there is a next page.
+        limit: limit + 1,
+    };
+    let mut tx = begin_for_user(&state.pool, &user.id).await?;
+    let mut rows = store::list(&mut tx, &user.id, &filter).await?;
+    tx.commit().await?;
+    let next_cursor = (rows.len() as i64 > limit).then(|| {
+        rows.truncate(limit as usize);
+        let last = rows.last().expect("a full page has a last row");
+        Cursor {
+            at: last.last_message_at,
+            id: last.id,
+        }
+        .encode()
+    });
+    Ok(HttpResponse::Ok().json(ConversationPage {
+        items: rows.iter().map(Conversation::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Start a conversation. The body may be empty; an untitled conversation is titled by its
+/// first exchange.
+#[utoipa::path(
+    tag = "conversations",
+    request_body(content = CreateConversation, description = "Optional"),
+    responses(
+        (status = 201, description = "Created", body = Conversation),
+        (status = 422, description = "Invalid title", body = shared::ErrorBody),
+        (status = 401, description = "Not signed in", body = shared::ErrorBody),
+    )
+)]
+#[post("/conversations")]
+async fn create_conversation(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let body: CreateConversation = json_body_or_default(&req, &body)?;
+    let title = body.title.as_deref().map(parse_title).transpose()?;
+    let mut tx = begin_for_user(&state.pool, &user.id).await?;
+    let row = store::create(&mut tx, &user.id, title.as_deref()).await?;
+    tx.commit().await?;
+    Ok(HttpResponse::Created().json(Conversation::from(&row)))
+}
+
+/// One of the caller's conversations.
+#[utoipa::path(
+    tag = "conversations",
+    params(("id" = Uuid, Path, description = "Conversation id")),
+    responses(
+        (status = 200, description = "The conversation", body = Conversation),
+        (status = 400, description = "Malformed id", body = shared::ErrorBody),
+        (status = 404, description = "No such conversation (or not the caller's)", body = shared::ErrorBody),
+    )
+)]
+#[get("/conversations/{id}")]
+async fn get_conversation(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let mut tx = begin_for_user(&state.pool, &user.id).await?;
+    let row = store::get(&mut tx, &user.id, *id)
+        .await?
+        .ok_or_else(not_found)?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(Conversation::from(&row)))
+}
+
+/// Rename (`title`, `null` to clear), pin or archive a conversation.
+#[utoipa::path(
+    tag = "conversations",
+    params(("id" = Uuid, Path, description = "Conversation id")),
+    request_body = UpdateConversation,
+    responses(
+        (status = 200, description = "Updated", body = Conversation),
+        (status = 404, description = "No such conversation", body = shared::ErrorBody),
+        (status = 422, description = "Invalid title or unknown field", body = shared::ErrorBody),
+    )
+)]
+#[patch("/conversations/{id}")]
+async fn update_conversation(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateConversation>,
+) -> Result<HttpResponse, ApiError> {
+    let title = match &body.title {
+        Some(Some(raw)) => Some(Some(parse_title(raw)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
+    let changes = Changes {
+        title: title.as_ref().map(Option::as_deref),
+        pinned: body.pinned,
+        archived: body.archived,
+    };
+    let mut tx = begin_for_user(&state.pool, &user.id).await?;
+    let row = store::update(&mut tx, &user.id, *id, &changes)
+        .await?
+        .ok_or_else(not_found)?;
+    tx.commit().await?;
+    Ok(HttpResponse::Ok().json(Conversation::from(&row)))
+}
+
+/// Delete a conversation and all its messages.
+#[utoipa::path(
+    tag = "conversations",
+    params(("id" = Uuid, Path, description = "Conversation id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such conversation", body = shared::ErrorBody),
+    )
+)]
+#[delete("/conversations/{id}")]
+async fn delete_conversation(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let mut tx = begin_for_user(&state.pool, &user.id).await?;
+    if !store::delete(&mut tx, &user.id, *id).await? {
+        return Err(not_found());
+    }
+    tx.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,181 @@
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::cursor::Cursor;
+
+#[derive(Debug, Clone)]
+pub struct ConversationRow {
+    pub id: Uuid,
+    pub title: Option<String>,
+    pub pinned: bool,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_message_at: DateTime<Utc>,
+}
+
+impl From<&ConversationRow> for shared::conversations::Conversation {
+    fn from(c: &ConversationRow) -> Self {
+        Self {
+            id: c.id.to_string(),
+            title: c.title.clone(),
+            pinned: c.pinned,
+            archived: c.archived_at.is_some(),
+            archived_at: c.archived_at.map(iso),
+            created_at: iso(c.created_at),
+            updated_at: iso(c.updated_at),
+            last_message_at: iso(c.last_message_at),
+        }
+    }
+}
+
+/// RFC 3339 with microseconds, UTC.
+pub fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+pub struct ListFilter {
+    pub archived: bool,
+    pub pinned: Option<bool>,
+    pub after: Option<Cursor>,
+    pub limit: i64,
+}
+
+/// A page of the user's conversations, newest activity first; rows with equal timestamps are
+/// ordered by id, so no row is skipped or repeated across pages.
+pub async fn list(
+    conn: &mut PgConnection,
+    user_id: &str,
+    filter: &ListFilter,
+) -> sqlx::Result<Vec<ConversationRow>> {
+    let (after_at, after_id) = filter
+        .after
+        .map_or((None, None), |c| (Some(c.at), Some(c.id)));
+    sqlx::query_as!(
+        ConversationRow,
+        r#"SELECT id, title, pinned, archived_at, created_at, updated_at, last_message_at
+             FROM conversation
+            WHERE user_id = $1
+              AND (archived_at IS NOT NULL) = $2
+              AND ($3::bool IS NULL OR pinned = $3)
+              AND ($4::timestamptz IS NULL OR (last_message_at, id) < ($4, $5::uuid))
+            ORDER BY last_message_at DESC, id DESC
+            LIMIT $6"#,
+        user_id,
+        filter.archived,
+        filter.pinned,
+        after_at,
+        after_id,
+        filter.limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn create(
+    conn: &mut PgConnection,
+    user_id: &str,
+    title: Option<&str>,
+) -> sqlx::Result<ConversationRow> {
+    sqlx::query_as!(
+        ConversationRow,
+        r#"INSERT INTO conversation (id, user_id, title) VALUES ($1, $2, $3)
+           RETURNING id, title, pinned, archived_at, created_at, updated_at, last_message_at"#,
+        Uuid::now_v7(),
+        user_id,
+        title
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn get(
+    conn: &mut PgConnection,
+    user_id: &str,
+    id: Uuid,
+) -> sqlx::Result<Option<ConversationRow>> {
+    sqlx::query_as!(
+        ConversationRow,
+        r#"SELECT id, title, pinned, archived_at, created_at, updated_at, last_message_at
+             FROM conversation WHERE id = $1 AND user_id = $2"#,
+        id,
+        user_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub struct Changes<'a> {
+    /// `Some(None)` clears the title.
+    pub title: Option<Option<&'a str>>,
+    pub pinned: Option<bool>,
+    pub archived: Option<bool>,
+}
+
+pub async fn update(
+    conn: &mut PgConnection,
+    user_id: &str,
+    id: Uuid,
+    changes: &Changes<'_>,
+) -> sqlx::Result<Option<ConversationRow>> {
+    let (set_title, title) = match changes.title {
+        Some(t) => (true, t),
+        None => (false, None),
+    };
+    sqlx::query_as!(
+        ConversationRow,
+        r#"UPDATE conversation
+              SET title = CASE WHEN $3 THEN $4 ELSE title END,
+                  pinned = coalesce($5, pinned),
+                  archived_at = CASE WHEN $6::bool IS NULL THEN archived_at
+                                     WHEN $6 THEN coalesce(archived_at, now())
+                                     ELSE NULL END,
+                  updated_at = now()
+            WHERE id = $1 AND user_id = $2
+        RETURNING id, title, pinned, archived_at, created_at, updated_at, last_message_at"#,
+        id,
+        user_id,
+        set_title,
+        title,
+        changes.pinned,
+        changes.archived
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Deletes the conversation and (cascade) its messages. `false` when there was none.
+pub async fn delete(conn: &mut PgConnection, user_id: &str, id: Uuid) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "DELETE FROM conversation WHERE id = $1 AND user_id = $2",
+        id,
+        user_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records new activity; titles an untitled conversation. Returns the title if it set one.
+pub async fn record_activity(
+    conn: &mut PgConnection,
+    user_id: &str,
+    id: Uuid,
+    title_if_untitled: Option<&str>,
+) -> sqlx::Result<Option<String>> {
+    let row = sqlx::query!(
+        r#"UPDATE conversation c
+              SET last_message_at = clock_timestamp(),
+                  title = coalesce(c.title, $3)
+             FROM (SELECT title FROM conversation WHERE id = $1 AND user_id = $2 FOR UPDATE) old
+            WHERE c.id = $1 AND c.user_id = $2
+        RETURNING old.title IS NULL AND c.title IS NOT NULL AS "titled!", c.title"#,
+        id,
+        user_id,
+        title_if_untitled
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.filter(|r| r.titled).and_then(|r| r.title))
+}

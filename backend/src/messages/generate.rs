@@ -1,0 +1,340 @@
+//! Writing an answer: a task per answer runs the agent, forwards its events to the client,
+//! and saves the text as it arrives (batched: at most every 250 ms, and at least every 10 s as
+//! a heartbeat). The task, not the HTTP response, owns the answer: when the client leaves,
+//! the task notices, saves what it has as `stopped`, and frees its slot. A stop request, an
+//! agent error or a timeout end it the same way, with the right status. Nothing waits forever.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use shared::ErrorBody;
+use shared::messages::{MessageStatus, Source, Usage};
+use shared::stream::{DeltaEvent, FinishEvent, StartEvent, StreamEvent, TitleEvent};
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::quota::StreamGuard;
+use super::store::{self, Outcome};
+use crate::agent::{Agent, AgentEvent, AgentRequest, Slot};
+use crate::db::begin_for_user;
+
+const SAVE_EVERY: Duration = Duration::from_millis(250);
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+
+/// The answers this process is writing, by message id, so a stop request can reach them.
+#[derive(Default)]
+pub struct Running(Mutex<HashMap<Uuid, CancellationToken>>);
+
+impl Running {
+    fn register(self: &Arc<Self>, id: Uuid) -> (CancellationToken, Registration) {
+        let token = CancellationToken::new();
+        self.0
+            .lock()
+            .expect("registry poisoned")
+            .insert(id, token.clone());
+        (
+            token,
+            Registration {
+                running: self.clone(),
+                id,
+            },
+        )
+    }
+
+    /// Cancels a local answer; `false` if this process is not writing it.
+    pub fn stop(&self, id: Uuid) -> bool {
+        match self.0.lock().expect("registry poisoned").get(&id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn is_running(&self, id: Uuid) -> bool {
+        self.0.lock().expect("registry poisoned").contains_key(&id)
+    }
+}
+
+struct Registration {
+    running: Arc<Running>,
+    id: Uuid,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.running
+            .0
+            .lock()
+            .expect("registry poisoned")
+            .remove(&self.id);
+    }
+}
+
+/// Everything an answer task needs.
+pub struct Job {
+    pub pool: PgPool,
+    pub agent: Arc<Agent>,
+    pub running: Arc<Running>,
+    pub user_id: String,
+    pub conversation_id: Uuid,
+    pub question_id: Uuid,
+    pub answer_id: Uuid,
+    pub request: AgentRequest,
+    /// Set when this exchange titled the conversation.
+    pub new_title: Option<String>,
+    pub slot: Slot,
+    pub stream_guard: StreamGuard,
+}
+
+/// How the answer ended, before it is saved.
+enum End {
+    Complete,
+    Stopped,
+    Failed { code: &'static str, message: String },
+}
+
+/// Starts the answer task; its events arrive on the returned channel, which ends when the
+/// answer is saved. Dropping the receiver is how a departing client stops the answer.
+pub fn spawn(job: Job) -> mpsc::Receiver<StreamEvent> {
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(run(job, tx));
+    rx
+}
+
+async fn run(job: Job, tx: mpsc::Sender<StreamEvent>) {
+    let (cancel, _registration) = job.running.register(job.answer_id);
+    let _slot = job.slot;
+    let _guard = job.stream_guard;
+    let mut answer = Answer::default();
+
+    let mut ok = emit(
+        &tx,
+        &cancel,
+        StreamEvent::Start(StartEvent {
+            message_id: job.answer_id.to_string(),
+            user_message_id: job.question_id.to_string(),
+            conversation_id: job.conversation_id.to_string(),
+        }),
+    )
+    .await;
+    if let Some(title) = &job.new_title {
+        ok = ok
+            && emit(
+                &tx,
+                &cancel,
+                StreamEvent::Title(TitleEvent {
+                    title: title.clone(),
+                }),
+            )
+            .await;
+    }
+
+    let end = if !ok {
+        End::Stopped
+    } else {
+        match job.agent.stream(job.request).await {
+            Err(e) => End::Failed {
+                code: e.code(),
+                message: e.to_string(),
+            },
+            Ok(mut events) => {
+                let mut save_tick = tokio::time::interval(SAVE_EVERY);
+                save_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                let mut saved_at = Instant::now();
+                let mut dirty = false;
+                loop {
+                    tokio::select! {
+                        biased;
+                        () = cancel.cancelled() => break End::Stopped,
+                        () = tx.closed() => break End::Stopped,
+                        _ = save_tick.tick() => {
+                            if dirty || saved_at.elapsed() >= HEARTBEAT_EVERY {
+                                match save(&job.pool, &job.user_id, job.answer_id, &answer).await {
+                                    // Stopped by a request (maybe on another instance).
+                                    Ok(false) => break End::Stopped,
+                                    Ok(true) => {}
+                                    Err(e) => tracing::warn!(error = %e, "saving a partial answer failed; will retry"),
+                                }
+                                dirty = false;
+                                saved_at = Instant::now();
+                            }
+                        }
+                        next = events.next() => match next {
+                            None => break End::Complete,
+                            Some(Err(e)) => break End::Failed { code: e.code(), message: e.to_string() },
+                            Some(Ok(event)) => {
+                                if let Some(out) = answer.apply(event) {
+                                    dirty = true;
+                                    if !emit(&tx, &cancel, out).await {
+                                        break End::Stopped;
+                                    }
+                                }
+                            }
+                        },
+                    }
+                }
+            }
+        }
+    };
+
+    let final_event = finish(&job.pool, &job.user_id, job.answer_id, &answer, &end).await;
+    tracing::info!(
+        message.id = %job.answer_id,
+        status = final_event.as_ref().map_or("unsaved", |(s, _)| s.as_str()),
+        chars = answer.content.chars().count(),
+        "answer finished"
+    );
+    if let Some((_, event)) = final_event {
+        // The client may be gone; that is fine.
+        let _ = tx.try_send(event);
+    }
+}
+
+/// Sends an event unless the answer was cancelled first; `false` means stop writing.
+async fn emit(
+    tx: &mpsc::Sender<StreamEvent>,
+    cancel: &CancellationToken,
+    event: StreamEvent,
+) -> bool {
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => false,
+        sent = tx.send(event) => sent.is_ok(),
+    }
+}
+
+/// The answer as it accumulates.
+#[derive(Default)]
+struct Answer {
+    content: String,
+    sources: Vec<Source>,
+    usage: Option<Usage>,
+    finish_reason: Option<String>,
+}
+
+impl Answer {
+    /// Folds an agent event in; returns what the client should see, if anything.
+    fn apply(&mut self, event: AgentEvent) -> Option<StreamEvent> {
+        match event {
+            AgentEvent::Delta(text) => {
+                self.content.push_str(&text);
+                Some(StreamEvent::Delta(DeltaEvent { text }))
+            }
+            AgentEvent::Source {
+                title,
+                url,
+                snippet,
+            } => {
+                let source = Source {
+                    n: u32::try_from(self.sources.len() + 1).unwrap_or(u32::MAX),
+                    title,
+                    url,
+                    snippet,
+                };
+                self.sources.push(source.clone());
+                Some(StreamEvent::Source(source))
+            }
+            AgentEvent::Usage(usage) => {
+                self.usage = Some(usage);
+                None
+            }
+            AgentEvent::Finish(reason) => {
+                self.finish_reason = Some(reason);
+                None
+            }
+        }
+    }
+}
+
+async fn save(pool: &PgPool, user_id: &str, id: Uuid, answer: &Answer) -> sqlx::Result<bool> {
+    let mut tx = begin_for_user(pool, user_id).await?;
+    let still_streaming =
+        store::save_progress(&mut tx, user_id, id, &answer.content, &answer.sources).await?;
+    tx.commit().await?;
+    Ok(still_streaming)
+}
+
+/// Saves the final state (retrying briefly: losing an answer to a blip is worse than a short
+/// wait) and returns it with the event that tells the client.
+async fn finish(
+    pool: &PgPool,
+    user_id: &str,
+    id: Uuid,
+    answer: &Answer,
+    end: &End,
+) -> Option<(MessageStatus, StreamEvent)> {
+    let (status, finish_reason, error) = match end {
+        End::Complete => (
+            MessageStatus::Complete,
+            Some(
+                answer
+                    .finish_reason
+                    .clone()
+                    .unwrap_or_else(|| "stop".to_owned()),
+            ),
+            None,
+        ),
+        End::Stopped => (MessageStatus::Stopped, Some("stopped".to_owned()), None),
+        End::Failed { message, .. } => (MessageStatus::Error, None, Some(message.clone())),
+    };
+    let outcome = Outcome {
+        status,
+        content: &answer.content,
+        sources: &answer.sources,
+        finish_reason: finish_reason.as_deref(),
+        usage: answer.usage.as_ref(),
+        error: error.as_deref(),
+    };
+    let mut delay = Duration::from_millis(100);
+    for attempt in 1..=5 {
+        let result = async {
+            let mut tx = begin_for_user(pool, user_id).await?;
+            let row = store::finish(&mut tx, user_id, id, &outcome).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(row)
+        }
+        .await;
+        match result {
+            // Gone: the conversation was deleted meanwhile.
+            Ok(None) => return None,
+            Ok(Some(row)) => {
+                let saved = if row.status == "stopped" {
+                    MessageStatus::Stopped
+                } else {
+                    status
+                };
+                let event = match (saved, end) {
+                    (MessageStatus::Error, End::Failed { code, message }) => {
+                        StreamEvent::Error(ErrorBody {
+                            code: (*code).to_owned(),
+                            message: message.clone(),
+                        })
+                    }
+                    (MessageStatus::Stopped, _) => StreamEvent::Finish(FinishEvent {
+                        finish_reason: "stopped".to_owned(),
+                        usage: answer.usage.clone(),
+                    }),
+                    _ => StreamEvent::Finish(FinishEvent {
+                        finish_reason: finish_reason.clone().unwrap_or_else(|| "stop".to_owned()),
+                        usage: answer.usage.clone(),
+                    }),
+                };
+                return Some((saved, event));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, attempt, "saving the final answer failed");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+        }
+    }
+    tracing::error!(message.id = %id, "could not save the final answer; it will show as interrupted");
+    None
+}

@@ -1,0 +1,380 @@
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use shared::messages::{Message, MessageStatus, Role, Source, Usage};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::conversations::store::iso;
+use crate::cursor::Cursor;
+
+#[derive(Debug, Clone)]
+pub struct MessageRow {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub role: String,
+    pub content: String,
+    pub selected_text: Option<String>,
+    pub sources: Value,
+    pub status: String,
+    pub finish_reason: Option<String>,
+    pub error: Option<String>,
+    pub usage: Option<Value>,
+    pub client_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl MessageRow {
+    pub fn is_streaming(&self) -> bool {
+        self.status == "streaming"
+    }
+}
+
+impl From<&MessageRow> for Message {
+    fn from(m: &MessageRow) -> Self {
+        Self {
+            id: m.id.to_string(),
+            conversation_id: m.conversation_id.to_string(),
+            parent_id: m.parent_id.map(|p| p.to_string()),
+            role: if m.role == "user" {
+                Role::User
+            } else {
+                Role::Assistant
+            },
+            content: m.content.clone(),
+            selected_text: m.selected_text.clone(),
+            sources: serde_json::from_value(m.sources.clone()).unwrap_or_default(),
+            status: match m.status.as_str() {
+                "streaming" => MessageStatus::Streaming,
+                "complete" => MessageStatus::Complete,
+                "stopped" => MessageStatus::Stopped,
+                _ => MessageStatus::Error,
+            },
+            finish_reason: m.finish_reason.clone(),
+            error: m.error.clone(),
+            usage: m.usage.clone().and_then(|u| serde_json::from_value(u).ok()),
+            client_id: m.client_id.clone(),
+            created_at: iso(m.created_at),
+            updated_at: iso(m.updated_at),
+        }
+    }
+}
+
+/// A page of a conversation's messages, newest first (the caller reverses it for display).
+pub async fn list(
+    conn: &mut PgConnection,
+    user_id: &str,
+    conversation_id: Uuid,
+    before: Option<Cursor>,
+    limit: i64,
+) -> sqlx::Result<Vec<MessageRow>> {
+    let (before_at, before_id) = before.map_or((None, None), |c| (Some(c.at), Some(c.id)));
+    sqlx::query_as!(
+        MessageRow,
+        r#"SELECT id, conversation_id, parent_id, role, content, selected_text, sources, status,
+                  finish_reason, error, usage, client_id, created_at, updated_at
+             FROM message
+            WHERE conversation_id = $1 AND user_id = $2
+              AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
+            ORDER BY created_at DESC, id DESC
+            LIMIT $5"#,
+        conversation_id,
+        user_id,
+        before_at,
+        before_id,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn get(
+    conn: &mut PgConnection,
+    user_id: &str,
+    conversation_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<MessageRow>> {
+    sqlx::query_as!(
+        MessageRow,
+        r#"SELECT id, conversation_id, parent_id, role, content, selected_text, sources, status,
+                  finish_reason, error, usage, client_id, created_at, updated_at
+             FROM message WHERE id = $1 AND conversation_id = $2 AND user_id = $3"#,
+        id,
+        conversation_id,
+        user_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// The conversation's most recent message: where a new question attaches by default.
+pub async fn latest_id(
+    conn: &mut PgConnection,
+    user_id: &str,
+    conversation_id: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "SELECT id FROM message WHERE conversation_id = $1 AND user_id = $2
+          ORDER BY created_at DESC, id DESC LIMIT 1",
+        conversation_id,
+        user_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub struct NewQuestion<'a> {
+    pub content: &'a str,
+    pub selected_text: Option<&'a str>,
+    pub parent_id: Option<Uuid>,
+    pub client_id: Option<&'a str>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InsertError {
+    #[error("the client id is already used in this conversation")]
+    ClientIdTaken,
+    #[error("the parent is not a message of this conversation")]
+    NoSuchParent,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Database constraints become domain errors by name.
+fn classify(e: sqlx::Error) -> InsertError {
+    if let sqlx::Error::Database(db) = &e {
+        match db.constraint() {
+            Some("message_client_id_key") => return InsertError::ClientIdTaken,
+            Some("message_parent_fkey") => return InsertError::NoSuchParent,
+            _ => {}
+        }
+    }
+    InsertError::Db(e)
+}
+
+pub async fn insert_question(
+    conn: &mut PgConnection,
+    user_id: &str,
+    conversation_id: Uuid,
+    question: &NewQuestion<'_>,
+) -> Result<MessageRow, InsertError> {
+    sqlx::query_as!(
+        MessageRow,
+        r#"INSERT INTO message (id, conversation_id, user_id, parent_id, role, content,
+                                selected_text, status, client_id, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, 'user', $5, $6, 'complete', $7, clock_timestamp(), clock_timestamp())
+           RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
+                     finish_reason, error, usage, client_id, created_at, updated_at"#,
+        Uuid::now_v7(),
+        conversation_id,
+        user_id,
+        question.parent_id,
+        question.content,
+        question.selected_text,
+        question.client_id
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(classify)
+}
+
+/// The empty answer the agent will fill, stored before the agent is called.
+pub async fn insert_answer(
+    conn: &mut PgConnection,
+    user_id: &str,
+    conversation_id: Uuid,
+    question_id: Uuid,
+) -> Result<MessageRow, InsertError> {
+    sqlx::query_as!(
+        MessageRow,
+        r#"INSERT INTO message (id, conversation_id, user_id, parent_id, role, status, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, 'assistant', 'streaming', clock_timestamp(), clock_timestamp())
+           RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
+                     finish_reason, error, usage, client_id, created_at, updated_at"#,
+        Uuid::now_v7(),
+        conversation_id,
+        user_id,
+        question_id
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(classify)
+}
+
+/// A question sent with `client_id`, and its latest answer.
+pub async fn exchange_by_client_id(
+    conn: &mut PgConnection,
+    user_id: &str,
+    conversation_id: Uuid,
+    client_id: &str,
+) -> sqlx::Result<Option<(MessageRow, Option<MessageRow>)>> {
+    let Some(question) = sqlx::query_as!(
+        MessageRow,
+        r#"SELECT id, conversation_id, parent_id, role, content, selected_text, sources, status,
+                  finish_reason, error, usage, client_id, created_at, updated_at
+             FROM message WHERE conversation_id = $1 AND user_id = $2 AND client_id = $3"#,
+        conversation_id,
+        user_id,
+        client_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let answer = latest_answer(conn, user_id, question.id).await?;
+    Ok(Some((question, answer)))
+}
+
+pub async fn latest_answer(
+    conn: &mut PgConnection,
+    user_id: &str,
+    question_id: Uuid,
+) -> sqlx::Result<Option<MessageRow>> {
+    sqlx::query_as!(
+        MessageRow,
+        r#"SELECT id, conversation_id, parent_id, role, content, selected_text, sources, status,
+                  finish_reason, error, usage, client_id, created_at, updated_at
+             FROM message WHERE parent_id = $1 AND user_id = $2 AND role = 'assistant'
+            ORDER BY created_at DESC, id DESC LIMIT 1"#,
+        question_id,
+        user_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Up to `limit` messages before `question_id` on its branch (following parents), oldest
+/// first: the context the agent gets.
+pub async fn history(
+    conn: &mut PgConnection,
+    user_id: &str,
+    question_id: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query!(
+        r#"WITH RECURSIVE branch AS (
+               SELECT m.parent_id, 0 AS depth FROM message m WHERE m.id = $1 AND m.user_id = $2
+               UNION ALL
+               SELECT m.parent_id, b.depth + 1
+                 FROM message m JOIN branch b ON m.id = b.parent_id
+                WHERE m.user_id = $2 AND b.depth < $3
+           )
+           SELECT m.role AS "role!", m.content AS "content!", b.depth AS "depth!"
+             FROM branch b JOIN message m ON m.id = b.parent_id
+            WHERE m.user_id = $2 AND m.content <> '' AND b.depth < $3
+            ORDER BY b.depth DESC"#,
+        question_id,
+        user_id,
+        limit as i32
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.role, r.content)).collect())
+}
+
+/// Saves the answer so far; `false` when it is no longer streaming (stopped elsewhere).
+pub async fn save_progress(
+    conn: &mut PgConnection,
+    user_id: &str,
+    id: Uuid,
+    content: &str,
+    sources: &[Source],
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE message SET content = $3, sources = $4, updated_at = now()
+          WHERE id = $1 AND user_id = $2 AND status = 'streaming'",
+        id,
+        user_id,
+        content,
+        serde_json::to_value(sources).unwrap_or(Value::Array(vec![]))
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub struct Outcome<'a> {
+    pub status: MessageStatus,
+    pub content: &'a str,
+    pub sources: &'a [Source],
+    pub finish_reason: Option<&'a str>,
+    pub usage: Option<&'a Usage>,
+    pub error: Option<&'a str>,
+}
+
+/// Writes the answer's final state. A `stopped` request made elsewhere wins over `complete`
+/// and `error`, but the text generated so far is always kept.
+pub async fn finish(
+    conn: &mut PgConnection,
+    user_id: &str,
+    id: Uuid,
+    outcome: &Outcome<'_>,
+) -> sqlx::Result<Option<MessageRow>> {
+    sqlx::query_as!(
+        MessageRow,
+        r#"UPDATE message
+              SET content = $3,
+                  sources = $4,
+                  status = CASE WHEN status = 'stopped' THEN 'stopped' ELSE $5 END,
+                  finish_reason = CASE WHEN status = 'stopped' THEN 'stopped' ELSE $6 END,
+                  usage = $7,
+                  error = CASE WHEN status = 'stopped' THEN NULL ELSE $8 END,
+                  updated_at = now()
+            WHERE id = $1 AND user_id = $2 AND status IN ('streaming', 'stopped')
+        RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
+                  finish_reason, error, usage, client_id, created_at, updated_at"#,
+        id,
+        user_id,
+        outcome.content,
+        serde_json::to_value(outcome.sources).unwrap_or(Value::Array(vec![])),
+        outcome.status.as_str(),
+        outcome.finish_reason,
+        outcome.usage.and_then(|u| serde_json::to_value(u).ok()),
+        outcome.error
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Marks a streaming answer stopped (the generating task, wherever it runs, notices on its
+/// next save and keeps its text). Returns the row either way.
+pub async fn request_stop(
+    conn: &mut PgConnection,
+    user_id: &str,
+    conversation_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<MessageRow>> {
+    sqlx::query!(
+        "UPDATE message SET status = 'stopped', finish_reason = 'stopped', updated_at = now()
+          WHERE id = $1 AND conversation_id = $2 AND user_id = $3 AND status = 'streaming'",
+        id,
+        conversation_id,
+        user_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    get(conn, user_id, conversation_id, id).await
+}
+
+/// Answers a crashed process left `streaming` (no save for 90 s, while a live generation saves
+/// at least every 10 s) become `error`, so nothing looks in progress forever.
+pub async fn expire_abandoned(
+    conn: &mut PgConnection,
+    user_id: &str,
+    conversation_id: Uuid,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE message
+            SET status = 'error', error = 'The answer was interrupted (the server stopped while writing it).',
+                updated_at = now()
+          WHERE conversation_id = $1 AND user_id = $2 AND status = 'streaming'
+            AND updated_at < now() - interval '90 seconds'",
+        conversation_id,
+        user_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,82 @@
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A conversation as the history sidebar shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Conversation {
+    /// UUIDv7.
+    pub id: String,
+    /// `null` until the first exchange titles it (or the user names it).
+    pub title: Option<String>,
+    pub pinned: bool,
+    pub archived: bool,
+    pub archived_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Bumped by every new message; the list is ordered by it, newest first.
+    pub last_message_at: String,
+}
+
+/// One page of conversations, newest activity first. Pass `nextCursor` back as `cursor` for
+/// the next page; `null` means this was the last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationPage {
+    pub items: Vec<Conversation>,
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /api/conversations`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateConversation {
+    /// 1 to 200 characters after trimming; omit to let the first exchange title it.
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// `PATCH /api/conversations/{id}`: every field optional; `title: null` clears the title.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateConversation {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub title: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
+}
+
+/// Tells "absent" (`None`) from "null" (`Some(None)`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patch_tells_absent_from_null() {
+        let absent: UpdateConversation = serde_json::from_str(r#"{"pinned":true}"#).unwrap();
+        assert_eq!(absent.title, None);
+        let cleared: UpdateConversation = serde_json::from_str(r#"{"title":null}"#).unwrap();
+        assert_eq!(cleared.title, Some(None));
+        let named: UpdateConversation = serde_json::from_str(r#"{"title":"Trip"}"#).unwrap();
+        assert_eq!(named.title, Some(Some("Trip".into())));
+        assert!(serde_json::from_str::<UpdateConversation>(r#"{"color":"red"}"#).is_err());
+    }
+}
