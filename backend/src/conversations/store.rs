@@ -157,25 +157,33 @@ pub async fn delete(conn: &mut PgConnection, user_id: &str, id: Uuid) -> sqlx::R
     Ok(done.rows_affected() == 1)
 }
 
-/// Records new activity; titles an untitled conversation. Returns the title if it set one.
+/// Records new activity and titles an untitled conversation; returns the title if it set one.
+/// Plain row updates (no `FOR UPDATE`): they take the conversation's row lock in a mode that
+/// does not conflict with the key-share locks message inserts take on it, so concurrent
+/// questions in one conversation queue instead of deadlocking.
 pub async fn record_activity(
     conn: &mut PgConnection,
     user_id: &str,
     id: Uuid,
     title_if_untitled: Option<&str>,
 ) -> sqlx::Result<Option<String>> {
-    let row = sqlx::query!(
-        r#"UPDATE conversation c
-              SET last_message_at = clock_timestamp(),
-                  title = coalesce(c.title, $3)
-             FROM (SELECT title FROM conversation WHERE id = $1 AND user_id = $2 FOR UPDATE) old
-            WHERE c.id = $1 AND c.user_id = $2
-        RETURNING old.title IS NULL AND c.title IS NOT NULL AS "titled!", c.title"#,
+    sqlx::query!(
+        "UPDATE conversation SET last_message_at = clock_timestamp() WHERE id = $1 AND user_id = $2",
+        id,
+        user_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    let Some(title) = title_if_untitled else {
+        return Ok(None);
+    };
+    sqlx::query_scalar!(
+        r#"UPDATE conversation SET title = $3 WHERE id = $1 AND user_id = $2 AND title IS NULL
+           RETURNING title AS "title!""#,
         id,
         user_id,
-        title_if_untitled
+        title
     )
     .fetch_optional(conn)
-    .await?;
-    Ok(row.filter(|r| r.titled).and_then(|r| r.title))
+    .await
 }

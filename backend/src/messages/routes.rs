@@ -243,6 +243,14 @@ async fn post_message(
     }
     let (remaining, slot, guard) = admit(&state, &user.id).await?;
 
+    // The conversation's row lock first, then the inserts: one lock order for every writer.
+    let new_title = conversations::record_activity(
+        &mut tx,
+        &user.id,
+        conversation_id,
+        Some(&title_from(&question.content)),
+    )
+    .await?;
     let parent_id = match question.parent_id {
         Some(parent) => Some(parent),
         None => store::latest_id(&mut tx, &user.id, conversation_id).await?,
@@ -279,13 +287,6 @@ async fn post_message(
     let answer = store::insert_answer(&mut tx, &user.id, conversation_id, stored.id)
         .await
         .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
-    let new_title = conversations::record_activity(
-        &mut tx,
-        &user.id,
-        conversation_id,
-        Some(&title_from(&question.content)),
-    )
-    .await?;
     let history = load_history(&mut tx, &state, &user.id, stored.id).await?;
     tx.commit().await?;
 
@@ -386,10 +387,10 @@ async fn regenerate_message(
             .ok_or_else(|| ApiError::validation("this answer has no question to answer again"))?
     };
     let (remaining, slot, guard) = admit(&state, &user.id).await?;
+    conversations::record_activity(&mut tx, &user.id, conversation_id, None).await?;
     let answer = store::insert_answer(&mut tx, &user.id, conversation_id, question.id)
         .await
         .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
-    conversations::record_activity(&mut tx, &user.id, conversation_id, None).await?;
     let history = load_history(&mut tx, &state, &user.id, question.id).await?;
     tx.commit().await?;
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use actix_web::dev::ServerHandle;
 use chatkeep::config::Settings;
 use chatkeep::startup::Application;
+use shared::stream::{SseParser, StreamEvent};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -11,7 +12,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    /// The app's own database, for arranging and inspecting rows.
+    /// An owner (superuser) connection to the app's database, for arranging and inspecting
+    /// rows across users. The app itself runs as the RLS-bound `chatkeep_app` role.
     pub pool: PgPool,
     handle: ServerHandle,
 }
@@ -37,6 +39,7 @@ pub fn test_settings(overrides: &[(&str, &str)]) -> Settings {
     let mut vars: HashMap<String, String> = HashMap::from([
         ("CHATKEEP_BIND".into(), "127.0.0.1:0".into()),
         ("CHATKEEP_SPA_DIR".into(), spa_dir.display().to_string()),
+        ("DOCS_DIR".into(), fixture_dir("docs").display().to_string()),
         ("BETTER_AUTH_SECRET".into(), TEST_SECRET.into()),
         // Tests sign in many times a second from one address; rate limits have their own tests.
         ("AUTH_RATE_LIMIT".into(), "off".into()),
@@ -61,8 +64,11 @@ pub async fn spawn_app_with(
     // app gets the real thing, a pool whose queries run as the RLS-bound application role.
     let pool = pool_options.connect_lazy_with(connect_options.clone());
     let app_pool = chatkeep::db::app_pool(5, connect_options);
-    let app =
-        Application::build_with_pool(test_settings(overrides), app_pool).expect("the app builds");
+    let settings = test_settings(overrides);
+    if settings.agent.url.is_none() {
+        chatkeep::startup::index_docs(&app_pool, &settings.agent.docs_dir).await;
+    }
+    let app = Application::build_with_pool(settings, app_pool).expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.spawn();
     TestApp {
@@ -118,6 +124,101 @@ impl TestApp {
             .send()
             .await
             .expect("request is sent")
+    }
+}
+
+impl TestApp {
+    /// A new conversation of `session`'s user; returns its id.
+    pub async fn create_conversation(&self, session: &TestSession) -> String {
+        let response = self
+            .post("/api/conversations")
+            .bearer_auth(&session.bearer)
+            .send()
+            .await
+            .expect("request is sent");
+        assert_eq!(response.status(), 201);
+        response.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// `POST .../messages` as JSON.
+    pub async fn ask(
+        &self,
+        session: &TestSession,
+        conversation: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.post(&format!("/api/conversations/{conversation}/messages"))
+            .bearer_auth(&session.bearer)
+            .json(&body)
+            .send()
+            .await
+            .expect("request is sent")
+    }
+
+    /// `POST .../messages` asking for Server-Sent Events.
+    pub async fn ask_stream(
+        &self,
+        session: &TestSession,
+        conversation: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.post(&format!("/api/conversations/{conversation}/messages"))
+            .bearer_auth(&session.bearer)
+            .header("accept", "text/event-stream")
+            .json(&body)
+            .send()
+            .await
+            .expect("request is sent")
+    }
+}
+
+/// Reads an answer stream to its end, checking the frames are numbered 1, 2, 3, ...
+pub async fn read_sse(response: reqwest::Response) -> Vec<StreamEvent> {
+    let mut reader = SseReader::new(response);
+    let mut events = Vec::new();
+    while let Some(event) = reader.next().await {
+        events.push(event);
+    }
+    events
+}
+
+/// An answer stream read frame by frame (to stop or leave half-way).
+pub struct SseReader {
+    response: reqwest::Response,
+    parser: SseParser,
+    queue: std::collections::VecDeque<StreamEvent>,
+    last_id: u64,
+}
+
+impl SseReader {
+    pub fn new(response: reqwest::Response) -> Self {
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Self {
+            response,
+            parser: SseParser::new(),
+            queue: Default::default(),
+            last_id: 0,
+        }
+    }
+
+    pub async fn next(&mut self) -> Option<StreamEvent> {
+        loop {
+            if let Some(event) = self.queue.pop_front() {
+                return Some(event);
+            }
+            let chunk = self.response.chunk().await.expect("the stream reads")?;
+            for frame in self.parser.push(&chunk) {
+                let id: u64 = frame.id.as_deref().unwrap().parse().unwrap();
+                assert_eq!(id, self.last_id + 1, "frames are numbered in order");
+                self.last_id = id;
+                self.queue
+                    .push_back(StreamEvent::from_frame(&frame).unwrap().unwrap());
+            }
+        }
     }
 }
 

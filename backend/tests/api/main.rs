@@ -4,9 +4,12 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod auth;
+mod conversations;
 mod errors;
+mod fake_llm;
 mod health;
 mod helpers;
+mod messages;
 mod migrations;
 mod openapi;
 mod spa;

@@ -1,0 +1,368 @@
+//! Every way an answer ends, with an upstream we control: complete, stopped by the user, left
+//! by its client, and failed (HTTP 500, a hang, malformed data, no `[DONE]`, an error mid-way).
+//! In each case the question and the partial answer are stored with the right status.
+
+use shared::messages::Usage;
+use shared::stream::StreamEvent;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use super::{count, message_id_of_start, text_of, wait_for_status};
+use crate::fake_llm::{self, FakeLlm};
+use crate::helpers::{SseReader, TestApp, TestSession, read_sse, spawn_app_with, unique_email};
+
+async fn app_with_upstream(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+    model: &str,
+    extra: &[(&str, &str)],
+) -> (TestApp, FakeLlm, TestSession, String) {
+    let llm = fake_llm::start().await;
+    let mut vars = vec![
+        ("AGENT_URL", llm.url.as_str()),
+        ("AGENT_MODEL", model),
+        ("AGENT_API_KEY", "test-key"),
+    ];
+    vars.extend_from_slice(extra);
+    let app = spawn_app_with(pool, conn, &vars).await;
+    let s = app.sign_up(&unique_email(model)).await;
+    let conversation = app.create_conversation(&s).await;
+    (app, llm, s, conversation)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_upstream_answer_is_relayed_and_stored_complete(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let (app, llm, s, conversation) = app_with_upstream(pool, conn, "instant", &[]).await;
+    let events = read_sse(
+        app.ask_stream(
+            &s,
+            &conversation,
+            serde_json::json!({ "content": "Say hello" }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(text_of(&events), "Hello world");
+    let StreamEvent::Finish(finish) = events.last().unwrap() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(finish.finish_reason, "stop");
+    assert_eq!(
+        finish.usage,
+        Some(Usage {
+            prompt_tokens: Some(11),
+            completion_tokens: Some(2),
+            total_tokens: Some(13)
+        })
+    );
+    let id = message_id_of_start(&events[0]);
+    assert_eq!(
+        wait_for_status(&app.pool, &id, "complete").await,
+        "Hello world"
+    );
+    assert_eq!(llm.requests.lock().unwrap().len(), 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_upstream_gets_the_history_the_selection_and_the_key(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let (app, llm, s, conversation) = app_with_upstream(pool, conn, "instant", &[]).await;
+    app.ask(
+        &s,
+        &conversation,
+        serde_json::json!({ "content": "First question" }),
+    )
+    .await;
+    app.ask(&s, &conversation, serde_json::json!({ "content": "Second question", "selectedText": "a highlighted passage" })).await;
+
+    let requests = llm.requests.lock().unwrap().clone();
+    let last = requests.last().unwrap();
+    assert_eq!(last.authorization.as_deref(), Some("Bearer test-key"));
+    assert_eq!(last.body["model"], "instant");
+    assert_eq!(last.body["stream"], true);
+    let messages = last.body["messages"].as_array().unwrap();
+    let roles: Vec<&str> = messages
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["system", "user", "assistant", "user"]);
+    assert!(
+        messages[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("a highlighted passage")
+    );
+    assert_eq!(messages[1]["content"], "First question");
+    assert_eq!(messages[2]["content"], "Hello world");
+    assert_eq!(messages[3]["content"], "Second question");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_stream_split_mid_line_reads_whole(pool: PgPoolOptions, conn: PgConnectOptions) {
+    let (app, _llm, s, conversation) = app_with_upstream(pool, conn, "split", &[]).await;
+    let exchange: serde_json::Value = app
+        .ask(&s, &conversation, serde_json::json!({ "content": "q" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(exchange["assistantMessage"]["content"], "Split reads");
+    assert_eq!(exchange["assistantMessage"]["status"], "complete");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn upstream_citations_become_numbered_sources(pool: PgPoolOptions, conn: PgConnectOptions) {
+    let (app, _llm, s, conversation) = app_with_upstream(pool, conn, "citations", &[]).await;
+    let exchange: serde_json::Value = app
+        .ask(&s, &conversation, serde_json::json!({ "content": "q" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sources = exchange["assistantMessage"]["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 2);
+    assert_eq!(
+        (sources[0]["n"].as_u64(), sources[0]["url"].as_str()),
+        (Some(1), Some("https://example.com/a"))
+    );
+    assert_eq!(
+        (sources[1]["n"].as_u64(), sources[1]["url"].as_str()),
+        (Some(2), Some("https://example.com/b"))
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn stop_keeps_the_partial_answer(pool: PgPoolOptions, conn: PgConnectOptions) {
+    let (app, _llm, s, conversation) = app_with_upstream(pool, conn, "slow", &[]).await;
+    let mut stream = SseReader::new(
+        app.ask_stream(
+            &s,
+            &conversation,
+            serde_json::json!({ "content": "Count slowly" }),
+        )
+        .await,
+    );
+    let id = message_id_of_start(&stream.next().await.unwrap());
+    // Wait for some text.
+    while !matches!(stream.next().await, Some(StreamEvent::Delta(_))) {}
+
+    let response = app
+        .post(&format!(
+            "/api/conversations/{conversation}/messages/{id}/stop"
+        ))
+        .bearer_auth(&s.bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let stopped: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(stopped["status"], "stopped");
+    assert_eq!(stopped["finishReason"], "stopped");
+    let partial = stopped["content"].as_str().unwrap().to_owned();
+    assert!(partial.starts_with("tick "), "{partial:?}");
+    assert!(partial.len() < "tick ".len() * 200, "cut short");
+
+    // The stream ends with finish: stopped.
+    let mut last = None;
+    while let Some(event) = stream.next().await {
+        last = Some(event);
+    }
+    let Some(StreamEvent::Finish(finish)) = last else {
+        panic!("{last:?}")
+    };
+    assert_eq!(finish.finish_reason, "stopped");
+    assert_eq!(
+        count(
+            &app.pool,
+            "SELECT count(*) FROM message WHERE role = 'user'"
+        )
+        .await,
+        1
+    );
+
+    // Stopping again changes nothing.
+    let again: serde_json::Value = app
+        .post(&format!(
+            "/api/conversations/{conversation}/messages/{id}/stop"
+        ))
+        .bearer_auth(&s.bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        again["content"].as_str().unwrap(),
+        wait_for_status(&app.pool, &id, "stopped").await
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_client_that_leaves_mid_answer_stops_it_and_the_partial_is_kept(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let (app, _llm, s, conversation) = app_with_upstream(pool, conn, "slow", &[]).await;
+    let mut stream = SseReader::new(
+        app.ask_stream(
+            &s,
+            &conversation,
+            serde_json::json!({ "content": "Count slowly" }),
+        )
+        .await,
+    );
+    let id = message_id_of_start(&stream.next().await.unwrap());
+    let mut deltas = 0;
+    while deltas < 3 {
+        if let Some(StreamEvent::Delta(_)) = stream.next().await {
+            deltas += 1;
+        }
+    }
+    drop(stream);
+
+    let partial = wait_for_status(&app.pool, &id, "stopped").await;
+    assert!(partial.starts_with("tick tick tick"), "{partial:?}");
+    let question: String = sqlx::query_scalar("SELECT content FROM message WHERE role = 'user'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(question, "Count slowly");
+}
+
+/// Starts an answer against a failing upstream and returns (final SSE event, stored status,
+/// stored content, stored error).
+async fn failed_answer(
+    model: &str,
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) -> (StreamEvent, String, String, String) {
+    let (app, _llm, s, conversation) =
+        app_with_upstream(pool, conn, model, &[("AGENT_IDLE_TIMEOUT", "1")]).await;
+    let events = read_sse(
+        app.ask_stream(
+            &s,
+            &conversation,
+            serde_json::json!({ "content": "Will this work?" }),
+        )
+        .await,
+    )
+    .await;
+    let id = message_id_of_start(&events[0]);
+    let (status, content, error): (String, String, Option<String>) =
+        sqlx::query_as("SELECT status, content, error FROM message WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        count(
+            &app.pool,
+            "SELECT count(*) FROM message WHERE role = 'user'"
+        )
+        .await,
+        1,
+        "the question is kept"
+    );
+    (
+        events.last().unwrap().clone(),
+        status,
+        content,
+        error.unwrap_or_default(),
+    )
+}
+
+fn error_code(event: &StreamEvent) -> &str {
+    match event {
+        StreamEvent::Error(e) => &e.code,
+        other => panic!("expected an error event, got {other:?}"),
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_upstream_500_is_stored_as_error(pool: PgPoolOptions, conn: PgConnectOptions) {
+    let (last, status, content, error) = failed_answer("error-500", pool, conn).await;
+    assert_eq!(error_code(&last), "AGENT_ERROR");
+    assert_eq!((status.as_str(), content.as_str()), ("error", ""));
+    assert!(
+        error.contains("HTTP 500") && error.contains("the fake upstream broke"),
+        "{error}"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_upstream_that_hangs_times_out_and_keeps_the_partial(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let (last, status, content, error) = failed_answer("hang", pool, conn).await;
+    assert_eq!(error_code(&last), "AGENT_TIMEOUT");
+    assert_eq!(
+        (status.as_str(), content.as_str()),
+        ("error", "Partial answer")
+    );
+    assert!(error.contains("sent nothing for 1 s"), "{error}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_malformed_stream_is_stored_as_error(pool: PgPoolOptions, conn: PgConnectOptions) {
+    let (last, status, content, error) = failed_answer("malformed", pool, conn).await;
+    assert_eq!(error_code(&last), "AGENT_MALFORMED_STREAM");
+    assert_eq!((status.as_str(), content.as_str()), ("error", "Before "));
+    assert!(error.contains("not JSON"), "{error}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_stream_without_done_is_stored_as_error(pool: PgPoolOptions, conn: PgConnectOptions) {
+    let (last, status, content, error) = failed_answer("no-done", pool, conn).await;
+    assert_eq!(error_code(&last), "AGENT_MALFORMED_STREAM");
+    assert_eq!((status.as_str(), content.as_str()), ("error", "Cut off"));
+    assert!(error.contains("[DONE]"), "{error}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_error_mid_stream_is_stored_as_error(pool: PgPoolOptions, conn: PgConnectOptions) {
+    let (last, status, content, error) = failed_answer("midstream-error", pool, conn).await;
+    assert_eq!(error_code(&last), "AGENT_ERROR");
+    assert_eq!((status.as_str(), content.as_str()), ("error", "Half "));
+    assert!(error.contains("model overloaded"), "{error}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_unreachable_upstream_is_an_error_not_a_hang(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app_with(
+        pool,
+        conn,
+        &[
+            ("AGENT_URL", "http://127.0.0.1:1"),
+            ("AGENT_IDLE_TIMEOUT", "2"),
+        ],
+    )
+    .await;
+    let s = app.sign_up(&unique_email("unreach")).await;
+    let conversation = app.create_conversation(&s).await;
+    let exchange: serde_json::Value = app
+        .ask(
+            &s,
+            &conversation,
+            serde_json::json!({ "content": "hello?" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(exchange["assistantMessage"]["status"], "error");
+    assert!(
+        exchange["assistantMessage"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot reach the agent")
+    );
+}

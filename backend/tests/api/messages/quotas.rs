@@ -1,0 +1,163 @@
+//! Admission control and per-user quotas: refused fast with a clear status, nothing stored.
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use super::{count, message_id_of_start, wait_for_status};
+use crate::fake_llm;
+use crate::helpers::{SseReader, error_body, spawn_app_with, unique_email};
+
+#[sqlx::test(migrations = "../migrations")]
+async fn when_every_slot_is_busy_a_new_answer_is_503_and_a_leaving_client_frees_its_slot(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let llm = fake_llm::start().await;
+    let app = spawn_app_with(
+        pool,
+        conn,
+        &[
+            ("AGENT_URL", llm.url.as_str()),
+            ("AGENT_MODEL", "slow"),
+            ("AGENT_MAX_CONCURRENCY", "1"),
+        ],
+    )
+    .await;
+    let alice = app.sign_up(&unique_email("busy-a")).await;
+    let bob = app.sign_up(&unique_email("busy-b")).await;
+    let alices = app.create_conversation(&alice).await;
+    let bobs = app.create_conversation(&bob).await;
+
+    let mut running = SseReader::new(
+        app.ask_stream(
+            &alice,
+            &alices,
+            serde_json::json!({ "content": "long one" }),
+        )
+        .await,
+    );
+    let id = message_id_of_start(&running.next().await.unwrap());
+
+    let refused = app
+        .ask(&bob, &bobs, serde_json::json!({ "content": "me too" }))
+        .await;
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let (status, code, _) = error_body(refused).await;
+    assert_eq!((status, code.as_str()), (503, "BUSY"));
+    assert_eq!(
+        count(
+            &app.pool,
+            "SELECT count(*) FROM message WHERE role = 'user'"
+        )
+        .await,
+        1,
+        "nothing of Bob's stored"
+    );
+
+    drop(running);
+    wait_for_status(&app.pool, &id, "stopped").await;
+    // The slot is free again once the departed client's answer is saved.
+    let mut status = 0;
+    for _ in 0..100 {
+        let response = app
+            .ask_stream(&bob, &bobs, serde_json::json!({ "content": "now?" }))
+            .await;
+        status = response.status().as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, 200);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_per_user_message_rate_is_enforced_with_retry_after(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app_with(pool, conn, &[("MESSAGE_RATE_LIMIT", "2")]).await;
+    let s = app.sign_up(&unique_email("rate")).await;
+    let other = app.sign_up(&unique_email("rate-other")).await;
+    let conversation = app.create_conversation(&s).await;
+    let others = app.create_conversation(&other).await;
+
+    let first = app
+        .ask(
+            &s,
+            &conversation,
+            serde_json::json!({ "content": "roses one" }),
+        )
+        .await;
+    assert_eq!(first.headers()["x-ratelimit-remaining"], "1");
+    let second = app
+        .ask(
+            &s,
+            &conversation,
+            serde_json::json!({ "content": "roses two" }),
+        )
+        .await;
+    assert_eq!(second.headers()["x-ratelimit-remaining"], "0");
+    let third = app
+        .ask(
+            &s,
+            &conversation,
+            serde_json::json!({ "content": "roses three" }),
+        )
+        .await;
+    let retry: u64 = third.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry));
+    assert_eq!(third.headers()["x-ratelimit-remaining"], "0");
+    let (status, code, _) = error_body(third).await;
+    assert_eq!((status, code.as_str()), (429, "RATE_LIMITED"));
+    assert_eq!(
+        count(
+            &app.pool,
+            "SELECT count(*) FROM message WHERE role = 'user'"
+        )
+        .await,
+        2
+    );
+
+    // Another user has their own allowance.
+    assert_eq!(
+        app.ask(&other, &others, serde_json::json!({ "content": "roses" }))
+            .await
+            .status(),
+        201
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_user_can_have_only_so_many_answers_generating(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let llm = fake_llm::start().await;
+    let app = spawn_app_with(
+        pool,
+        conn,
+        &[
+            ("AGENT_URL", llm.url.as_str()),
+            ("AGENT_MODEL", "slow"),
+            ("MAX_STREAMS_PER_USER", "1"),
+        ],
+    )
+    .await;
+    let s = app.sign_up(&unique_email("streams")).await;
+    let conversation = app.create_conversation(&s).await;
+    let mut running = SseReader::new(
+        app.ask_stream(&s, &conversation, serde_json::json!({ "content": "one" }))
+            .await,
+    );
+    running.next().await.unwrap();
+    let (status, code, _) = error_body(
+        app.ask(&s, &conversation, serde_json::json!({ "content": "two" }))
+            .await,
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (429, "TOO_MANY_STREAMS"));
+}
