@@ -102,6 +102,8 @@ pub struct ChatSettings {
     pub messages_per_minute: u32,
     /// `MAX_STREAMS_PER_USER`: answers one user may have generating at once.
     pub max_streams_per_user: usize,
+    /// `SSE_KEEP_ALIVE`: seconds between keep-alive comments on a quiet answer stream.
+    pub keep_alive_secs: u64,
 }
 
 #[derive(Clone)]
@@ -318,6 +320,7 @@ impl Settings {
             message_max_chars: parse_number("MESSAGE_MAX_CHARS", get, 32_000, 100, 1_000_000)?,
             messages_per_minute: parse_number("MESSAGE_RATE_LIMIT", get, 60, 1, 100_000)?,
             max_streams_per_user: parse_number("MAX_STREAMS_PER_USER", get, 3, 1, 1000)?,
+            keep_alive_secs: parse_number("SSE_KEEP_ALIVE", get, 15, 1, 300)?,
         };
 
         let log_format = match get("LOG_FORMAT").as_deref() {

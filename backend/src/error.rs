@@ -1,8 +1,11 @@
 //! `ApiError`: the one place that knows HTTP status codes. Every failure, including malformed
 //! JSON, paths and queries, leaves the server as `{"code","message"}`.
 
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use shared::ErrorBody;
 
@@ -150,14 +153,15 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-/// Makes every extractor failure (JSON body, path, query) an `ApiError`, and caps JSON bodies
-/// at `json_limit` bytes.
+/// Makes every extractor failure (JSON body, path, query) an `ApiError`, and caps request
+/// bodies at `json_limit` bytes.
 pub fn configure_extractors(cfg: &mut web::ServiceConfig, json_limit: usize) {
     cfg.app_data(
         web::JsonConfig::default()
             .limit(json_limit)
             .error_handler(json_error),
     )
+    .app_data(web::PayloadConfig::default().limit(json_limit))
     .app_data(web::PathConfig::default().error_handler(path_error))
     .app_data(web::QueryConfig::default().error_handler(query_error));
 }
@@ -235,6 +239,53 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
         return ApiError::bad_request("INVALID_QUERY", err.to_string()).into();
     };
     ApiError::bad_request("INVALID_QUERY", format!("Invalid query string: {e}")).into()
+}
+
+/// The safety net under `/api`: an error response that did not come from `ApiError` (actix's
+/// own payload, routing or middleware errors) is rewritten as `{code, message}`. `/api/auth`
+/// keeps Better Auth's shapes, empty 404s included.
+pub async fn ensure_json_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let path = req.path();
+    let applies = (path == "/api" || path.starts_with("/api/")) && !path.starts_with("/api/auth/");
+    let res = next.call(req).await?;
+    let is_json = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    let status = res.status();
+    if !applies || status.as_u16() < 400 || is_json {
+        return Ok(res.map_into_left_body());
+    }
+    let (http_req, _) = res.into_parts();
+    Ok(ServiceResponse::new(http_req, generic_error(status)).map_into_right_body())
+}
+
+fn generic_error(status: StatusCode) -> HttpResponse {
+    let code = match status.as_u16() {
+        401 => "UNAUTHORIZED",
+        403 => "FORBIDDEN",
+        404 => "NOT_FOUND",
+        405 => "METHOD_NOT_ALLOWED",
+        408 => "REQUEST_TIMEOUT",
+        413 => "PAYLOAD_TOO_LARGE",
+        415 => "UNSUPPORTED_MEDIA_TYPE",
+        429 => "TOO_MANY_REQUESTS",
+        503 => "SERVICE_UNAVAILABLE",
+        s if s >= 500 => "INTERNAL_ERROR",
+        _ => "BAD_REQUEST",
+    };
+    let message = match status.as_u16() {
+        413 => "Request body is too large.".to_owned(),
+        _ => format!("{}.", status.canonical_reason().unwrap_or("Request failed")),
+    };
+    HttpResponse::build(status).json(ErrorBody {
+        code: code.to_owned(),
+        message,
+    })
 }
 
 /// The `/api` scope's default service: a JSON 404 instead of an empty body or the SPA.

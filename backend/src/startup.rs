@@ -120,6 +120,7 @@ impl Application {
 
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(error::ensure_json_errors))
                 .wrap(from_fn(auth::origin::cors))
                 .wrap(from_fn(telemetry::request_telemetry))
                 .app_data(state.clone())

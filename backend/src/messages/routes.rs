@@ -35,7 +35,6 @@ const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
 const MAX_SELECTED_CHARS: usize = 8_000;
 const MAX_CLIENT_ID_CHARS: usize = 100;
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// How long a stop request waits for the answer's final save before answering.
 const STOP_WAIT: Duration = Duration::from_secs(3);
 
@@ -492,7 +491,8 @@ async fn respond(
     answer_id: Uuid,
 ) -> Result<HttpResponse, ApiError> {
     if stream {
-        return Ok(sse(rx, Some(remaining)));
+        let keep_alive = Duration::from_secs(state.settings.chat.keep_alive_secs);
+        return Ok(sse(rx, Some(remaining), keep_alive));
     }
     // JSON: wait for the answer to be saved (the channel closes then). If this request is
     // dropped meanwhile, so is `rx`, and the answer is saved as stopped.
@@ -528,10 +528,15 @@ async fn store_conversation_of(
     .ok_or_else(conversation_not_found)
 }
 
-/// The answer as Server-Sent Events: numbered frames, a keep-alive comment every 15 s, and no
-/// buffering on the way (proxies are told so too).
-fn sse(rx: mpsc::Receiver<StreamEvent>, remaining: Option<u32>) -> HttpResponse {
-    let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
+/// The answer as Server-Sent Events: numbered frames, a keep-alive comment whenever the stream
+/// has been quiet for `keep_alive` (15 s by default), and no buffering on the way (proxies are
+/// told so too).
+fn sse(
+    rx: mpsc::Receiver<StreamEvent>,
+    remaining: Option<u32>,
+    keep_alive: Duration,
+) -> HttpResponse {
+    let mut keep_alive = tokio::time::interval(keep_alive);
     keep_alive.reset();
     let body = futures_util::stream::unfold(
         (rx, keep_alive, 0u64),
@@ -540,6 +545,7 @@ fn sse(rx: mpsc::Receiver<StreamEvent>, remaining: Option<u32>) -> HttpResponse 
                 event = rx.recv() => {
                     let event = event?;
                     let seq = seq + 1;
+                    keep_alive.reset();
                     Some((Ok::<_, Infallible>(web::Bytes::from(event.to_sse(seq))), (rx, keep_alive, seq)))
                 }
                 _ = keep_alive.tick() => {
@@ -607,7 +613,8 @@ fn replay((question, answer): (MessageRow, Option<MessageRow>), stream: bool) ->
         let _ = tx.try_send(event);
     }
     drop(tx);
-    sse(rx, None)
+    // Every event is already queued: the stream ends before a keep-alive could matter.
+    sse(rx, None, Duration::from_secs(15))
 }
 
 #[cfg(test)]

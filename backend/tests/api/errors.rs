@@ -171,3 +171,21 @@ async fn an_internal_error_is_a_generic_500_that_leaks_no_cause() {
         "{message}"
     );
 }
+
+/// Failures raised by actix itself (here: a raw body over the limit, read before any handler
+/// code runs) still leave as `{code, message}`.
+#[sqlx::test(migrations = "../migrations")]
+async fn framework_errors_under_api_are_json_too(pool: PgPoolOptions, conn: PgConnectOptions) {
+    let app = crate::helpers::spawn_app_with(pool, conn, &[("CHATKEEP_JSON_LIMIT", "2048")]).await;
+    let s = app.sign_up(&crate::helpers::unique_email("big")).await;
+    let response = app
+        .post("/api/conversations")
+        .bearer_auth(&s.bearer)
+        .header("content-type", "application/json")
+        .body(format!("{{\"title\":\"{}\"}}", "x".repeat(4096)))
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _) = error_body(response).await;
+    assert_eq!((status, code.as_str()), (413, "PAYLOAD_TOO_LARGE"));
+}

@@ -366,3 +366,36 @@ async fn an_unreachable_upstream_is_an_error_not_a_hang(
             .contains("cannot reach the agent")
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_quiet_stream_carries_keep_alive_comments_until_it_times_out(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let (app, _llm, s, conversation) = app_with_upstream(
+        pool,
+        conn,
+        "hang",
+        &[("AGENT_IDLE_TIMEOUT", "3"), ("SSE_KEEP_ALIVE", "1")],
+    )
+    .await;
+    let raw = app
+        .ask_stream(
+            &s,
+            &conversation,
+            serde_json::json!({ "content": "anyone there?" }),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let after_text = raw.split("answer").nth(1).unwrap_or_default();
+    assert!(
+        after_text.matches(": keep-alive\n\n").count() >= 2,
+        "keep-alives while the upstream is silent: {raw}"
+    );
+    assert!(
+        after_text.contains("event: error"),
+        "and then the timeout ends it: {raw}"
+    );
+}
