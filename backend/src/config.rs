@@ -86,6 +86,8 @@ pub struct AgentSettings {
     pub model: String,
     /// `AGENT_IDLE_TIMEOUT`: seconds without a byte from the upstream before the answer fails.
     pub idle_timeout_secs: u64,
+    /// `AGENT_MAX_DURATION`: the longest one answer may take, start to finish.
+    pub max_duration_secs: u64,
     /// `AGENT_MAX_CONCURRENCY`: answers generated at once; more get 503 `BUSY`.
     pub max_concurrency: usize,
     /// `AGENT_HISTORY_MESSAGES`: earlier messages sent along as context.
@@ -312,6 +314,7 @@ impl Settings {
             api_key: get("AGENT_API_KEY").map(Secret::new),
             model: get("AGENT_MODEL").unwrap_or_else(|| "gpt-4o-mini".to_owned()),
             idle_timeout_secs: parse_number("AGENT_IDLE_TIMEOUT", get, 60, 1, 3600)?,
+            max_duration_secs: parse_number("AGENT_MAX_DURATION", get, 600, 1, 86_400)?,
             max_concurrency: parse_number("AGENT_MAX_CONCURRENCY", get, 32, 1, 10_000)?,
             history_messages: parse_number("AGENT_HISTORY_MESSAGES", get, 20, 0, 500)?,
             docs_dir: get("DOCS_DIR").map_or_else(|| PathBuf::from("docs"), PathBuf::from),

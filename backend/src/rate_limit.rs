@@ -34,9 +34,18 @@ pub enum Decision {
 }
 
 pub enum RateLimiter {
-    Memory(Mutex<HashMap<String, Entry>>),
+    Memory(Mutex<MemoryStore>),
     Redis(deadpool_redis::Pool),
 }
+
+pub struct MemoryStore {
+    entries: HashMap<String, Entry>,
+    swept_ms: i64,
+}
+
+/// Entries idle longer than the longest window are forgotten, at most this often.
+const SWEEP_EVERY_MS: i64 = 10_000;
+const LONGEST_WINDOW_MS: i64 = 60_000;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Entry {
@@ -66,7 +75,10 @@ return {1, count + 1}
 
 impl RateLimiter {
     pub fn memory() -> Self {
-        Self::Memory(Mutex::new(HashMap::new()))
+        Self::Memory(Mutex::new(MemoryStore {
+            entries: HashMap::new(),
+            swept_ms: 0,
+        }))
     }
 
     pub fn redis(url: &str) -> anyhow::Result<Self> {
@@ -81,13 +93,15 @@ impl RateLimiter {
         let now_ms = Utc::now().timestamp_millis();
         let window_ms = i64::try_from(rule.window.as_millis()).unwrap_or(i64::MAX);
         match self {
-            Self::Memory(map) => {
-                let mut map = map.lock().expect("rate-limit map poisoned");
-                if map.len() > 100_000 {
-                    // Forget keys whose window has passed; bounds memory under a key flood.
-                    map.retain(|_, e| now_ms - e.last_ms <= window_ms.max(60_000));
+            Self::Memory(store) => {
+                let mut store = store.lock().expect("rate-limit map poisoned");
+                if now_ms - store.swept_ms >= SWEEP_EVERY_MS {
+                    // Memory holds only keys seen within the longest window.
+                    let keep_ms = LONGEST_WINDOW_MS.max(window_ms);
+                    store.entries.retain(|_, e| now_ms - e.last_ms <= keep_ms);
+                    store.swept_ms = now_ms;
                 }
-                let entry = map.entry(key.to_owned()).or_insert(Entry {
+                let entry = store.entries.entry(key.to_owned()).or_insert(Entry {
                     count: 0,
                     last_ms: 0,
                 });

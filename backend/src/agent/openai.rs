@@ -139,6 +139,11 @@ fn without_url(e: &reqwest::Error) -> String {
     }
 }
 
+/// PostgreSQL text cannot hold NUL; an upstream that sends one must not cost us the answer.
+fn without_nul(text: &str) -> String {
+    text.replace('\0', "")
+}
+
 fn truncate(text: &str, limit: usize) -> String {
     match text.char_indices().nth(limit) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
@@ -170,6 +175,9 @@ struct Reader<S> {
     parser: SseParser,
     pending: VecDeque<Result<AgentEvent, AgentError>>,
     idle: Duration,
+    /// When the upstream counts as silent. Moved by data only: an upstream that sends nothing
+    /// but keep-alive comments still times out.
+    deadline: tokio::time::Instant,
     cited: bool,
     done: bool,
 }
@@ -184,6 +192,7 @@ where
         parser: SseParser::new(),
         pending: VecDeque::new(),
         idle,
+        deadline: tokio::time::Instant::now() + idle,
         cited: false,
         done: false,
     };
@@ -199,11 +208,12 @@ where
             if r.done {
                 return None;
             }
-            match tokio::time::timeout(r.idle, r.bytes.next()).await {
+            match tokio::time::timeout_at(r.deadline, r.bytes.next()).await {
                 Err(_) => r.fail(AgentError::Timeout(r.idle.as_secs())),
                 Ok(Some(Err(e))) => r.fail(AgentError::Connect(without_url(&e))),
                 Ok(Some(Ok(chunk))) => {
                     for frame in r.parser.push(&chunk) {
+                        r.deadline = tokio::time::Instant::now() + r.idle;
                         r.frame(&frame.data);
                     }
                 }
@@ -262,7 +272,7 @@ impl<S> Reader<S> {
                 .filter(|t| !t.is_empty())
             {
                 self.pending
-                    .push_back(Ok(AgentEvent::Delta(text.to_owned())));
+                    .push_back(Ok(AgentEvent::Delta(without_nul(text))));
             }
             if let Some(reason) = choice["finish_reason"].as_str() {
                 self.pending
@@ -290,15 +300,15 @@ fn citations(chunk: &Value) -> Vec<AgentEvent> {
             .into_iter()
             .flatten()
             .filter_map(|item| {
-                let url = item["url"].as_str().map(str::to_owned);
+                let url = item["url"].as_str().map(without_nul);
                 let title = item["title"]
                     .as_str()
-                    .map(str::to_owned)
+                    .map(without_nul)
                     .or_else(|| url.clone())?;
                 Some(AgentEvent::Source {
                     title,
                     url,
-                    snippet: item[snippet_key].as_str().unwrap_or_default().to_owned(),
+                    snippet: without_nul(item[snippet_key].as_str().unwrap_or_default()),
                 })
             })
             .collect()
@@ -308,8 +318,8 @@ fn citations(chunk: &Value) -> Vec<AgentEvent> {
             .iter()
             .filter_map(Value::as_str)
             .map(|u| AgentEvent::Source {
-                title: u.to_owned(),
-                url: Some(u.to_owned()),
+                title: without_nul(u),
+                url: Some(without_nul(u)),
                 snippet: String::new(),
             })
             .collect();
@@ -431,6 +441,33 @@ mod tests {
             got[0].as_ref().unwrap_err().contains("malformed"),
             "{got:?}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn keep_alive_comments_do_not_hold_off_the_idle_timeout() {
+        // A comment every 4 s, forever, against a 5 s idle timeout.
+        let comments = futures_util::stream::unfold((), |()| async {
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            Some((
+                Ok::<_, reqwest::Error>(bytes::Bytes::from_static(b": ping\n\n")),
+                (),
+            ))
+        });
+        let got: Vec<_> = parse_stream(Box::pin(comments), Duration::from_secs(5))
+            .map(|r| r.map_err(|e| e.to_string()))
+            .collect()
+            .await;
+        assert_eq!(got, vec![Err("the agent sent nothing for 5 s".to_owned())]);
+    }
+
+    #[tokio::test]
+    async fn nul_characters_from_the_upstream_are_dropped() {
+        let got = events(vec![
+            "data: {\"choices\":[{\"delta\":{\"content\":\"a\\u0000b\"}}]}\n\n",
+            "data: [DONE]\n\n",
+        ])
+        .await;
+        assert_eq!(got, vec![delta("ab")]);
     }
 
     #[tokio::test]

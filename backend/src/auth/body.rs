@@ -86,9 +86,19 @@ impl<'a> Fields<'a> {
         ))
     }
 
+    /// PostgreSQL text cannot hold NUL: refused here rather than failing at the insert.
+    fn no_nul(key: &str, s: &'a str) -> Result<&'a str, AuthError> {
+        if s.contains('\0') {
+            return Err(AuthError::validation(format!(
+                "[body.{key}] Invalid input: must not contain NUL characters"
+            )));
+        }
+        Ok(s)
+    }
+
     pub fn string(&self, key: &str) -> Result<&'a str, AuthError> {
         match self.0.get(key) {
-            Some(Value::String(s)) => Ok(s),
+            Some(Value::String(s)) => Self::no_nul(key, s),
             other => Err(Self::invalid(key, "string", other)),
         }
     }
@@ -96,7 +106,7 @@ impl<'a> Fields<'a> {
     pub fn optional_string(&self, key: &str) -> Result<Option<&'a str>, AuthError> {
         match self.0.get(key) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
+            Some(Value::String(s)) => Self::no_nul(key, s).map(Some),
             other => Err(Self::invalid(key, "string", other)),
         }
     }
@@ -106,7 +116,7 @@ impl<'a> Fields<'a> {
         match self.0.get(key) {
             None => Ok(None),
             Some(Value::Null) => Ok(Some(None)),
-            Some(Value::String(s)) => Ok(Some(Some(s))),
+            Some(Value::String(s)) => Self::no_nul(key, s).map(|s| Some(Some(s))),
             other => Err(Self::invalid(key, "string", other)),
         }
     }

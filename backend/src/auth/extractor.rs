@@ -80,11 +80,16 @@ impl From<sqlx::Error> for Rejection {
 
 async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<String, Rejection> {
     let auth = &state.auth;
+    let mut rejection = Rejection::NoCredentials;
     if let Some(token) = auth.cookies.session_token_from(req, auth.secret()) {
-        return live_session_user(state, &token).await;
+        match live_session_user(state, &token).await {
+            // A stale cookie must not hide a good bearer credential sent alongside it.
+            Err(Rejection::DeadSession) => rejection = Rejection::DeadSession,
+            result => return result,
+        }
     }
     let Some(value) = session::bearer_value(req) else {
-        return Err(Rejection::NoCredentials);
+        return Err(rejection);
     };
     if looks_like_jwt(value) {
         return jwt_user(state, value).await;

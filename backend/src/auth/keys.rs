@@ -31,6 +31,9 @@ const GRACE_PERIOD: TimeDelta = TimeDelta::days(30);
 /// An unknown `kid` re-reads the table at most this often (a flood of made-up kids cannot
 /// turn into a flood of queries).
 const RELOAD_INTERVAL: Duration = Duration::from_secs(10);
+/// The signing key is re-checked this often, so a key rotated by a Better Auth server sharing
+/// the table is picked up.
+const SIGNING_KEY_TTL: Duration = Duration::from_secs(300);
 
 /// The private JWK as `jose.exportJWK` writes it for Ed25519: `{crv, d, x, kty}`.
 #[derive(Serialize, Deserialize)]
@@ -66,9 +69,11 @@ pub struct Keys {
     pool: PgPool,
     /// SHA-256 of the secret: the XChaCha20-Poly1305 key.
     encryption_key: [u8; 32],
-    active: RwLock<Option<Arc<ActiveKey>>>,
+    active: RwLock<Option<(Arc<ActiveKey>, Instant)>>,
     create: Mutex<()>,
     public: RwLock<PublicCache>,
+    /// Serialises table reloads; readers of known keys never wait on it.
+    reload: Mutex<()>,
 }
 
 struct PublicCache {
@@ -95,27 +100,38 @@ impl Keys {
                 keys: HashMap::new(),
                 loaded_at: None,
             }),
+            reload: Mutex::new(()),
         }
     }
 
-    /// The newest live EdDSA key, decrypted; created (and stored) when there is none.
+    /// The newest live EdDSA key, decrypted; created (and stored) when there is none. Cached,
+    /// and re-checked against the table every few minutes.
     pub async fn signing_key(&self) -> anyhow::Result<Arc<ActiveKey>> {
-        if let Some(key) = self.active.read().await.as_ref() {
+        if let Some((key, at)) = self.active.read().await.as_ref()
+            && at.elapsed() < SIGNING_KEY_TTL
+        {
             return Ok(key.clone());
         }
-        // One creator at a time, so concurrent first requests do not mint several keys.
+        // One loader at a time, so concurrent first requests do not mint several keys.
         let _guard = self.create.lock().await;
-        if let Some(key) = self.active.read().await.as_ref() {
+        let cached = self.active.read().await.clone();
+        if let Some((key, at)) = &cached
+            && at.elapsed() < SIGNING_KEY_TTL
+        {
             return Ok(key.clone());
         }
         let key = match self.newest_live_key().await? {
+            // Still the newest: keep the decrypted copy.
+            Some(row) if cached.as_ref().is_some_and(|(k, _)| k.kid == row.id) => {
+                cached.map(|(k, _)| k).expect("checked above")
+            }
             Some(row) => Arc::new(ActiveKey {
                 key: self.decrypt_private(&row.private_key)?,
                 kid: row.id,
             }),
             None => Arc::new(self.create_key().await?),
         };
-        *self.active.write().await = Some(key.clone());
+        *self.active.write().await = Some((key.clone(), Instant::now()));
         Ok(key)
     }
 
@@ -263,39 +279,44 @@ impl Keys {
         Ok(rows)
     }
 
-    /// A verification key by `kid`, from memory or (rarely) the table.
+    /// A verification key by `kid`, from memory or (rarely) the table. The table is read with
+    /// no lock held, so checks of known keys never wait on it.
     pub async fn public_key(&self, kid: &str) -> anyhow::Result<Option<PublicKey>> {
+        let fresh = |cache: &PublicCache| {
+            cache
+                .loaded_at
+                .is_some_and(|at| at.elapsed() < RELOAD_INTERVAL)
+        };
         {
             let cache = self.public.read().await;
             if let Some(key) = cache.keys.get(kid) {
                 return Ok(Some(key.clone()));
             }
-            if cache
-                .loaded_at
-                .is_some_and(|at| at.elapsed() < RELOAD_INTERVAL)
-            {
+            if fresh(&cache) {
                 return Ok(None);
             }
         }
-        let mut cache = self.public.write().await;
-        if cache
-            .loaded_at
-            .is_none_or(|at| at.elapsed() >= RELOAD_INTERVAL)
-        {
-            cache.keys = self
-                .published_rows()
-                .await?
-                .into_iter()
-                .filter_map(|row| {
-                    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(&row.public_key).ok()?;
-                    let alg = super::jwt::algorithm_for(&jwk, row.alg.as_deref())?;
-                    let key = DecodingKey::from_jwk(&jwk).ok()?;
-                    Some((row.id, PublicKey { key, alg }))
-                })
-                .collect();
-            cache.loaded_at = Some(Instant::now());
+        let _reloading = self.reload.lock().await;
+        if fresh(&*self.public.read().await) {
+            return Ok(self.public.read().await.keys.get(kid).cloned());
         }
-        Ok(cache.keys.get(kid).cloned())
+        let keys: HashMap<String, PublicKey> = self
+            .published_rows()
+            .await?
+            .into_iter()
+            .filter_map(|row| {
+                let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(&row.public_key).ok()?;
+                let alg = super::jwt::algorithm_for(&jwk, row.alg.as_deref())?;
+                let key = DecodingKey::from_jwk(&jwk).ok()?;
+                Some((row.id, PublicKey { key, alg }))
+            })
+            .collect();
+        let found = keys.get(kid).cloned();
+        *self.public.write().await = PublicCache {
+            keys,
+            loaded_at: Some(Instant::now()),
+        };
+        Ok(found)
     }
 }
 

@@ -72,6 +72,43 @@ fn rule_for(path: &str) -> Rule {
     }
 }
 
+/// Every path this scope answers, as rate-limit buckets.
+const ENDPOINTS: [&str; 15] = [
+    "/sign-up/email",
+    "/sign-in/email",
+    "/sign-out",
+    "/get-session",
+    "/list-sessions",
+    "/revoke-session",
+    "/revoke-sessions",
+    "/revoke-other-sessions",
+    "/update-user",
+    "/change-password",
+    "/delete-user",
+    "/ok",
+    "/token",
+    "/jwks",
+    "/",
+];
+
+/// The bucket a request counts against: its path as the router sees it (fully
+/// percent-decoded, so `/%73ign-in/email` is `/sign-in/email`), relative to `/api/auth`,
+/// without trailing slashes. Paths we do not serve share one bucket, so made-up paths can
+/// neither dodge a strict rule nor grow the limiter's memory.
+fn bucket_path(raw: &str) -> &'static str {
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    let relative = decoded.strip_prefix("/api/auth").unwrap_or(&decoded);
+    let trimmed = match relative.trim_end_matches('/') {
+        "" => "/",
+        p => p,
+    };
+    ENDPOINTS
+        .iter()
+        .find(|e| **e == trimmed)
+        .copied()
+        .unwrap_or("/*")
+}
+
 async fn rate_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -86,11 +123,7 @@ async fn rate_limit(
         state.auth_rate_limiter.as_ref(),
         state.auth.client_ip(req.request()),
     ) {
-        let path = req.path().trim_start_matches("/api/auth");
-        let path = match path.trim_end_matches('/') {
-            "" => "/",
-            p => p,
-        };
+        let path = bucket_path(req.path());
         let key = format!("auth|{}|{path}", bucket_key(ip));
         match limiter.hit(&key, rule_for(path)).await {
             Ok(Decision::Limited { retry_after_secs }) => {
@@ -458,16 +491,18 @@ async fn sign_in(
         return Err(AuthError::PASSWORD_TOO_LONG);
     }
 
+    // No pooled connection is held while a hash runs (or waits its turn).
     let mut conn = state.pool.acquire().await?;
-    let Some(user) = store::user_by_email(&mut conn, &email.to_lowercase()).await? else {
-        auth.hasher.burn(password).await?;
-        return Err(AuthError::INVALID_EMAIL_OR_PASSWORD);
-    };
-    let Some(hash) = store::credential_password(&mut conn, &user.id).await? else {
-        auth.hasher.burn(password).await?;
-        return Err(AuthError::INVALID_EMAIL_OR_PASSWORD);
+    let user = store::user_by_email(&mut conn, &email.to_lowercase()).await?;
+    let hash = match &user {
+        Some(user) => store::credential_password(&mut conn, &user.id).await?,
+        None => None,
     };
     drop(conn);
+    let (Some(user), Some(hash)) = (user, hash) else {
+        auth.hasher.burn(password).await?;
+        return Err(AuthError::INVALID_EMAIL_OR_PASSWORD);
+    };
     if !auth.hasher.verify(password, &hash).await? {
         tracing::info!(user.id = %user.id, "sign-in refused: wrong password");
         return Err(AuthError::INVALID_EMAIL_OR_PASSWORD);
@@ -885,9 +920,12 @@ async fn delete_user(
             let Some(stored) = store::credential_password(&mut conn, &caller.user.id).await? else {
                 return Err(AuthError::CREDENTIAL_ACCOUNT_NOT_FOUND);
             };
+            // Hand the connection back while the hash runs.
+            drop(conn);
             if !auth.hasher.verify(password, &stored).await? {
                 return Err(AuthError::INVALID_PASSWORD);
             }
+            conn = state.pool.acquire().await?;
         }
         (None, Some(_)) => {
             return Err(AuthError::Body {
@@ -964,5 +1002,17 @@ mod tests {
         assert_eq!(rule_for("/change-password"), Rule::new(10, 3));
         assert_eq!(rule_for("/forget-password/x"), Rule::new(60, 3));
         assert_eq!(rule_for("/get-session"), Rule::new(10, 100));
+    }
+
+    #[test]
+    fn encoded_and_unknown_paths_cannot_dodge_or_flood_the_buckets() {
+        assert_eq!(bucket_path("/api/auth/%73ign-in/email"), "/sign-in/email");
+        assert_eq!(
+            bucket_path("/api/%61uth/sign-in%2Femail/"),
+            "/sign-in/email"
+        );
+        assert_eq!(bucket_path("/api/auth/sign-in/email//"), "/sign-in/email");
+        assert_eq!(bucket_path("/api/auth/made-up-1"), "/*");
+        assert_eq!(bucket_path("/api/auth/made-up-2"), "/*");
     }
 }

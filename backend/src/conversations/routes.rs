@@ -28,6 +28,11 @@ const MAX_TITLE_CHARS: usize = 200;
 /// A title as stored: trimmed, 1 to 200 characters, no control characters.
 pub fn parse_title(raw: &str) -> Result<String, ApiError> {
     let title: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if title.chars().any(char::is_control) {
+        return Err(ApiError::validation(
+            "title must not contain control characters",
+        ));
+    }
     let chars = title.chars().count();
     if chars == 0 || chars > MAX_TITLE_CHARS {
         return Err(ApiError::validation(format!(

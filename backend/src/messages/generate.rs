@@ -25,6 +25,11 @@ use crate::db::begin_for_user;
 
 const SAVE_EVERY: Duration = Duration::from_millis(250);
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+/// A client that reads nothing for this long is treated as gone (its answer is kept, stopped),
+/// so a connection held open without reading cannot pin a generation slot.
+const CLIENT_STALL: Duration = Duration::from_secs(30);
+/// How long the final event may wait for a slow reader.
+const FINAL_EVENT_WAIT: Duration = Duration::from_secs(5);
 
 /// The answers this process is writing, by message id, so a stop request can reach them.
 #[derive(Default)]
@@ -89,6 +94,9 @@ pub struct Job {
     pub request: AgentRequest,
     /// Set when this exchange titled the conversation.
     pub new_title: Option<String>,
+    /// The longest an answer may take, start to finish (`AGENT_MAX_DURATION`).
+    pub max_duration: Duration,
+    /// Held for the task's life: a generation slot and the user's stream count.
     pub slot: Slot,
     pub stream_guard: StreamGuard,
 }
@@ -110,76 +118,79 @@ pub fn spawn(job: Job) -> mpsc::Receiver<StreamEvent> {
 
 async fn run(job: Job, tx: mpsc::Sender<StreamEvent>) {
     let (cancel, _registration) = job.running.register(job.answer_id);
-    let _slot = job.slot;
-    let _guard = job.stream_guard;
     let mut answer = Answer::default();
+    let mut saver = Saver::new();
+    let deadline = Instant::now() + job.max_duration;
+    let too_long = || End::Failed {
+        code: "AGENT_TIMEOUT",
+        message: format!(
+            "the answer took longer than {} s",
+            job.max_duration.as_secs()
+        ),
+    };
 
-    let mut ok = emit(
-        &tx,
-        &cancel,
-        StreamEvent::Start(StartEvent {
+    let end = 'answer: {
+        let start = StreamEvent::Start(StartEvent {
             message_id: job.answer_id.to_string(),
             user_message_id: job.question_id.to_string(),
             conversation_id: job.conversation_id.to_string(),
-        }),
-    )
-    .await;
-    if let Some(title) = &job.new_title {
-        ok = ok
-            && emit(
-                &tx,
-                &cancel,
-                StreamEvent::Title(TitleEvent {
-                    title: title.clone(),
-                }),
-            )
-            .await;
-    }
+        });
+        if !emit(&tx, &cancel, start).await {
+            break 'answer End::Stopped;
+        }
+        if let Some(title) = &job.new_title {
+            let event = StreamEvent::Title(TitleEvent {
+                title: title.clone(),
+            });
+            if !emit(&tx, &cancel, event).await {
+                break 'answer End::Stopped;
+            }
+        }
 
-    let end = if !ok {
-        End::Stopped
-    } else {
-        match job.agent.stream(job.request).await {
-            Err(e) => End::Failed {
-                code: e.code(),
-                message: e.to_string(),
-            },
-            Ok(mut events) => {
-                let mut save_tick = tokio::time::interval(SAVE_EVERY);
-                save_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-                let mut saved_at = Instant::now();
-                let mut dirty = false;
-                loop {
-                    tokio::select! {
-                        biased;
-                        () = cancel.cancelled() => break End::Stopped,
-                        () = tx.closed() => break End::Stopped,
-                        _ = save_tick.tick() => {
-                            if dirty || saved_at.elapsed() >= HEARTBEAT_EVERY {
-                                match save(&job.pool, &job.user_id, job.answer_id, &answer).await {
-                                    // Stopped by a request (maybe on another instance).
-                                    Ok(false) => break End::Stopped,
-                                    Ok(true) => {}
-                                    Err(e) => tracing::warn!(error = %e, "saving a partial answer failed; will retry"),
-                                }
-                                dirty = false;
-                                saved_at = Instant::now();
-                            }
-                        }
-                        next = events.next() => match next {
-                            None => break End::Complete,
-                            Some(Err(e)) => break End::Failed { code: e.code(), message: e.to_string() },
-                            Some(Ok(event)) => {
-                                if let Some(out) = answer.apply(event) {
-                                    dirty = true;
-                                    if !emit(&tx, &cancel, out).await {
-                                        break End::Stopped;
-                                    }
-                                }
-                            }
-                        },
+        // Connecting can take a while (a model loading): keep the heartbeat going meanwhile.
+        let connect = job.agent.stream(job.request.clone());
+        tokio::pin!(connect);
+        let mut events = loop {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => break 'answer End::Stopped,
+                () = tx.closed() => break 'answer End::Stopped,
+                () = tokio::time::sleep_until(deadline) => break 'answer too_long(),
+                _ = saver.tick.tick() => {
+                    if saver.beat(&job, &answer).await {
+                        break 'answer End::Stopped;
                     }
                 }
+                connected = &mut connect => match connected {
+                    Ok(events) => break events,
+                    Err(e) => break 'answer End::Failed { code: e.code(), message: e.to_string() },
+                },
+            }
+        };
+
+        loop {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => break End::Stopped,
+                () = tx.closed() => break End::Stopped,
+                () = tokio::time::sleep_until(deadline) => break too_long(),
+                _ = saver.tick.tick() => {
+                    if saver.beat(&job, &answer).await {
+                        break End::Stopped;
+                    }
+                }
+                next = events.next() => match next {
+                    None => break End::Complete,
+                    Some(Err(e)) => break End::Failed { code: e.code(), message: e.to_string() },
+                    Some(Ok(event)) => {
+                        if let Some(out) = answer.apply(event) {
+                            saver.dirty = true;
+                            if !emit(&tx, &cancel, out).await {
+                                break End::Stopped;
+                            }
+                        }
+                    }
+                },
             }
         }
     };
@@ -192,12 +203,53 @@ async fn run(job: Job, tx: mpsc::Sender<StreamEvent>) {
         "answer finished"
     );
     if let Some((_, event)) = final_event {
-        // The client may be gone; that is fine.
-        let _ = tx.try_send(event);
+        // A slow reader still gets the last word; one that is gone does not hold us up.
+        let _ = tokio::time::timeout(FINAL_EVENT_WAIT, tx.send(event)).await;
     }
 }
 
-/// Sends an event unless the answer was cancelled first; `false` means stop writing.
+/// Saves the answer every `SAVE_EVERY` when it changed, and every `HEARTBEAT_EVERY` anyway, so
+/// a live answer never looks abandoned.
+struct Saver {
+    tick: tokio::time::Interval,
+    saved_at: Instant,
+    dirty: bool,
+}
+
+impl Saver {
+    fn new() -> Self {
+        let mut tick = tokio::time::interval(SAVE_EVERY);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        Self {
+            tick,
+            saved_at: Instant::now(),
+            dirty: false,
+        }
+    }
+
+    /// Returns `true` when the answer was stopped elsewhere (a stop request, maybe on another
+    /// instance): the task should end.
+    async fn beat(&mut self, job: &Job, answer: &Answer) -> bool {
+        if !self.dirty && self.saved_at.elapsed() < HEARTBEAT_EVERY {
+            return false;
+        }
+        match save(&job.pool, &job.user_id, job.answer_id, answer).await {
+            Ok(still_streaming) => {
+                self.dirty = false;
+                self.saved_at = Instant::now();
+                !still_streaming
+            }
+            // Left dirty: the next tick tries again.
+            Err(e) => {
+                tracing::warn!(error = %e, "saving a partial answer failed; retrying");
+                false
+            }
+        }
+    }
+}
+
+/// Sends an event unless the answer was cancelled first, or the client stopped reading for
+/// `CLIENT_STALL`; `false` means stop writing.
 async fn emit(
     tx: &mpsc::Sender<StreamEvent>,
     cancel: &CancellationToken,
@@ -206,7 +258,7 @@ async fn emit(
     tokio::select! {
         biased;
         () = cancel.cancelled() => false,
-        sent = tx.send(event) => sent.is_ok(),
+        sent = tokio::time::timeout(CLIENT_STALL, tx.send(event)) => matches!(sent, Ok(Ok(()))),
     }
 }
 

@@ -54,9 +54,24 @@ struct Question {
     client_id: Option<String>,
 }
 
+/// Text as PostgreSQL can store it and people can read it: control characters other than line
+/// breaks and tabs (NUL above all, which `text` cannot hold) are refused.
+fn check_text(field: &str, text: &str) -> Result<(), ApiError> {
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(ApiError::validation(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(())
+}
+
 impl Question {
     fn parse(body: PostMessage, max_chars: usize) -> Result<Self, ApiError> {
         let content = body.content.trim().to_owned();
+        check_text("content", &content)?;
         if content.is_empty() {
             return Err(ApiError::validation("content must not be empty"));
         }
@@ -72,6 +87,7 @@ impl Question {
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty());
         if let Some(selected) = &selected_text {
+            check_text("selectedText", selected)?;
             let chars = selected.chars().count();
             if chars > MAX_SELECTED_CHARS {
                 return Err(ApiError::TooLarge {
@@ -233,6 +249,8 @@ async fn post_message(
 
     let mut tx = begin_for_user(&state.pool, &user.id).await?;
     require_conversation(&mut tx, &user.id, conversation_id).await?;
+    // A replay must not report an answer a crashed server abandoned as still in progress.
+    store::expire_abandoned(&mut tx, &user.id, conversation_id).await?;
     if let Some(client_id) = &question.client_id
         && let Some(stored) =
             store::exchange_by_client_id(&mut tx, &user.id, conversation_id, client_id).await?
@@ -413,7 +431,7 @@ async fn regenerate_message(
     .await
 }
 
-/// The per-user rate, the per-user stream cap, then a generation slot: refused fast, never
+/// The per-user stream cap, a generation slot, then the per-user rate: refused fast, never
 /// queued.
 async fn admit(
     state: &AppState,
@@ -476,6 +494,7 @@ fn start(
         answer_id: answer.id,
         request,
         new_title,
+        max_duration: Duration::from_secs(state.settings.agent.max_duration_secs),
         slot,
         stream_guard,
     })

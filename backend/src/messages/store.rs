@@ -223,21 +223,25 @@ pub async fn exchange_by_client_id(
     else {
         return Ok(None);
     };
-    let answer = latest_answer(conn, user_id, question.id).await?;
+    let answer = latest_answer(conn, user_id, conversation_id, question.id).await?;
     Ok(Some((question, answer)))
 }
 
 pub async fn latest_answer(
     conn: &mut PgConnection,
     user_id: &str,
+    conversation_id: Uuid,
     question_id: Uuid,
 ) -> sqlx::Result<Option<MessageRow>> {
+    // The conversation filter lets the (conversation, created_at) index serve this.
     sqlx::query_as!(
         MessageRow,
         r#"SELECT id, conversation_id, parent_id, role, content, selected_text, sources, status,
                   finish_reason, error, usage, client_id, created_at, updated_at
-             FROM message WHERE parent_id = $1 AND user_id = $2 AND role = 'assistant'
+             FROM message
+            WHERE conversation_id = $1 AND parent_id = $2 AND user_id = $3 AND role = 'assistant'
             ORDER BY created_at DESC, id DESC LIMIT 1"#,
+        conversation_id,
         question_id,
         user_id
     )
@@ -274,7 +278,9 @@ pub async fn history(
     Ok(rows.into_iter().map(|r| (r.role, r.content)).collect())
 }
 
-/// Saves the answer so far; `false` when it is no longer streaming (stopped elsewhere).
+/// Saves the answer so far; `false` when it was stopped (by a request, maybe on another
+/// instance). The writing task owns the row: an `error` set by the abandoned-answer sweep (which
+/// cannot tell a live answer from a crashed one) is overruled.
 pub async fn save_progress(
     conn: &mut PgConnection,
     user_id: &str,
@@ -283,8 +289,9 @@ pub async fn save_progress(
     sources: &[Source],
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
-        "UPDATE message SET content = $3, sources = $4, updated_at = now()
-          WHERE id = $1 AND user_id = $2 AND status = 'streaming'",
+        "UPDATE message SET content = $3, sources = $4, status = 'streaming', error = NULL,
+                            updated_at = now()
+          WHERE id = $1 AND user_id = $2 AND status IN ('streaming', 'error')",
         id,
         user_id,
         content,
@@ -305,7 +312,8 @@ pub struct Outcome<'a> {
 }
 
 /// Writes the answer's final state. A `stopped` request made elsewhere wins over `complete`
-/// and `error`, but the text generated so far is always kept.
+/// and `error`, but the text generated so far is always kept; an `error` from the abandoned-
+/// answer sweep is overruled by the task that was in fact still writing.
 pub async fn finish(
     conn: &mut PgConnection,
     user_id: &str,
@@ -322,7 +330,7 @@ pub async fn finish(
                   usage = $7,
                   error = CASE WHEN status = 'stopped' THEN NULL ELSE $8 END,
                   updated_at = now()
-            WHERE id = $1 AND user_id = $2 AND status IN ('streaming', 'stopped')
+            WHERE id = $1 AND user_id = $2 AND status IN ('streaming', 'stopped', 'error')
         RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
                   finish_reason, error, usage, client_id, created_at, updated_at"#,
         id,
@@ -358,8 +366,9 @@ pub async fn request_stop(
     get(conn, user_id, conversation_id, id).await
 }
 
-/// Answers a crashed process left `streaming` (no save for 90 s, while a live generation saves
-/// at least every 10 s) become `error`, so nothing looks in progress forever.
+/// Answers a crashed process left `streaming` (no save for 90 s, while a live answer saves at
+/// least every 10 s) become `error`, so nothing looks in progress forever. Run whenever a
+/// conversation's messages are read or asked into.
 pub async fn expire_abandoned(
     conn: &mut PgConnection,
     user_id: &str,

@@ -245,6 +245,13 @@ async fn bad_input_is_a_clear_error_and_stores_nothing(
         (
             app.post("/api/conversations")
                 .bearer_auth(&s.bearer)
+                .json(&serde_json::json!({ "title": "a\u{0}b" })),
+            422,
+            "VALIDATION_ERROR",
+        ),
+        (
+            app.post("/api/conversations")
+                .bearer_auth(&s.bearer)
                 .json(&serde_json::json!({ "colour": "red" })),
             422,
             "VALIDATION_ERROR",

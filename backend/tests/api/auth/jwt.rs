@@ -262,3 +262,29 @@ async fn api_routes_refuse_bad_credentials_with_one_uniform_401(
         assert_eq!(response.status(), 401, "{value}");
     }
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_stale_cookie_does_not_hide_a_good_bearer_credential(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app(pool, conn).await;
+    let old = app.sign_up(&unique_email("stale")).await;
+    let current = app.sign_up(&unique_email("current")).await;
+    app.post("/api/auth/sign-out")
+        .header("cookie", &old.cookie)
+        .send()
+        .await
+        .unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/me"))
+        .header("cookie", &old.cookie)
+        .bearer_auth(&current.bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let me: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(me["id"], current.user_id.as_str());
+}

@@ -240,6 +240,36 @@ async fn the_fourth_sign_in_in_ten_seconds_is_429_but_not_for_another_ip(
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn percent_encoding_the_path_does_not_dodge_the_sign_in_limit(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app_with(pool, conn, &[("AUTH_RATE_LIMIT", "on")]).await;
+    let mut statuses = Vec::new();
+    for path in [
+        "/api/auth/sign-in/email",
+        "/api/auth/%73ign-in/email",
+        "/api/%61uth/sign-in/emai%6C",
+        "/api/auth/sign-in/email/",
+    ] {
+        let response = app
+            .client
+            .post(app.url(path))
+            .json(&serde_json::json!({ "email": "nobody@example.com", "password": "whatever1" }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(
+        statuses[..3],
+        [401, 401, 401],
+        "the encoded paths reach sign-in"
+    );
+    assert_eq!(statuses[3], 429, "and all four count against one bucket");
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn a_client_cannot_pick_its_bucket_without_a_trusted_proxy(
     pool: PgPoolOptions,
     conn: PgConnectOptions,

@@ -132,6 +132,11 @@ async fn invalid_sign_ups_get_better_auths_errors_and_store_nothing(
             r#"{"message":"[body.name] Invalid input: expected string, received number; [body.password] Invalid input: expected string, received undefined","code":"VALIDATION_ERROR"}"#,
         ),
         (
+            serde_json::json!({ "name": "nul\u{0}name", "email": "a@example.com", "password": DEFAULT_PASSWORD }),
+            400,
+            r#"{"message":"[body.name] Invalid input: must not contain NUL characters","code":"VALIDATION_ERROR"}"#,
+        ),
+        (
             serde_json::json!({ "name": "X", "email": "a@example.com", "password": "1234567" }),
             400,
             r#"{"message":"Password too short","code":"PASSWORD_TOO_SHORT"}"#,

@@ -386,6 +386,16 @@ async fn bad_questions_are_refused_and_store_nothing(pool: PgPoolOptions, conn: 
             "VALIDATION_ERROR",
         ),
         (
+            serde_json::json!({ "content": "nul \u{0} byte" }),
+            422,
+            "VALIDATION_ERROR",
+        ),
+        (
+            serde_json::json!({ "content": "ok", "selectedText": "bell \u{7}" }),
+            422,
+            "VALIDATION_ERROR",
+        ),
+        (
             serde_json::json!({ "content": "x".repeat(101) }),
             413,
             "CONTENT_TOO_LONG",
