@@ -159,9 +159,17 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Body,
     Body::parse(req, &bytes)
 }
 
-/// Better Auth's origin check for writes that carry a cookie.
-fn check_origin(req: &HttpRequest, auth: &AuthState) -> Result<(), AuthError> {
-    origin::check(req, &auth.trusted_origins, &auth.origin, false)
+/// The first steps of every Better Auth write, in its order: the Origin check (when a cookie
+/// is sent), reading the body, and the redirect-target check.
+async fn accept_write(
+    req: &HttpRequest,
+    auth: &AuthState,
+    payload: web::Payload,
+) -> Result<Body, AuthError> {
+    origin::check(req, &auth.trusted_origins, &auth.origin, false)?;
+    let body = read_body(req, payload).await?;
+    check_callback_urls(&body, auth)?;
+    Ok(body)
 }
 
 /// Sign-in and sign-up's extra Fetch-Metadata rule (Better Auth's `formCsrfMiddleware`).
@@ -392,9 +400,7 @@ async fn sign_up(
     payload: web::Payload,
 ) -> Result<HttpResponse, AuthError> {
     let auth = &state.auth;
-    check_origin(&req, auth)?;
-    let body = read_body(&req, payload).await?;
-    check_callback_urls(&body, auth)?;
+    let body = accept_write(&req, auth, payload).await?;
     let fields: Fields = body.object()?;
 
     let mut issues = Issues::default();
@@ -467,9 +473,7 @@ async fn sign_in(
     payload: web::Payload,
 ) -> Result<HttpResponse, AuthError> {
     let auth = &state.auth;
-    check_origin(&req, auth)?;
-    let body = read_body(&req, payload).await?;
-    check_callback_urls(&body, auth)?;
+    let body = accept_write(&req, auth, payload).await?;
     let fields = body.object()?;
 
     let mut issues = Issues::default();
@@ -543,9 +547,7 @@ async fn sign_out(
     payload: web::Payload,
 ) -> Result<HttpResponse, AuthError> {
     let auth = &state.auth;
-    check_origin(&req, auth)?;
-    let body = read_body(&req, payload).await?;
-    check_callback_urls(&body, auth)?;
+    let body = accept_write(&req, auth, payload).await?;
     if let Some(presented) = session::presented_token(&req, auth) {
         let mut conn = state.pool.acquire().await?;
         store::delete_session_by_token(&mut conn, &presented.token).await?;
@@ -684,9 +686,7 @@ async fn revoke_session(
     payload: web::Payload,
 ) -> Result<HttpResponse, AuthError> {
     let auth = &state.auth;
-    check_origin(&req, auth)?;
-    let body = read_body(&req, payload).await?;
-    check_callback_urls(&body, auth)?;
+    let body = accept_write(&req, auth, payload).await?;
     let target = body.object()?.string("token")?.to_owned();
 
     let mut headers = AuthHeaders::default();
@@ -714,9 +714,7 @@ async fn revoke_sessions(
     payload: web::Payload,
 ) -> Result<HttpResponse, AuthError> {
     let auth = &state.auth;
-    check_origin(&req, auth)?;
-    let body = read_body(&req, payload).await?;
-    check_callback_urls(&body, auth)?;
+    let body = accept_write(&req, auth, payload).await?;
     let mut headers = AuthHeaders::default();
     let mut conn = state.pool.acquire().await?;
     let caller = session_or_return!(&req, &state, &mut conn, &mut headers);
@@ -740,9 +738,7 @@ async fn revoke_other_sessions(
     payload: web::Payload,
 ) -> Result<HttpResponse, AuthError> {
     let auth = &state.auth;
-    check_origin(&req, auth)?;
-    let body = read_body(&req, payload).await?;
-    check_callback_urls(&body, auth)?;
+    let body = accept_write(&req, auth, payload).await?;
     let mut headers = AuthHeaders::default();
     let mut conn = state.pool.acquire().await?;
     let caller = session_or_return!(&req, &state, &mut conn, &mut headers);
@@ -767,9 +763,7 @@ async fn update_user(
     payload: web::Payload,
 ) -> Result<HttpResponse, AuthError> {
     let auth = &state.auth;
-    check_origin(&req, auth)?;
-    let body = read_body(&req, payload).await?;
-    check_callback_urls(&body, auth)?;
+    let body = accept_write(&req, auth, payload).await?;
     let fields = match body.raw() {
         Some(serde_json::Value::Object(_)) => body.object()?,
         other => {
@@ -828,9 +822,7 @@ async fn change_password(
     payload: web::Payload,
 ) -> Result<HttpResponse, AuthError> {
     let auth = &state.auth;
-    check_origin(&req, auth)?;
-    let body = read_body(&req, payload).await?;
-    check_callback_urls(&body, auth)?;
+    let body = accept_write(&req, auth, payload).await?;
     let fields = body.object()?;
     let mut issues = Issues::default();
     let new_password = issues.take(fields.string("newPassword"));
@@ -896,9 +888,7 @@ async fn delete_user(
     payload: web::Payload,
 ) -> Result<HttpResponse, AuthError> {
     let auth = &state.auth;
-    check_origin(&req, auth)?;
-    let body = read_body(&req, payload).await?;
-    check_callback_urls(&body, auth)?;
+    let body = accept_write(&req, auth, payload).await?;
     let fields = body.object()?;
     let mut issues = Issues::default();
     let password = issues.take(fields.optional_string("password"));
