@@ -547,7 +547,7 @@ async fn sign_out(
     payload: web::Payload,
 ) -> Result<HttpResponse, AuthError> {
     let auth = &state.auth;
-    let body = accept_write(&req, auth, payload).await?;
+    accept_write(&req, auth, payload).await?;
     if let Some(presented) = session::presented_token(&req, auth) {
         let mut conn = state.pool.acquire().await?;
         store::delete_session_by_token(&mut conn, &presented.token).await?;
@@ -714,7 +714,7 @@ async fn revoke_sessions(
     payload: web::Payload,
 ) -> Result<HttpResponse, AuthError> {
     let auth = &state.auth;
-    let body = accept_write(&req, auth, payload).await?;
+    accept_write(&req, auth, payload).await?;
     let mut headers = AuthHeaders::default();
     let mut conn = state.pool.acquire().await?;
     let caller = session_or_return!(&req, &state, &mut conn, &mut headers);
@@ -738,7 +738,7 @@ async fn revoke_other_sessions(
     payload: web::Payload,
 ) -> Result<HttpResponse, AuthError> {
     let auth = &state.auth;
-    let body = accept_write(&req, auth, payload).await?;
+    accept_write(&req, auth, payload).await?;
     let mut headers = AuthHeaders::default();
     let mut conn = state.pool.acquire().await?;
     let caller = session_or_return!(&req, &state, &mut conn, &mut headers);
