@@ -158,6 +158,22 @@ impl TestApp {
             .expect("request is sent")
     }
 
+    /// `POST .../messages` as JSON, expecting success; the stored exchange.
+    pub async fn exchange(
+        &self,
+        session: &TestSession,
+        conversation: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let response = self.ask(session, conversation, body).await;
+        assert!(
+            response.status().is_success(),
+            "asking failed: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+
     /// `POST .../messages` asking for Server-Sent Events.
     pub async fn ask_stream(
         &self,

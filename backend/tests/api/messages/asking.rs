@@ -66,16 +66,13 @@ async fn the_built_in_agent_says_so_when_the_corpus_has_nothing(
     let app = spawn_app(pool, conn).await;
     let s = app.sign_up(&unique_email("none")).await;
     let conversation = app.create_conversation(&s).await;
-    let exchange: serde_json::Value = app
-        .ask(
+    let exchange = app
+        .exchange(
             &s,
             &conversation,
             serde_json::json!({ "content": "quantum chromodynamics lattice" }),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let answer = &exchange["assistantMessage"];
     assert_eq!(answer["sources"], serde_json::json!([]));
     assert!(
@@ -325,16 +322,13 @@ async fn regenerating_keeps_the_old_answer_as_a_sibling(
     let app = spawn_app(pool, conn).await;
     let s = app.sign_up(&unique_email("regen")).await;
     let conversation = app.create_conversation(&s).await;
-    let first: serde_json::Value = app
-        .ask(
+    let first = app
+        .exchange(
             &s,
             &conversation,
             serde_json::json!({ "content": "How do I water tomatoes?" }),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let old_answer = first["assistantMessage"]["id"].as_str().unwrap();
 
     let response = app
@@ -370,12 +364,9 @@ async fn bad_questions_are_refused_and_store_nothing(pool: PgPoolOptions, conn: 
     let s = app.sign_up(&unique_email("badq")).await;
     let conversation = app.create_conversation(&s).await;
     let other = app.create_conversation(&s).await;
-    let elsewhere: serde_json::Value = app
-        .ask(&s, &other, serde_json::json!({ "content": "roses?" }))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let elsewhere = app
+        .exchange(&s, &other, serde_json::json!({ "content": "roses?" }))
+        .await;
     let foreign_parent = elsewhere["userMessage"]["id"].as_str().unwrap();
     let before = count(&app.pool, "SELECT count(*) FROM message").await;
 

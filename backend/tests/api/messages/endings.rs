@@ -104,12 +104,9 @@ async fn the_upstream_gets_the_history_the_selection_and_the_key(
 #[sqlx::test(migrations = "../migrations")]
 async fn a_stream_split_mid_line_reads_whole(pool: PgPoolOptions, conn: PgConnectOptions) {
     let (app, _llm, s, conversation) = app_with_upstream(pool, conn, "split", &[]).await;
-    let exchange: serde_json::Value = app
-        .ask(&s, &conversation, serde_json::json!({ "content": "q" }))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let exchange = app
+        .exchange(&s, &conversation, serde_json::json!({ "content": "q" }))
+        .await;
     assert_eq!(exchange["assistantMessage"]["content"], "Split reads");
     assert_eq!(exchange["assistantMessage"]["status"], "complete");
 }
@@ -117,12 +114,9 @@ async fn a_stream_split_mid_line_reads_whole(pool: PgPoolOptions, conn: PgConnec
 #[sqlx::test(migrations = "../migrations")]
 async fn upstream_citations_become_numbered_sources(pool: PgPoolOptions, conn: PgConnectOptions) {
     let (app, _llm, s, conversation) = app_with_upstream(pool, conn, "citations", &[]).await;
-    let exchange: serde_json::Value = app
-        .ask(&s, &conversation, serde_json::json!({ "content": "q" }))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let exchange = app
+        .exchange(&s, &conversation, serde_json::json!({ "content": "q" }))
+        .await;
     let sources = exchange["assistantMessage"]["sources"].as_array().unwrap();
     assert_eq!(sources.len(), 2);
     assert_eq!(
@@ -348,16 +342,13 @@ async fn an_unreachable_upstream_is_an_error_not_a_hang(
     .await;
     let s = app.sign_up(&unique_email("unreach")).await;
     let conversation = app.create_conversation(&s).await;
-    let exchange: serde_json::Value = app
-        .ask(
+    let exchange = app
+        .exchange(
             &s,
             &conversation,
             serde_json::json!({ "content": "hello?" }),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(exchange["assistantMessage"]["status"], "error");
     assert!(
         exchange["assistantMessage"]["error"]

@@ -28,16 +28,13 @@ async fn snapshot(app: &TestApp, user_id: &str) -> String {
 async fn alice_with_history(app: &TestApp) -> (TestSession, String, String, String) {
     let alice = app.sign_up(&unique_email("alice")).await;
     let conversation = app.create_conversation(&alice).await;
-    let exchange: serde_json::Value = app
-        .ask(
+    let exchange = app
+        .exchange(
             &alice,
             &conversation,
             serde_json::json!({ "content": "How do I water tomatoes?" }),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     (
         alice,
         conversation,
