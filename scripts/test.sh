@@ -23,7 +23,7 @@ export DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/pos
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
 log "Rust tests (cargo nextest)"
-cargo nextest run --no-fail-fast 2>&1 | tee "$logs/rust.log"
+cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$logs/rust.log"
 rust_status=${PIPESTATUS[0]}
 
 log "end-to-end tests (node --test)"

@@ -1,40 +1,143 @@
-//! The router and the layout every page sits in.
+//! The router, the signed-in shell (history left, page right), and the guard that sends a
+//! signed-out visitor to sign-in and back.
 
 use leptos::prelude::*;
-use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::NavigateOptions;
+use leptos_router::components::{A, Outlet, ParentRoute, Route, Router, Routes};
+use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
-use crate::status::StatusPage;
+use crate::auth::{AuthState, SignInPage, SignUpPage, provide_auth, use_auth};
+use crate::chat::{ConversationPage, NewChatPage, provide_chats};
+use crate::history::{Sidebar, provide_history};
+use crate::settings::SettingsPage;
+use crate::ui::icon;
 
 #[component]
 pub fn App() -> impl IntoView {
+    let auth = provide_auth();
+    let chats = provide_chats();
+    // What this tab holds of a person's chats follows who is signed in.
+    Effect::new(move |_| match &*auth.state.read() {
+        AuthState::SignedIn(s) => chats.user_changed(Some(s.user.id.clone())),
+        AuthState::SignedOut { expired: false } => chats.forget(),
+        AuthState::SignedOut { expired: true } | AuthState::Loading => {}
+    });
     view! {
         <Router>
-            <div class="layout">
-                <header class="topbar">
-                    <A href="/" attr:class="brand">"Chatkeep"</A>
-                    <nav>
-                        <A href="/status">"Status"</A>
-                        <a href="/api/docs/" rel="external">"API docs"</a>
-                    </nav>
-                </header>
-                <main class="content">
-                    <Routes fallback=NotFound>
-                        <Route path=path!("/") view=StatusPage />
-                        <Route path=path!("/status") view=StatusPage />
-                    </Routes>
-                </main>
-            </div>
+            <Routes fallback=NotFound>
+                <Route path=path!("/sign-in") view=SignInPage />
+                <Route path=path!("/sign-up") view=SignUpPage />
+                <ParentRoute path=path!("") view=Shell>
+                    <Route path=path!("") view=NewChatPage />
+                    <Route path=path!("c/:id") view=ConversationPage />
+                    <Route path=path!("settings") view=SettingsPage />
+                </ParentRoute>
+            </Routes>
         </Router>
+    }
+}
+
+/// The signed-in frame. Until the session is known it shows a placeholder; a visitor without
+/// one goes to `/sign-in?next=<here>`.
+#[component]
+fn Shell() -> impl IntoView {
+    let auth = use_auth();
+    let location = use_location();
+    let navigate = use_navigate();
+    // Signing out on purpose ends at a plain sign-in page; a visitor who arrived signed out, or
+    // whose session lapsed, comes back here afterwards.
+    let was_signed_in = StoredValue::new(false);
+    Effect::new(move |_| {
+        let state = auth.state.read();
+        if matches!(*state, AuthState::SignedIn(_)) {
+            was_signed_in.set_value(true);
+        }
+        if let AuthState::SignedOut { expired } = *state {
+            if location.pathname.get_untracked().starts_with("/sign-") {
+                return;
+            }
+            if was_signed_in.get_value() && !expired {
+                navigate("/sign-in", Default::default());
+                return;
+            }
+            let here = format!(
+                "{}{}",
+                location.pathname.get_untracked(),
+                location.search.get_untracked()
+            );
+            let target = if here == "/" {
+                "/sign-in".to_owned()
+            } else {
+                format!("/sign-in?next={}", crate::api::encode(&here))
+            };
+            navigate(
+                &target,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    // Only a change between signed in and out rebuilds the frame, not every session refresh.
+    let signed_in = Memo::new(move |_| auth.is_signed_in());
+    move || match signed_in.get() {
+        true => view! { <SignedInShell /> }.into_any(),
+        false => view! {
+            <div class="boot" role="status" aria-label="Loading Chatkeep">
+                <span class="spinner big" aria-hidden="true"></span>
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn SignedInShell() -> impl IntoView {
+    provide_history();
+    let open = RwSignal::new(false);
+    let navigate = use_navigate();
+    // Escape closes the drawer on narrow screens.
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" && open.get_untracked() {
+            open.set(false);
+        }
+    });
+    on_cleanup(move || handle.remove());
+    view! {
+        <div class="app" class:drawer-open=move || open.get()>
+            <aside class="sidebar" id="sidebar">
+                <Sidebar open />
+            </aside>
+            <div class="drawer-backdrop" on:click=move |_| open.set(false)></div>
+            <main class="main">
+                <header class="mobile-bar">
+                    <button type="button" class="icon-button" aria-label="Open history"
+                        aria-controls="sidebar" aria-expanded=move || open.get().to_string()
+                        on:click=move |_| open.set(true)>
+                        {icon("menu")}
+                    </button>
+                    <span class="brand">"Chatkeep"</span>
+                    <button type="button" class="icon-button" aria-label="New chat"
+                        on:click=move |_| navigate("/", Default::default())>
+                        {icon("plus")}
+                    </button>
+                </header>
+                <Outlet />
+            </main>
+        </div>
     }
 }
 
 #[component]
 fn NotFound() -> impl IntoView {
     view! {
-        <section class="card">
-            <h1>"Page not found"</h1>
-            <p>"There is nothing at this address. " <A href="/">"Go to the start page"</A>"."</p>
-        </section>
+        <main class="auth-page">
+            <div class="auth-card">
+                <h1>"Page not found"</h1>
+                <p>"There is nothing at this address. " <A href="/">"Go to your chats"</A>"."</p>
+            </div>
+        </main>
     }
 }

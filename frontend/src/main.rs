@@ -2,7 +2,12 @@
 
 mod api;
 mod app;
-mod status;
+mod auth;
+mod chat;
+mod history;
+mod settings;
+mod time;
+mod ui;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -1,0 +1,693 @@
+// The chat app in real Chromium against a real Chatkeep and PostgreSQL, driven the way a person
+// uses it: by roles, labels and visible text. Two servers: one with the built-in retrieval agent
+// (fast answers with sources), one whose agent is a slow fake OpenAI-compatible upstream, so an
+// answer can be watched while it is written and stopped midway.
+//
+// Better Auth allows 3 sign-ins (and 3 sign-ups) per 10 s per client IP. The servers trust
+// 127.0.0.1 as a proxy and every browser context sends its own X-Forwarded-For, so each context
+// is its own client and the limit never trips across tests.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { launchBrowser } from "./lib/browser.mjs";
+import { startChatkeep } from "./lib/chatkeep.mjs";
+import { quickAnswerText, startFakeUpstream } from "./lib/fake-upstream.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const screenshotDir = process.env.SCREENSHOT_DIR ?? path.join(root, "target", "screenshots");
+
+/** How long anything may take to appear. Generous: this is about behaviour, not speed. */
+const WAIT = 15_000;
+const TEST = { timeout: 120_000 };
+const PASSWORD = "correct horse battery";
+const UUID = /^\/c\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let browser;
+/** Chatkeep with the built-in retrieval agent. */
+let main;
+/** Chatkeep whose agent is `upstream`. */
+let slow;
+let upstream;
+
+before(async () => {
+  const env = { CHATKEEP_TRUSTED_PROXIES: "127.0.0.1" };
+  upstream = await startFakeUpstream({ words: 400, delayMs: 40 });
+  [main, slow, browser] = await Promise.all([
+    startChatkeep({ env }),
+    startChatkeep({ env: { ...env, AGENT_URL: upstream.url } }),
+    launchBrowser(),
+  ]);
+});
+
+after(async () => {
+  await browser?.close();
+  await Promise.all([main?.stop(), slow?.stop()]);
+  await upstream?.close();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const tag = () => randomBytes(4).toString("hex");
+
+/** Polls `check` until it returns something truthy; returns that. */
+async function until(check, what, timeout = WAIT) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+      last = value;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last})`);
+    }
+    await sleep(100);
+  }
+}
+
+/** Waits until (the first element of) `locator` is visible. */
+async function visible(locator, timeout = WAIT) {
+  await locator.first().waitFor({ state: "visible", timeout });
+  return locator;
+}
+
+async function gone(locator, timeout = WAIT) {
+  await until(async () => (await locator.count()) === 0 || !(await locator.first().isVisible()), `${locator} to go`, timeout);
+}
+
+let clients = 0;
+/** A client address of its own for each browser context (10.9.0.1, 10.9.0.2, …). */
+function nextClientIp() {
+  clients += 1;
+  return `10.9.${Math.floor(clients / 250)}.${(clients % 250) + 1}`;
+}
+
+/** Console noise that is expected: the browser logging a refused request (401 when signed out,
+ * 404 for someone else's conversation, 422 for a taken email…). Server errors still count. */
+function ignorable(text) {
+  return /Failed to load resource: the server responded with a status of 4\d\d/.test(text);
+}
+
+/**
+ * A browser context of its own (own cookies, own client IP) on `server`, closed after the test.
+ * Every page it opens has its page errors and console errors collected into `errors`.
+ */
+async function openContext(t, server, options = {}) {
+  const context = await browser.newContext({
+    baseURL: server.url,
+    ...options,
+    extraHTTPHeaders: { "x-forwarded-for": nextClientIp() },
+  });
+  context.setDefaultTimeout(WAIT);
+  const errors = [];
+  context.on("page", (page) => {
+    page.on("pageerror", (e) => errors.push(`page error on ${page.url()}: ${e.message}`));
+    page.on("console", (message) => {
+      if (message.type() === "error" && !ignorable(message.text())) {
+        errors.push(`console error on ${page.url()}: ${message.text()}`);
+      }
+    });
+  });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  return { context, page, errors };
+}
+
+function assertNoErrors(...sessions) {
+  assert.deepEqual(
+    sessions.flatMap((s) => s.errors),
+    [],
+    "pages logged errors",
+  );
+}
+
+function newUser(name = "Ada") {
+  return { name: `${name} ${tag()}`, email: `u-${tag()}${tag()}@example.com`, password: PASSWORD };
+}
+
+const history = (page) => page.getByRole("navigation", { name: "History" });
+const conversationLog = (page) => page.getByRole("log", { name: "Conversation" });
+const articles = (page) => conversationLog(page).getByRole("article");
+const lastArticle = (page) => articles(page).last();
+const messageBox = (page) => page.getByRole("textbox", { name: "Message" });
+const newChatButton = (page) => page.getByRole("button", { name: "New chat" });
+
+async function fillSignUp(page, { name, email, password }) {
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+}
+
+/** Signs a new user up through the form; returns once the chat is there. */
+async function signUp(page, user) {
+  await page.goto("/sign-up");
+  await fillSignUp(page, user);
+  await visible(newChatButton(page));
+  return user;
+}
+
+/** Fills in and submits the sign-in form (going to /sign-in unless already there). */
+async function submitSignIn(page, { email, password }) {
+  if (!new URL(page.url()).pathname.startsWith("/sign-in")) await page.goto("/sign-in");
+  await visible(page.getByRole("heading", { name: "Sign in", exact: true }));
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+}
+
+/** Signs in and waits until the app has left the sign-in page. */
+async function signIn(page, user) {
+  await submitSignIn(page, user);
+  await page.waitForURL((url) => !url.pathname.startsWith("/sign-in"), { timeout: WAIT });
+}
+
+/** Asks a question; returns once both the question and the (possibly unfinished) answer show. */
+async function ask(page, text, { pressEnter = false } = {}) {
+  const before = await articles(page).count();
+  await messageBox(page).fill(text);
+  if (pressEnter) await messageBox(page).press("Enter");
+  else await page.getByRole("button", { name: "Send", exact: true }).click();
+  await until(async () => (await articles(page).count()) >= before + 2, "the question and its answer to show");
+}
+
+/** Waits until no answer is being written and the last answer can be copied. */
+async function waitForAnswerDone(page, timeout = WAIT) {
+  await gone(page.getByRole("button", { name: "Stop", exact: true }), timeout);
+  await until(async () => (await conversationLog(page).getAttribute("aria-busy", { timeout: 1_000 })) !== "true", "the log to stop being busy", timeout);
+  await visible(lastArticle(page).getByRole("button", { name: "Copy", exact: true }), timeout);
+}
+
+/** Opens a conversation's menu in History and returns the menu. */
+async function openMenu(page, title) {
+  await history(page).getByRole("button", { name: `Options for ${title}`, exact: true }).click();
+  const menu = page.getByRole("menu");
+  await visible(menu);
+  return menu;
+}
+
+function conversationId(page) {
+  const { pathname } = new URL(page.url());
+  assert.match(pathname, UUID);
+  return pathname.slice("/c/".length);
+}
+
+/** The conversation's stored messages, read with the page's own session. */
+async function storedMessages(page, id) {
+  return page.evaluate(async (id) => {
+    const response = await fetch(`/api/conversations/${id}/messages?limit=200`);
+    return response.json();
+  }, id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts
+
+test("signing up lands in an empty chat with a friendly empty history", TEST, async (t) => {
+  const s = await openContext(t, main);
+  await signUp(s.page, newUser());
+  assert.equal(new URL(s.page.url()).pathname, "/");
+  await visible(history(s.page).getByText("No conversations yet"));
+  await visible(messageBox(s.page));
+  assert.equal(await s.page.getByRole("article").count(), 0);
+  assertNoErrors(s);
+});
+
+test("sign-up and sign-in errors show at the field", TEST, async (t) => {
+  const first = await openContext(t, main);
+  const user = await signUp(first.page, newUser());
+
+  const s = await openContext(t, main);
+  let signUpRequests = 0;
+  s.page.on("request", (r) => {
+    if (new URL(r.url()).pathname === "/api/auth/sign-up/email") signUpRequests += 1;
+  });
+  await s.page.goto("/sign-up");
+  await fillSignUp(s.page, { ...user, name: "Someone Else" });
+  await visible(s.page.getByText(/already exists/i));
+  assert.equal(signUpRequests, 1);
+  assert.equal(new URL(s.page.url()).pathname, "/sign-up");
+
+  await fillSignUp(s.page, { name: "Short Password", email: `u-${tag()}@example.com`, password: "seven77" });
+  await visible(s.page.getByText(/at least 8/i));
+  await sleep(300);
+  assert.equal(signUpRequests, 1, "a too-short password is refused before anything is sent");
+  assert.equal(new URL(s.page.url()).pathname, "/sign-up");
+
+  await s.page.goto("/sign-in");
+  await submitSignIn(s.page, { email: user.email, password: "not the password" });
+  await visible(s.page.getByText(/invalid email or password/i));
+  assert.equal(new URL(s.page.url()).pathname, "/sign-in");
+  assertNoErrors(first, s);
+});
+
+test("signing out and in again shows the conversations again", TEST, async (t) => {
+  const s = await openContext(t, main);
+  const user = await signUp(s.page, newUser());
+  const question = `How do I sign out, ${tag()}?`;
+  await ask(s.page, question);
+  await waitForAnswerDone(s.page);
+
+  await s.page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await visible(s.page.getByRole("heading", { name: "Sign in", exact: true }));
+  await visible(s.page.getByLabel("Email", { exact: true }));
+  await visible(s.page.getByLabel("Password", { exact: true }));
+  await visible(s.page.getByRole("checkbox", { name: "Remember me" }));
+
+  await signIn(s.page, user);
+  await visible(history(s.page).getByRole("link", { name: question, exact: true }));
+  assertNoErrors(s);
+});
+
+test("a protected page sends a signed-out visitor to sign in and back", TEST, async (t) => {
+  const owner = await openContext(t, main);
+  const user = await signUp(owner.page, newUser());
+
+  const s = await openContext(t, main);
+  await s.page.goto("/settings");
+  await s.page.waitForURL((url) => url.pathname === "/sign-in", { timeout: WAIT });
+  assert.match(s.page.url(), /[?&]next=%2Fsettings(&|$)/);
+  await signIn(s.page, user);
+  await s.page.waitForURL((url) => url.pathname === "/settings", { timeout: WAIT });
+  await visible(s.page.getByRole("heading", { name: "Profile" }));
+  assertNoErrors(owner, s);
+});
+
+test("a 401 mid-session sends to sign in and keeps the draft", TEST, async (t) => {
+  const s = await openContext(t, main);
+  const user = await signUp(s.page, newUser());
+  await s.context.clearCookies();
+  const draft = "my precious draft";
+  await messageBox(s.page).fill(draft);
+  await s.page.getByRole("button", { name: "Send", exact: true }).click();
+  await s.page.waitForURL((url) => url.pathname === "/sign-in", { timeout: WAIT });
+
+  await signIn(s.page, user);
+  await visible(messageBox(s.page));
+  await until(async () => (await messageBox(s.page).inputValue()) === draft, "the draft to be back");
+  assertNoErrors(s);
+});
+
+test("changing the password with 'sign out other devices' signs the other device out", TEST, async (t) => {
+  const a = await openContext(t, main);
+  const user = await signUp(a.page, newUser());
+  const b = await openContext(t, main);
+  await signIn(b.page, user);
+  await visible(newChatButton(b.page));
+
+  const newPassword = "battery staple horse correct";
+  await a.page.getByRole("link", { name: "Settings" }).click();
+  await a.page.getByLabel("Current password", { exact: true }).fill(user.password);
+  await a.page.getByLabel("New password", { exact: true }).fill(newPassword);
+  await a.page.getByRole("checkbox", { name: "Sign out other devices" }).check();
+  await a.page.getByRole("button", { name: "Change password" }).click();
+  await visible(a.page.getByText(/password changed/i));
+
+  await b.page.reload();
+  await b.page.waitForURL((url) => url.pathname === "/sign-in", { timeout: WAIT });
+  await visible(b.page.getByRole("heading", { name: "Sign in", exact: true }));
+  await signIn(b.page, { email: user.email, password: newPassword });
+  await visible(newChatButton(b.page));
+
+  // The device that changed the password stays signed in.
+  await a.page.reload();
+  await visible(a.page.getByRole("heading", { name: "Profile" }));
+  assert.equal(new URL(a.page.url()).pathname, "/settings");
+  assertNoErrors(a, b);
+});
+
+test("signing out in one tab signs out the other tabs", TEST, async (t) => {
+  const s = await openContext(t, main);
+  await signUp(s.page, newUser());
+  const other = await s.context.newPage();
+  await other.goto("/");
+  await visible(newChatButton(other));
+  await other.evaluate(() => (window.__marker = "same document"));
+
+  await s.page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await visible(s.page.getByRole("heading", { name: "Sign in", exact: true }));
+  await visible(other.getByRole("heading", { name: "Sign in", exact: true }));
+  assert.equal(await other.evaluate(() => window.__marker), "same document", "the other tab was not reloaded");
+  assertNoErrors(s);
+});
+
+test("deleting the account signs out and the account is gone", TEST, async (t) => {
+  const s = await openContext(t, main);
+  const user = await signUp(s.page, newUser());
+  await s.page.getByRole("link", { name: "Settings" }).click();
+  await s.page.getByLabel("Type your email to confirm").fill(user.email);
+  await s.page.getByLabel("Your password").fill(user.password);
+  await s.page.getByRole("button", { name: "Delete account", exact: true }).click();
+  await s.page.waitForURL((url) => url.pathname === "/sign-in", { timeout: WAIT });
+  await visible(s.page.getByText(/account .*deleted/i));
+
+  await submitSignIn(s.page, user);
+  await visible(s.page.getByText(/invalid email or password/i));
+  assertNoErrors(s);
+});
+
+test("settings lists this device's session", TEST, async (t) => {
+  const s = await openContext(t, main);
+  await signUp(s.page, newUser());
+  await s.page.getByRole("link", { name: "Settings" }).click();
+  await visible(s.page.getByRole("heading", { name: "Sessions" }));
+  await visible(s.page.getByRole("list").getByRole("listitem").filter({ hasText: "This device" }));
+  await visible(s.page.getByRole("button", { name: "Sign out of all other devices" }));
+  assertNoErrors(s);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Chat
+
+test("an answer streams in with its sources and the address follows without a reload", TEST, async (t) => {
+  const s = await openContext(t, main);
+  await signUp(s.page, newUser());
+  await s.page.evaluate(() => (window.__marker = "same document"));
+  await ask(s.page, "How do I install Chatkeep?");
+  await s.page.waitForURL((url) => UUID.test(url.pathname), { timeout: WAIT });
+  await waitForAnswerDone(s.page);
+
+  assert.equal(await s.page.evaluate(() => window.__marker), "same document");
+  assert.equal(await articles(s.page).count(), 2);
+  const answer = lastArticle(s.page);
+  assert.ok((await answer.innerText()).trim().length > 20, "the answer has text");
+  const sources = answer.getByRole("list", { name: "Sources" });
+  await visible(sources);
+  assert.ok((await sources.getByRole("listitem").count()) >= 1, "at least one source");
+  assertNoErrors(s);
+});
+
+test("after a reload the conversation is in History, titled by its first question", TEST, async (t) => {
+  const s = await openContext(t, main);
+  await signUp(s.page, newUser());
+  const question = `Where does Chatkeep keep my data, ${tag()}?`;
+  await ask(s.page, question);
+  await waitForAnswerDone(s.page);
+  const id = conversationId(s.page);
+
+  await s.page.reload();
+  const link = history(s.page).getByRole("link", { name: question, exact: true });
+  await visible(link);
+  assert.equal(new URL(await link.getAttribute("href"), s.page.url()).pathname, `/c/${id}`);
+  await until(async () => (await articles(s.page).count()) === 2, "the transcript after the reload");
+  await visible(articles(s.page).first().getByText(question));
+  assertNoErrors(s);
+});
+
+test("rename, pin, archive and delete a conversation through its menu", TEST, async (t) => {
+  const s = await openContext(t, main);
+  const { page } = s;
+  await signUp(page, newUser());
+  const title = `How do I rename things, ${tag()}?`;
+  await ask(page, title);
+  await waitForAnswerDone(page);
+  await visible(history(page).getByRole("link", { name: title, exact: true }));
+
+  // Rename: the whole old title is selected, so typing replaces it.
+  let menu = await openMenu(page, title);
+  await menu.getByRole("menuitem", { name: "Rename" }).click();
+  const editing = await until(
+    () =>
+      page.evaluate(() => {
+        const el = document.activeElement;
+        return el instanceof HTMLInputElement
+          ? { value: el.value, start: el.selectionStart, end: el.selectionEnd }
+          : null;
+      }),
+    "a focused title field",
+  );
+  assert.deepEqual(editing, { value: title, start: 0, end: title.length });
+  const renamed = `Renamed ${tag()}`;
+  await page.keyboard.type(renamed);
+  await page.keyboard.press("Enter");
+  await visible(history(page).getByRole("link", { name: renamed, exact: true }));
+  await gone(history(page).getByRole("link", { name: title, exact: true }));
+
+  // Escape cancels a rename.
+  menu = await openMenu(page, renamed);
+  await menu.getByRole("menuitem", { name: "Rename" }).click();
+  await until(() => page.evaluate(() => document.activeElement instanceof HTMLInputElement), "the title field");
+  await page.keyboard.type("Not this title");
+  await page.keyboard.press("Escape");
+  await visible(history(page).getByRole("link", { name: renamed, exact: true }));
+  assert.equal(await history(page).getByRole("link", { name: "Not this title" }).count(), 0);
+
+  // Pin.
+  menu = await openMenu(page, renamed);
+  await menu.getByRole("menuitem", { name: "Pin", exact: true }).click();
+  await visible(history(page).getByRole("heading", { name: "Pinned" }));
+  menu = await openMenu(page, renamed);
+  await visible(menu.getByRole("menuitem", { name: "Unpin" }));
+  await page.keyboard.press("Escape");
+  await gone(page.getByRole("menu"));
+
+  // Archive, find it among the archived, unarchive.
+  menu = await openMenu(page, renamed);
+  await menu.getByRole("menuitem", { name: "Archive", exact: true }).click();
+  await gone(history(page).getByRole("link", { name: renamed, exact: true }));
+  const archived = page.getByRole("button", { name: "Archived", exact: true });
+  await archived.click();
+  await visible(history(page).getByRole("link", { name: renamed, exact: true }));
+  menu = await openMenu(page, renamed);
+  await menu.getByRole("menuitem", { name: "Unarchive" }).click();
+  await gone(history(page).getByRole("link", { name: renamed, exact: true }));
+  await archived.click();
+  await visible(history(page).getByRole("link", { name: renamed, exact: true }));
+
+  // Delete, after confirming.
+  menu = await openMenu(page, renamed);
+  await menu.getByRole("menuitem", { name: "Delete" }).click();
+  const dialog = page.getByRole("dialog");
+  await visible(dialog);
+  await dialog.getByRole("button", { name: "Delete", exact: true }).click();
+  await gone(dialog);
+  await gone(history(page).getByRole("link", { name: renamed, exact: true }));
+  await page.reload();
+  await visible(history(page).getByText("No conversations yet"));
+  assert.equal(await history(page).getByRole("link", { name: renamed, exact: true }).count(), 0);
+  assertNoErrors(s);
+});
+
+test("a slow answer can be stopped midway and stays stopped after a reload", TEST, async (t) => {
+  const s = await openContext(t, slow);
+  const { page } = s;
+  await signUp(page, newUser());
+  const question = `Tell me a long story, ${tag()}`;
+  await ask(page, question);
+  await visible(lastArticle(page).getByText("Slow answer begins"));
+  await page.getByRole("button", { name: "Stop", exact: true }).click();
+  await visible(lastArticle(page).getByText("Stopped"));
+  await gone(page.getByRole("button", { name: "Stop", exact: true }));
+  const id = conversationId(page);
+  // Chatkeep hung up on the upstream instead of reading the rest.
+  await until(
+    () => upstream.requests.some((r) => r.lastUserMessage === question && r.disconnected),
+    "the upstream request to be abandoned",
+  );
+
+  await page.reload();
+  await until(async () => (await articles(page).count()) === 2, "the transcript after the reload");
+  const answer = lastArticle(page);
+  await visible(answer.getByText("Slow answer begins"));
+  await visible(answer.getByText("Stopped"));
+  const shown = await answer.innerText();
+  assert.ok(!shown.includes("Slow answer ends"), "the answer was not written to the end");
+
+  const { items } = await storedMessages(page, id);
+  const stored = items.find((m) => m.role === "assistant");
+  assert.equal(stored.status, "stopped");
+  assert.ok(stored.content.startsWith("Slow answer begins"), stored.content);
+  assert.ok(stored.content.length < upstream.fullText.length, "the stored answer is the partial one");
+  const lastWord = stored.content.trim().split(/\s+/).pop();
+  assert.ok(shown.includes(lastWord), `the page shows the stored text up to ${lastWord}`);
+  assertNoErrors(s);
+});
+
+test("a regenerated answer is a sibling that can be switched to and back", TEST, async (t) => {
+  const s = await openContext(t, slow);
+  const { page } = s;
+  await signUp(page, newUser());
+  await ask(page, `Give me a quick answer, ${tag()}`);
+  await waitForAnswerDone(page);
+  /** The number of the quick answer shown, once it is not `not`. */
+  const number = (not) =>
+    until(async () => {
+      const match = (await lastArticle(page).innerText()).match(/Quick answer number (\d+)/);
+      return match && Number(match[1]) !== not ? Number(match[1]) : null;
+    }, "a (new) quick answer");
+  const first = await number();
+
+  await lastArticle(page).getByRole("button", { name: "Regenerate" }).click();
+  const counter = (text) => page.getByRole("group").filter({ hasText: text });
+  await visible(counter("2 / 2"));
+  await waitForAnswerDone(page);
+  const second = await number(first);
+  assert.equal(await articles(page).count(), 2, "siblings replace each other, they do not stack");
+
+  await page.getByRole("button", { name: "Previous answer" }).click();
+  await visible(counter("1 / 2"));
+  await visible(lastArticle(page).getByText(quickAnswerText(first)));
+  await page.getByRole("button", { name: "Next answer" }).click();
+  await visible(counter("2 / 2"));
+  await visible(lastArticle(page).getByText(quickAnswerText(second)));
+
+  await page.reload();
+  await visible(counter(/[12] \/ 2/));
+  if ((await counter("2 / 2").count()) > 0) {
+    await visible(lastArticle(page).getByText(quickAnswerText(second)));
+    await page.getByRole("button", { name: "Previous answer" }).click();
+    await visible(counter("1 / 2"));
+    await visible(lastArticle(page).getByText(quickAnswerText(first)));
+  } else {
+    await visible(lastArticle(page).getByText(quickAnswerText(first)));
+    await page.getByRole("button", { name: "Next answer" }).click();
+    await visible(counter("2 / 2"));
+    await visible(lastArticle(page).getByText(quickAnswerText(second)));
+  }
+  assertNoErrors(s);
+});
+
+test("another user sees none of the first user's conversations", TEST, async (t) => {
+  const a = await openContext(t, main);
+  await signUp(a.page, newUser("Alice"));
+  const question = `What is my secret plan, ${tag()}?`;
+  await ask(a.page, question);
+  await waitForAnswerDone(a.page);
+  const id = conversationId(a.page);
+  await visible(history(a.page).getByRole("link", { name: question, exact: true }));
+
+  const b = await openContext(t, main);
+  await signUp(b.page, newUser("Bob"));
+  await visible(history(b.page).getByText("No conversations yet"));
+  assert.equal(await history(b.page).getByRole("link", { name: question }).count(), 0);
+
+  await b.page.goto(`/c/${id}`);
+  await visible(b.page.getByText(/not found|no such conversation/i));
+  assert.equal(await b.page.getByText(question).count(), 0, "the first user's question is not shown");
+  assert.equal(await b.page.getByRole("article").count(), 0);
+  assertNoErrors(a, b);
+});
+
+test("markup in a message renders as text", TEST, async (t) => {
+  const s = await openContext(t, main);
+  const { page } = s;
+  const dialogs = [];
+  page.on("dialog", async (dialog) => {
+    dialogs.push(dialog.message());
+    await dialog.dismiss();
+  });
+  await signUp(page, newUser());
+  const img = "<img src=x onerror=alert(1)>";
+  const script = "<script>window.__xss=1</script>";
+  await ask(page, img);
+  await waitForAnswerDone(page);
+  await ask(page, script);
+  await waitForAnswerDone(page);
+  await sleep(500);
+
+  const log = conversationLog(page);
+  assert.equal(await log.locator("img").count(), 0, "no img element in the log");
+  assert.equal(await log.locator("script").count(), 0, "no script element in the log");
+  assert.equal(await page.locator('img[src="x"]').count(), 0, "no injected img anywhere (History included)");
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  assert.deepEqual(dialogs, []);
+  assert.ok((await articles(page).nth(0).innerText()).includes(img), "the question shows as typed");
+  assert.ok((await articles(page).nth(2).innerText()).includes(script), "the question shows as typed");
+  assertNoErrors(s);
+});
+
+test("Enter sends and Shift+Enter starts a new line", TEST, async (t) => {
+  const s = await openContext(t, main);
+  const { page } = s;
+  await signUp(page, newUser());
+  const box = messageBox(page);
+  await box.click();
+  await page.keyboard.type("How do I install");
+  await page.keyboard.press("Shift+Enter");
+  await page.keyboard.type("Chatkeep?");
+  assert.equal(await box.inputValue(), "How do I install\nChatkeep?");
+  await sleep(300);
+  assert.equal(await page.getByRole("article").count(), 0, "Shift+Enter sent nothing");
+  assert.equal(new URL(page.url()).pathname, "/");
+
+  await page.keyboard.press("Enter");
+  await until(async () => (await articles(page).count()) === 2, "the question and answer");
+  await waitForAnswerDone(page);
+  const question = await articles(page).first().innerText();
+  assert.ok(question.includes("How do I install") && question.includes("Chatkeep?"), question);
+  assert.equal(await box.inputValue(), "");
+  assertNoErrors(s);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Screenshots
+
+test("screenshots of every screen", { timeout: 600_000 }, async (t) => {
+  await mkdir(screenshotDir, { recursive: true });
+  const setup = await openContext(t, main);
+  const user = await signUp(setup.page, newUser("Grace"));
+  const first = "How do I install Chatkeep?";
+  await ask(setup.page, first);
+  await waitForAnswerDone(setup.page);
+  const chatId = conversationId(setup.page);
+  await ask(setup.page, "How do I change my password?");
+  await waitForAnswerDone(setup.page);
+  await newChatButton(setup.page).click();
+  await setup.page.waitForURL((url) => url.pathname === "/", { timeout: WAIT });
+  await ask(setup.page, "Where is my data stored?");
+  await waitForAnswerDone(setup.page);
+  const menu = await openMenu(setup.page, first);
+  await menu.getByRole("menuitem", { name: "Pin", exact: true }).click();
+  await visible(history(setup.page).getByRole("heading", { name: "Pinned" }));
+
+  const variants = [];
+  for (const [width, height] of [
+    [1280, 800],
+    [390, 844],
+  ]) {
+    for (const colorScheme of ["light", "dark"]) variants.push({ width, height, colorScheme });
+  }
+  const sessions = [setup];
+  for (const { width, height, colorScheme } of variants) {
+    const s = await openContext(t, main, { viewport: { width, height }, colorScheme });
+    sessions.push(s);
+    const { page } = s;
+    const shot = (name) =>
+      page.screenshot({ path: path.join(screenshotDir, `${width}-${colorScheme}-${name}.png`), animations: "disabled" });
+
+    await page.goto("/sign-in");
+    await visible(page.getByRole("heading", { name: "Sign in", exact: true }));
+    await shot("sign-in");
+
+    await signIn(page, user);
+    await page.goto("/");
+    // At phone width "New chat" may sit in the closed history drawer.
+    if (width >= 600) await visible(newChatButton(page));
+    await visible(messageBox(page));
+    await shot("empty-chat");
+
+    await page.goto(`/c/${chatId}`);
+    await until(async () => (await articles(page).count()) === 4, "the transcript");
+    await visible(lastArticle(page).getByRole("list", { name: "Sources" }));
+    await shot("chat");
+
+    if (width < 600) await page.getByRole("button", { name: "Open history" }).click();
+    await visible(history(page).getByRole("heading", { name: "Pinned" }));
+    await visible(history(page).getByRole("link", { name: "Where is my data stored?", exact: true }));
+    await shot("history");
+
+    await page.goto("/settings");
+    await visible(page.getByRole("heading", { name: "Profile" }));
+    await visible(page.getByRole("heading", { name: "Sessions" }));
+    await shot("settings");
+  }
+  assertNoErrors(...sessions);
+});

@@ -1,0 +1,289 @@
+//! Sign-in and sign-up: one form in two modes. The server's rules are checked inline, the
+//! server's answers land on the field they are about, and the button cannot submit twice.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use shared::auth::{SignInRequest, SignUpRequest};
+
+use super::context::{AuthState, use_auth};
+use super::rules;
+use crate::api::ApiError;
+use crate::ui::{Field, focus_later};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    SignIn,
+    SignUp,
+}
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    view! { <AuthForm mode=Mode::SignIn /> }
+}
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    view! { <AuthForm mode=Mode::SignUp /> }
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    name: RwSignal<String>,
+    email: RwSignal<String>,
+    password: RwSignal<String>,
+    name_error: RwSignal<Option<String>>,
+    email_error: RwSignal<Option<String>>,
+    password_error: RwSignal<Option<String>>,
+    form_error: RwSignal<Option<String>>,
+}
+
+impl Fields {
+    fn new() -> Self {
+        Self {
+            name: RwSignal::new(String::new()),
+            email: RwSignal::new(String::new()),
+            password: RwSignal::new(String::new()),
+            name_error: RwSignal::new(None),
+            email_error: RwSignal::new(None),
+            password_error: RwSignal::new(None),
+            form_error: RwSignal::new(None),
+        }
+    }
+
+    /// Checks every field; returns the id of the first one in trouble.
+    fn check(&self, mode: Mode) -> Option<&'static str> {
+        let mut first = None;
+        if mode == Mode::SignUp {
+            let problem = rules::name_problem(&self.name.get_untracked());
+            self.name_error.set(problem.map(str::to_owned));
+            first = first.or(problem.map(|_| "name"));
+        }
+        let problem = rules::email_problem(&self.email.get_untracked());
+        self.email_error.set(problem.map(str::to_owned));
+        first = first.or(problem.map(|_| "email"));
+        let password = self.password.get_untracked();
+        let problem = match mode {
+            Mode::SignIn => rules::password_problem(&password),
+            Mode::SignUp => rules::new_password_problem(&password),
+        };
+        let bad = problem.is_some();
+        self.password_error.set(problem);
+        first.or(bad.then_some("password"))
+    }
+
+    /// Puts the server's answer next to the field it is about.
+    fn show(&self, error: &ApiError) {
+        match error.code.as_str() {
+            "INVALID_EMAIL_OR_PASSWORD" => self
+                .password_error
+                .set(Some("Invalid email or password.".to_owned())),
+            code if code.starts_with("USER_ALREADY_EXISTS") => self.email_error.set(Some(
+                "An account with this email already exists. Sign in instead, or use another email."
+                    .to_owned(),
+            )),
+            "INVALID_EMAIL" => self.email_error.set(Some(
+                "Enter an email address like name@example.com.".to_owned(),
+            )),
+            "PASSWORD_TOO_SHORT" | "PASSWORD_TOO_LONG" => {
+                self.password_error.set(Some(error.message.clone()));
+            }
+            _ if error.status == Some(429) => self.form_error.set(Some(match error.retry_after {
+                Some(s) => format!("Too many attempts. You can try again in {s} s."),
+                None => "Too many attempts. Wait a few seconds and try again.".to_owned(),
+            })),
+            _ => self.form_error.set(Some(error.for_people())),
+        }
+    }
+}
+
+#[component]
+fn AuthForm(mode: Mode) -> impl IntoView {
+    let auth = use_auth();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let next = Memo::new(move |_| rules::safe_next(query.read().get("next").as_deref()));
+    let fields = Fields::new();
+    let remember = RwSignal::new(true);
+    // Refused by a rate limit: the button stays off until the wait is over.
+    let cooling_down = RwSignal::new(false);
+
+    let action_pending = move || match mode {
+        Mode::SignIn => auth.sign_in.pending().get(),
+        Mode::SignUp => auth.sign_up.pending().get(),
+    };
+    let busy = Signal::derive(move || action_pending() || cooling_down.get());
+
+    // Signed in (by this form, another tab, or an existing session): go where they were headed.
+    // Once: a session refresh while this page is being left must not navigate again.
+    let left = StoredValue::new(false);
+    Effect::new(move |_| {
+        if auth.is_signed_in() && !left.get_value() {
+            left.set_value(true);
+            navigate(&next.get_untracked(), Default::default());
+        }
+    });
+
+    let result = match mode {
+        Mode::SignIn => auth.sign_in.value(),
+        Mode::SignUp => auth.sign_up.value(),
+    };
+    Effect::new(move |_| {
+        if let Some(Err(error)) = result.get() {
+            fields.show(&error);
+            if let Some(seconds) = error.retry_after.filter(|_| error.status == Some(429)) {
+                cooling_down.set(true);
+                set_timeout(
+                    move || {
+                        cooling_down.set(false);
+                        fields.form_error.set(None);
+                    },
+                    std::time::Duration::from_secs(u64::from(seconds)),
+                );
+            }
+            let target = if fields.email_error.read_untracked().is_some() {
+                "email"
+            } else {
+                "password"
+            };
+            focus_later(target.to_owned());
+        }
+    });
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        fields.form_error.set(None);
+        if let Some(first) = fields.check(mode) {
+            focus_later(first.to_owned());
+            return;
+        }
+        let email = fields.email.get_untracked().trim().to_owned();
+        let password = fields.password.get_untracked();
+        match mode {
+            Mode::SignIn => {
+                auth.sign_in.dispatch(SignInRequest {
+                    email,
+                    password,
+                    callback_url: None,
+                    remember_me: (!remember.get_untracked()).then_some(false),
+                });
+            }
+            Mode::SignUp => {
+                auth.sign_up.dispatch(SignUpRequest {
+                    name: fields.name.get_untracked().trim().to_owned(),
+                    email,
+                    password,
+                    image: None,
+                    callback_url: None,
+                    remember_me: None,
+                });
+            }
+        }
+    };
+
+    let check_email = Callback::new(move |()| {
+        if !fields.email.get_untracked().is_empty() {
+            fields
+                .email_error
+                .set(rules::email_problem(&fields.email.get_untracked()).map(str::to_owned));
+        }
+    });
+    let check_new_password = Callback::new(move |()| {
+        if mode == Mode::SignUp && !fields.password.get_untracked().is_empty() {
+            fields.password_error.set(rules::new_password_problem(
+                &fields.password.get_untracked(),
+            ));
+        }
+    });
+
+    let other_link = move || {
+        let suffix = if next.get() == "/" {
+            String::new()
+        } else {
+            format!("?next={}", crate::api::encode(&next.get()))
+        };
+        match mode {
+            Mode::SignIn => view! {
+                <p class="switch">"New to Chatkeep? "
+                    <A href=format!("/sign-up{suffix}")>"Create an account"</A>
+                </p>
+            }
+            .into_any(),
+            Mode::SignUp => view! {
+                <p class="switch">"Already have an account? "
+                    <A href=format!("/sign-in{suffix}")>"Sign in instead"</A>
+                </p>
+            }
+            .into_any(),
+        }
+    };
+
+    let (heading, button) = match mode {
+        Mode::SignIn => ("Sign in", "Sign in"),
+        Mode::SignUp => ("Create your account", "Create account"),
+    };
+    crate::ui::set_title(heading);
+
+    view! {
+        <main class="auth-page">
+            <div class="auth-card">
+                <p class="brand">"Chatkeep"</p>
+                <h1>{heading}</h1>
+                {move || {
+                    let expired = matches!(
+                        *auth.state.read(),
+                        AuthState::SignedOut { expired: true }
+                    );
+                    let text = auth
+                        .notice
+                        .get()
+                        .or_else(|| {
+                            expired.then(|| {
+                                "Your session has ended. Sign in again to continue.".to_owned()
+                            })
+                        });
+                    text.map(|t| view! { <p class="notice" role="status">{t}</p> })
+                }}
+                <form on:submit=submit novalidate aria-busy=move || busy.get().to_string()>
+                    {(mode == Mode::SignUp).then(|| view! {
+                        <Field id="name" label="Name" autocomplete="name"
+                            value=fields.name error=fields.name_error />
+                    })}
+                    <Field id="email" label="Email" kind="email" autocomplete="email"
+                        value=fields.email error=fields.email_error on_blur=check_email />
+                    {match mode {
+                        Mode::SignIn => view! {
+                            <Field id="password" label="Password" kind="password"
+                                autocomplete="current-password"
+                                value=fields.password error=fields.password_error />
+                        }.into_any(),
+                        Mode::SignUp => view! {
+                            <Field id="password" label="Password" kind="password"
+                                autocomplete="new-password"
+                                hint="8 to 128 characters."
+                                value=fields.password error=fields.password_error
+                                on_blur=check_new_password />
+                        }.into_any(),
+                    }}
+                    {(mode == Mode::SignIn).then(|| view! {
+                        <label class="check">
+                            <input type="checkbox"
+                                prop:checked=move || remember.get()
+                                on:change=move |ev| remember.set(event_target_checked(&ev)) />
+                            "Remember me"
+                        </label>
+                    })}
+                    <p class="form-error" role="alert">{move || fields.form_error.get()}</p>
+                    <button type="submit" class="primary wide" disabled=move || busy.get()>
+                        {move || action_pending().then(|| view! { <span class="spinner" aria-hidden="true"></span> })}
+                        {button}
+                    </button>
+                </form>
+                {other_link}
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,254 @@
+//! The history: the signed-in person's conversations as the sidebar lists them, kept live by
+//! the chat (a new conversation, its title, a new answer) and paged in by scrolling.
+
+pub mod groups;
+mod sidebar;
+
+use leptos::prelude::*;
+use shared::conversations::{Conversation, ConversationPage, UpdateConversation};
+
+use crate::api::{self, ApiError};
+use crate::time::{self, Millis};
+
+pub use sidebar::Sidebar;
+
+const PAGE: u32 = 50;
+const PINNED_MAX: u32 = 100;
+
+#[derive(Clone, Copy)]
+pub struct History {
+    /// Newest activity first. Pinned ones are loaded up front so they never wait for paging.
+    pub items: RwSignal<Vec<Conversation>>,
+    next_cursor: RwSignal<Option<String>>,
+    pub loading: RwSignal<bool>,
+    /// The first page has arrived (until then the sidebar shows placeholders).
+    pub loaded: RwSignal<bool>,
+    pub error: RwSignal<Option<String>>,
+    /// Showing archived conversations instead of the others.
+    pub archived_view: RwSignal<bool>,
+    /// "Now", ticking each minute, so the groups move on at midnight.
+    pub now: RwSignal<Millis>,
+    /// Bumped on every reload, so a late answer for an old view is dropped.
+    generation: StoredValue<u32>,
+}
+
+fn last_active(c: &Conversation) -> Millis {
+    time::parse_rfc3339(&c.last_message_at).unwrap_or(0)
+}
+
+fn sort(items: &mut [Conversation]) {
+    items.sort_by(|a, b| {
+        last_active(b)
+            .cmp(&last_active(a))
+            .then_with(|| b.id.cmp(&a.id))
+    });
+}
+
+impl History {
+    pub fn new() -> Self {
+        let history = Self {
+            items: RwSignal::new(Vec::new()),
+            next_cursor: RwSignal::new(None),
+            loading: RwSignal::new(false),
+            loaded: RwSignal::new(false),
+            error: RwSignal::new(None),
+            archived_view: RwSignal::new(false),
+            now: RwSignal::new(time::browser::now()),
+            generation: StoredValue::new(0),
+        };
+        let now = history.now;
+        if let Ok(handle) = set_interval_with_handle(
+            move || now.set(time::browser::now()),
+            std::time::Duration::from_secs(60),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+        history
+    }
+
+    pub fn has_more(&self) -> bool {
+        self.next_cursor.read().is_some()
+    }
+
+    fn list_path(&self, cursor: Option<&str>, pinned: Option<bool>) -> String {
+        let mut path = format!(
+            "/api/conversations?limit={}&archived={}",
+            if pinned == Some(true) {
+                PINNED_MAX
+            } else {
+                PAGE
+            },
+            self.archived_view.get_untracked()
+        );
+        if let Some(p) = pinned {
+            path.push_str(&format!("&pinned={p}"));
+        }
+        if let Some(c) = cursor {
+            path.push_str(&format!("&cursor={}", api::encode(c)));
+        }
+        path
+    }
+
+    /// Loads the first page of the current view (pinned first, then the rest).
+    pub fn reload(self) {
+        let generation = self.generation.get_value() + 1;
+        self.generation.set_value(generation);
+        self.loading.set(true);
+        self.error.set(None);
+        let archived = self.archived_view.get_untracked();
+        let pinned_path = (!archived).then(|| self.list_path(None, Some(true)));
+        let rest_path = self.list_path(None, (!archived).then_some(false));
+        leptos::task::spawn_local(async move {
+            let pinned = match pinned_path {
+                None => Ok(ConversationPage {
+                    items: Vec::new(),
+                    next_cursor: None,
+                }),
+                Some(path) => api::get(&path).json::<ConversationPage>().await,
+            };
+            let rest = api::get(&rest_path).json::<ConversationPage>().await;
+            // The sidebar may be gone (signed out) or showing another view by now.
+            if self.generation.try_get_value() != Some(generation) {
+                return;
+            }
+            match (pinned, rest) {
+                (Ok(pinned), Ok(rest)) => {
+                    let mut items = pinned.items;
+                    items.extend(rest.items);
+                    sort(&mut items);
+                    self.items.set(items);
+                    self.next_cursor.set(rest.next_cursor);
+                }
+                (Err(e), _) | (_, Err(e)) => self.fail(&e),
+            }
+            self.loaded.set(true);
+            self.loading.set(false);
+        });
+    }
+
+    /// The next page, when there is one and none is on its way.
+    pub fn load_more(self) {
+        let Some(cursor) = self.next_cursor.get_untracked() else {
+            return;
+        };
+        if self.loading.get_untracked() {
+            return;
+        }
+        let generation = self.generation.get_value();
+        self.loading.set(true);
+        let path = self.list_path(
+            Some(&cursor),
+            (!self.archived_view.get_untracked()).then_some(false),
+        );
+        leptos::task::spawn_local(async move {
+            let page = api::get(&path).json::<ConversationPage>().await;
+            if self.generation.try_get_value() != Some(generation) {
+                return;
+            }
+            match page {
+                Ok(page) => {
+                    self.items.update(|items| {
+                        for c in page.items {
+                            if !items.iter().any(|i| i.id == c.id) {
+                                items.push(c);
+                            }
+                        }
+                    });
+                    self.next_cursor.set(page.next_cursor);
+                }
+                Err(e) => self.fail(&e),
+            }
+            self.loading.set(false);
+        });
+    }
+
+    fn fail(&self, e: &ApiError) {
+        if !e.is_unauthorized() {
+            self.error.set(Some(format!(
+                "Could not load your conversations. {}",
+                e.for_people()
+            )));
+        }
+    }
+
+    pub fn show_archived(self, archived: bool) {
+        if self.archived_view.get_untracked() != archived {
+            self.archived_view.set(archived);
+            self.items.set(Vec::new());
+            self.next_cursor.set(None);
+            self.loaded.set(false);
+            self.reload();
+        }
+    }
+
+    /// A conversation created or changed here: in its place, or gone if it left this view.
+    pub fn upsert(&self, conversation: Conversation) {
+        let belongs = conversation.archived == self.archived_view.get_untracked();
+        self.items.update(|items| {
+            items.retain(|c| c.id != conversation.id);
+            if belongs {
+                items.push(conversation);
+                sort(items);
+            }
+        });
+    }
+
+    pub fn set_title(&self, id: &str, title: &str) {
+        self.items.update(|items| {
+            if let Some(c) = items.iter_mut().find(|c| c.id == id) {
+                c.title = Some(title.to_owned());
+            }
+        });
+    }
+
+    /// A new message: the conversation moves to the top.
+    pub fn touch(&self, id: &str) {
+        let now = time::browser::now_rfc3339();
+        self.items.update(|items| {
+            if let Some(c) = items.iter_mut().find(|c| c.id == id) {
+                c.last_message_at = now;
+                c.updated_at = c.last_message_at.clone();
+            }
+            sort(items);
+        });
+    }
+
+    pub fn remove(&self, id: &str) {
+        self.items.update(|items| items.retain(|c| c.id != id));
+    }
+
+    /// Renames, pins or archives on the server, then shows the server's answer.
+    pub async fn update(&self, id: &str, change: UpdateConversation) -> Result<(), ApiError> {
+        let updated: Conversation = api::patch(&format!("/api/conversations/{id}"))
+            .body(&change)
+            .json()
+            .await?;
+        self.upsert(updated);
+        Ok(())
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<(), ApiError> {
+        api::delete(&format!("/api/conversations/{id}"))
+            .send()
+            .await?;
+        self.remove(id);
+        Ok(())
+    }
+}
+
+/// A conversation's name as people see it.
+pub fn display_title(c: &Conversation) -> String {
+    c.title
+        .clone()
+        .unwrap_or_else(|| "New conversation".to_owned())
+}
+
+pub fn provide_history() -> History {
+    let history = History::new();
+    provide_context(history);
+    history
+}
+
+pub fn use_history() -> History {
+    expect_context::<History>()
+}
