@@ -118,7 +118,8 @@ fn Answer(chat: Chat, message: RwSignal<Message>) -> impl IntoView {
                     <div class="source-card" role="region" aria-label=format!("Source {}", s.n)>
                         <p class="source-title">{format!("[{}] {}", s.n, s.title)}</p>
                         <p class="source-snippet">{s.snippet.clone()}</p>
-                        {s.url.clone().map(|url| view! {
+                        // The built-in agent names files of its corpus; only web addresses are links.
+                        {s.url.clone().filter(|u| u.starts_with("https://") || u.starts_with("http://")).map(|url| view! {
                             <a href=url target="_blank" rel="noopener noreferrer">"Open source"</a>
                         })}
                     </div>
