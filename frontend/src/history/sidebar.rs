@@ -54,6 +54,13 @@ pub fn Sidebar(
             },
         )
     });
+    let group_keys = move || {
+        grouped
+            .read()
+            .iter()
+            .map(|(group, _)| group.clone())
+            .collect::<Vec<_>>()
+    };
     let current_year = Memo::new(move |_| {
         let now = history.now.get();
         time::civil_from_days(time::local_day(now, browser::offset_at(now))).0
@@ -137,18 +144,34 @@ pub fn Sidebar(
                         }}
                     </div>
                 </Show>
+                // Keyed twice (groups, then rows), so a page scrolled in adds its rows and
+                // re-renders nothing that was already there.
                 <For
-                    each=move || grouped.get()
-                    key=|(group, items)| (group.clone(), items.iter().map(|c| (c.id.clone(), c.title.clone(), c.pinned, c.archived)).collect::<Vec<_>>())
-                    children=move |(group, items): (Group, Vec<Conversation>)| {
+                    each=group_keys
+                    key=|group| group.clone()
+                    children=move |group: Group| {
                         let label = group.label(current_year.get_untracked());
+                        let members = {
+                            move || {
+                                grouped
+                                    .read()
+                                    .iter()
+                                    .find(|(g, _)| *g == group)
+                                    .map(|(_, items)| items.clone())
+                                    .unwrap_or_default()
+                            }
+                        };
                         view! {
                             <section class="history-group">
                                 <h2>{label}</h2>
                                 <ul>
-                                    {items.into_iter().map(|c| view! {
-                                        <Item conversation=c active menu_open renaming confirm_delete action_error open />
-                                    }).collect_view()}
+                                    <For
+                                        each=members
+                                        key=|c| (c.id.clone(), c.title.clone(), c.pinned, c.archived)
+                                        children=move |c| view! {
+                                            <Item conversation=c active menu_open renaming confirm_delete action_error open />
+                                        }
+                                    />
                                 </ul>
                             </section>
                         }
