@@ -1,4 +1,4 @@
-//! Liveness and readiness, for load balancers, orchestrators and the SPA's status page.
+//! Liveness and readiness, for load balancers and orchestrators.
 
 use std::time::{Duration, Instant};
 
