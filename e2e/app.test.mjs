@@ -627,6 +627,56 @@ test("Enter sends and Shift+Enter starts a new line", TEST, async (t) => {
   assertNoErrors(s);
 });
 
+test("an unknown address says so and leads back to the chats", TEST, async (t) => {
+  const s = await openContext(t, main);
+  await s.page.goto("/no/such/page");
+  await visible(s.page.getByRole("heading", { name: "Page not found" }));
+  await s.page.getByRole("link", { name: "Go to your chats" }).click();
+  await s.page.waitForURL((url) => url.pathname === "/sign-in", { timeout: WAIT });
+  assertNoErrors(s);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Accessibility
+
+const axeSource = fileURLToPath(import.meta.resolve("axe-core/axe.min.js"));
+
+/** axe-core's serious and critical findings on the page as it is now (WCAG 2.1 A and AA). */
+async function axeViolations(page) {
+  await page.addScriptTag({ path: axeSource });
+  const results = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+test("every screen passes axe-core's WCAG A and AA checks in light and dark", TEST, async (t) => {
+  for (const colorScheme of ["light", "dark"]) {
+    const s = await openContext(t, main, { colorScheme });
+    const { page } = s;
+    const found = [];
+    await page.goto("/sign-in");
+    await visible(page.getByRole("button", { name: "Sign in", exact: true }));
+    found.push(...(await axeViolations(page)).map((v) => `sign-in: ${v}`));
+    await page.goto("/sign-up");
+    await visible(page.getByRole("button", { name: "Create account" }));
+    found.push(...(await axeViolations(page)).map((v) => `sign-up: ${v}`));
+    await signUp(page, newUser());
+    found.push(...(await axeViolations(page)).map((v) => `empty chat: ${v}`));
+    await ask(page, "How do I install Chatkeep?");
+    await waitForAnswerDone(page);
+    found.push(...(await axeViolations(page)).map((v) => `chat: ${v}`));
+    await page.getByRole("link", { name: "Settings" }).click();
+    await visible(page.getByRole("heading", { name: "Sessions" }));
+    await visible(page.getByText("This device"));
+    found.push(...(await axeViolations(page)).map((v) => `settings: ${v}`));
+    assert.deepEqual(found, [], `${colorScheme}: accessibility problems`);
+    assertNoErrors(s);
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // Screenshots
 
