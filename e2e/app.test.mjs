@@ -30,21 +30,26 @@ let browser;
 let main;
 /** Chatkeep whose agent is `upstream`. */
 let slow;
+/** Like `slow`, with one generation slot and two questions a minute per user. */
+let limited;
 let upstream;
 
 before(async () => {
   const env = { CHATKEEP_TRUSTED_PROXIES: "127.0.0.1" };
   upstream = await startFakeUpstream({ words: 400, delayMs: 40 });
-  [main, slow, browser] = await Promise.all([
+  [main, slow, limited, browser] = await Promise.all([
     startChatkeep({ env }),
     startChatkeep({ env: { ...env, AGENT_URL: upstream.url } }),
+    startChatkeep({
+      env: { ...env, AGENT_URL: upstream.url, AGENT_MAX_CONCURRENCY: "1", MESSAGE_RATE_LIMIT: "2" },
+    }),
     launchBrowser(),
   ]);
 });
 
 after(async () => {
   await browser?.close();
-  await Promise.all([main?.stop(), slow?.stop()]);
+  await Promise.all([main?.stop(), slow?.stop(), limited?.stop()]);
   await upstream?.close();
 });
 
@@ -508,6 +513,50 @@ test("a slow answer can be stopped midway and stays stopped after a reload", TES
   assert.ok(stored.content.length < upstream.fullText.length, "the stored answer is the partial one");
   const lastWord = stored.content.trim().split(/\s+/).pop();
   assert.ok(shown.includes(lastWord), `the page shows the stored text up to ${lastWord}`);
+  assertNoErrors(s);
+});
+
+test("a busy assistant says so, keeps the question, and Retry sends it once the slot is free", TEST, async (t) => {
+  const a = await openContext(t, limited);
+  await signUp(a.page, newUser("Alan"));
+  await ask(a.page, `Hold the only slot, ${tag()}`);
+  await visible(lastArticle(a.page).getByText("Slow answer begins"));
+
+  const b = await openContext(t, limited);
+  await signUp(b.page, newUser("Barbara"));
+  const question = `Tell me when you are free, ${tag()}`;
+  await messageBox(b.page).fill(question);
+  await b.page.getByRole("button", { name: "Send", exact: true }).click();
+  await visible(b.page.getByRole("alert").getByText(/busy, try again/i));
+  assert.equal(await messageBox(b.page).inputValue(), question, "the question is kept");
+
+  await a.page.getByRole("button", { name: "Stop", exact: true }).click();
+  await gone(a.page.getByRole("button", { name: "Stop", exact: true }));
+  await b.page.getByRole("button", { name: "Retry", exact: true }).click();
+  await visible(lastArticle(b.page).getByText("Slow answer begins"));
+  await b.page.getByRole("button", { name: "Stop", exact: true }).click();
+  await gone(b.page.getByRole("button", { name: "Stop", exact: true }));
+  const { items } = await storedMessages(b.page, conversationId(b.page));
+  assert.equal(items.filter((m) => m.role === "user").length, 1, "asked once, however often retried");
+  // The browser logs the refused request itself; that one 503 is what this test is about.
+  const busy = /Failed to load resource: the server responded with a status of 503/;
+  b.errors.splice(0, b.errors.length, ...b.errors.filter((e) => !busy.test(e)));
+  assertNoErrors(a, b);
+});
+
+test("asking too fast says when you can ask again and keeps the question", TEST, async (t) => {
+  const s = await openContext(t, limited);
+  const { page } = s;
+  await signUp(page, newUser());
+  for (const n of [1, 2]) {
+    await ask(page, `A quick question number ${n}`);
+    await waitForAnswerDone(page);
+  }
+  const third = "A quick question too many";
+  await messageBox(page).fill(third);
+  await page.getByRole("button", { name: "Send", exact: true }).click();
+  await visible(page.getByRole("alert").getByText(/you can ask again in \d+ s/i));
+  assert.equal(await messageBox(page).inputValue(), third, "the question is kept");
   assertNoErrors(s);
 });
 

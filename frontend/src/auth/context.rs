@@ -203,16 +203,16 @@ fn listen_to_other_tabs(auth: AuthContext) {
 }
 
 /// A session revoked from another device (a password change, "sign out everywhere") is noticed
-/// when the person comes back to this tab, not only on their next click.
+/// when the person comes back to this tab (it becomes visible again), not only on their next
+/// click.
 fn refresh_when_seen_again(auth: AuthContext) {
-    let last = StoredValue::new(0.0_f64);
-    let handle = window_event_listener(leptos::ev::focus, move |_| {
-        let now = js_sys::Date::now();
-        if auth.is_signed_in() && now - last.get_value() > 5_000.0 {
-            last.set_value(now);
+    let on_visible = Closure::<dyn Fn()>::new(move || {
+        let visible = crate::ui::document().visibility_state() == web_sys::VisibilityState::Visible;
+        if visible && auth.is_signed_in() {
             auth.refresh.dispatch(());
         }
     });
+    crate::ui::document().set_onvisibilitychange(Some(on_visible.as_ref().unchecked_ref()));
     // Lives as long as the page.
-    std::mem::forget(handle);
+    on_visible.forget();
 }
