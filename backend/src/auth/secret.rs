@@ -15,6 +15,8 @@ use crate::config::{Environment, Secret, Settings};
 /// Better Auth's development default; it refuses it in production and so do we.
 pub const BETTER_AUTH_DEFAULT_SECRET: &str = "better-auth-secret-12345678901234567890";
 const SECRET_FILE: &str = "better-auth-secret";
+/// The shortest secret production accepts (Better Auth's own advice is 32 or more).
+const MIN_SECRET_CHARS: usize = 32;
 
 pub fn resolve(settings: &Settings) -> anyhow::Result<Secret<String>> {
     let configured = settings.auth.secret.clone();
@@ -26,10 +28,18 @@ pub fn resolve(settings: &Settings) -> anyhow::Result<Secret<String>> {
         (Environment::Production, Some(s)) if s.expose() == BETTER_AUTH_DEFAULT_SECRET => bail!(
             "BETTER_AUTH_SECRET is Better Auth's public development default; set a long random secret"
         ),
+        // SHA-256 of the secret is the key that encrypts the JWT signing key, so a short one is
+        // a forgeable one.
+        (Environment::Production, Some(s)) if s.expose().chars().count() < MIN_SECRET_CHARS => {
+            bail!(
+                "BETTER_AUTH_SECRET is shorter than {MIN_SECRET_CHARS} characters; production \
+                 needs a long random secret (e.g. `openssl rand -base64 32`)"
+            )
+        }
         (_, Some(s)) => {
-            if s.expose().len() < 32 {
+            if s.expose().chars().count() < MIN_SECRET_CHARS {
                 tracing::warn!(
-                    "BETTER_AUTH_SECRET is shorter than 32 characters; use a longer one"
+                    "BETTER_AUTH_SECRET is shorter than {MIN_SECRET_CHARS} characters; production refuses it"
                 );
             }
             Ok(s)

@@ -423,6 +423,25 @@ fn production_refuses_a_missing_or_default_secret() {
 }
 
 #[test]
+fn production_refuses_a_secret_shorter_than_32_characters_and_takes_a_longer_one() {
+    let mut settings = test_settings(&[("CHATKEEP_ENV", "production")]);
+    let short = "only-thirty-one-characters-long";
+    assert_eq!(short.len(), 31);
+    settings.auth.secret = Some(chatkeep::config::Secret::new(short.to_owned()));
+    let err = chatkeep::auth::secret::resolve(&settings)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("shorter than 32"), "{err}");
+
+    let long = "x".repeat(32);
+    settings.auth.secret = Some(chatkeep::config::Secret::new(long.clone()));
+    assert_eq!(
+        chatkeep::auth::secret::resolve(&settings).unwrap().expose(),
+        &long
+    );
+}
+
+#[test]
 fn development_generates_a_secret_once_and_keeps_it() {
     let dir = std::env::temp_dir().join(format!("chatkeep-secret-{}", uuid::Uuid::new_v4()));
     let data_dir = dir.display().to_string();
