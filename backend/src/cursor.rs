@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -29,10 +29,13 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
         let text = String::from_utf8(bytes).map_err(|_| invalid())?;
         let (micros, id) = text.split_once('.').ok_or_else(invalid)?;
+        // chrono takes dates PostgreSQL refuses (before 4713 BC); no cursor of ours is outside
+        // the years 1 to 9999, so anything else is not one this server issued.
         let at = micros
             .parse::<i64>()
             .ok()
             .and_then(DateTime::from_timestamp_micros)
+            .filter(|at| (1..=9999).contains(&at.year()))
             .ok_or_else(invalid)?;
         let id = Uuid::parse_str(id).map_err(|_| invalid())?;
         Ok(Self { at, id })

@@ -42,18 +42,30 @@ async fn asset_not_found(req: HttpRequest) -> HttpResponse {
     ApiError::NotFound(format!("No asset at {}", req.path())).error_response()
 }
 
+/// Caches what was found; anything the file service refuses (an encoded slash, `..`) is the
+/// same JSON 404 as a missing file, never actix-files' plain-text 400.
 async fn immutable_cache(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let mut res = next.call(req).await?;
+    let path = req.path().to_owned();
+    let res = next
+        .call(req)
+        .await
+        .map_err(|_| ApiError::NotFound(format!("No asset at {path}")))?;
+    if res.status().is_client_error() {
+        let (request, _) = res.into_parts();
+        let response = asset_not_found(request.clone()).await;
+        return Ok(ServiceResponse::new(request, response).map_into_right_body());
+    }
+    let mut res = res;
     if res.status().is_success() {
         res.headers_mut().insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=31536000, immutable"),
         );
     }
-    Ok(res)
+    Ok(res.map_into_left_body())
 }
 
 /// Where `index.html` lives; shared with the default service.

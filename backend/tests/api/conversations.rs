@@ -287,6 +287,14 @@ async fn bad_input_is_a_clear_error_and_stores_nothing(
             "INVALID_CURSOR",
         ),
         (
+            // A well-formed cursor for a time in 5001 BC, which PostgreSQL cannot hold.
+            app.client
+                .get(app.url("/api/conversations?cursor=LTIyMDAwMDAwMDAwMDAwMDAwMC4wMWEyMzI1OC1lN2NkLTcyNTItYmEzNC04ZTVjZmVjNjVhZDU"))
+                .bearer_auth(&s.bearer),
+            400,
+            "INVALID_CURSOR",
+        ),
+        (
             app.client
                 .get(app.url("/api/conversations?limit=0"))
                 .bearer_auth(&s.bearer),

@@ -64,6 +64,20 @@ async fn a_missing_asset_is_a_404_not_index_html_and_not_cached(
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn an_asset_path_the_file_service_refuses_is_the_same_json_404(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app(pool, conn).await;
+    for path in ["/assets/app%2Fx.js", "/assets/..%2F..%2Fetc%2Fpasswd"] {
+        let response = app.get(path).await;
+        assert!(response.headers().get("cache-control").is_none(), "{path}");
+        let (status, code, _) = error_body(response).await;
+        assert_eq!((status, code.as_str()), (404, "NOT_FOUND"), "{path}");
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn writes_outside_api_are_json_404s(pool: PgPoolOptions, conn: PgConnectOptions) {
     let app = spawn_app(pool, conn).await;
     let response = app.client.post(app.url("/c/123")).send().await.unwrap();
@@ -85,4 +99,57 @@ async fn an_unbuilt_spa_explains_how_to_build_it(pool: PgPoolOptions, conn: PgCo
     );
     // The API is unaffected.
     assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_page_carries_hardening_headers_with_a_policy_for_its_kind(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app(pool, conn).await;
+    let header = |response: &reqwest::Response, name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    for path in [
+        "/",
+        "/c/123",
+        "/assets/app-0123456789abcdef.js",
+        "/api/docs/",
+        "/api/me",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(
+            header(&response, "x-content-type-options"),
+            "nosniff",
+            "{path}"
+        );
+        assert_eq!(header(&response, "x-frame-options"), "DENY", "{path}");
+        assert_eq!(
+            header(&response, "referrer-policy"),
+            "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        let policy = header(&response, "content-security-policy");
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        let scripts = policy
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .unwrap_or_default();
+        assert!(!scripts.contains("unsafe-inline"), "{path}: {policy}");
+    }
+    let page = app.get("/").await;
+    let policy = header(&page, "content-security-policy");
+    assert!(
+        policy.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{policy}"
+    );
+    let json = app.get("/api/me").await;
+    assert!(header(&json, "content-security-policy").starts_with("default-src 'none'"));
 }
