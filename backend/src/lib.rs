@@ -13,6 +13,7 @@ pub mod health;
 pub mod messages;
 pub mod openapi;
 pub mod rate_limit;
+pub mod security_headers;
 pub mod spa;
 pub mod startup;
 pub mod telemetry;

@@ -19,7 +19,7 @@ use crate::config::Settings;
 use crate::messages::generate::Running;
 use crate::messages::quota::Streams;
 use crate::rate_limit::RateLimiter;
-use crate::{db, error, health, openapi, spa, telemetry};
+use crate::{db, error, health, openapi, security_headers, spa, telemetry};
 
 /// What every handler can reach. Cheap to clone (an `Arc` inside `web::Data`).
 pub struct AppState {
@@ -123,6 +123,7 @@ impl Application {
                 .wrap(from_fn(error::ensure_json_errors))
                 .wrap(from_fn(auth::origin::cors))
                 .wrap(from_fn(telemetry::request_telemetry))
+                .wrap(from_fn(security_headers::add))
                 .app_data(state.clone())
                 .app_data(spa_dir_data.clone())
                 .configure(|cfg| error::configure_extractors(cfg, json_limit))
