@@ -138,6 +138,8 @@ pub struct AuthSettings {
     pub external_issuer: Option<ExternalIssuerSettings>,
     /// `PASSWORD_HASH_CONCURRENCY`: scrypt hashes running at once (each takes ~32 MiB).
     pub hash_concurrency: usize,
+    /// `PASSWORD_HASH_MAX_WAIT_MS`: the longest a request waits for a hashing slot (then 503).
+    pub hash_max_wait: std::time::Duration,
 }
 
 /// A setting that stops startup: which key, what is wrong, how to fix it.
@@ -261,6 +263,13 @@ impl Settings {
         };
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let hash_concurrency = parse_number("PASSWORD_HASH_CONCURRENCY", get, cores, 1, 256)?;
+        let hash_max_wait = std::time::Duration::from_millis(parse_number(
+            "PASSWORD_HASH_MAX_WAIT_MS",
+            get,
+            5_000u64,
+            1,
+            60_000,
+        )?);
         let trusted_proxies = match get("CHATKEEP_TRUSTED_PROXIES") {
             None => Vec::new(),
             Some(list) => list
@@ -352,6 +361,7 @@ impl Settings {
                 rate_limit,
                 external_issuer,
                 hash_concurrency,
+                hash_max_wait,
             },
             data_dir: get("CHATKEEP_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),
             spa_dir: get("CHATKEEP_SPA_DIR").map_or_else(|| PathBuf::from("dist"), PathBuf::from),

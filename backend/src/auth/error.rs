@@ -34,6 +34,13 @@ impl std::fmt::Display for AuthError {
 
 impl From<anyhow::Error> for AuthError {
     fn from(e: anyhow::Error) -> Self {
+        if e.is::<super::password::HasherBusy>() {
+            return body(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "BUSY",
+                "Too many passwords are being checked right now; try again in a few seconds.",
+            );
+        }
         Self::Internal(e)
     }
 }

@@ -58,7 +58,10 @@ impl AuthState {
             .transpose()?;
         Ok(Self {
             cookies: cookies::CookieNames::new(settings.base_url.scheme() == "https"),
-            hasher: password::PasswordHasher::new(settings.auth.hash_concurrency)?,
+            hasher: password::PasswordHasher::new(
+                settings.auth.hash_concurrency,
+                settings.auth.hash_max_wait,
+            )?,
             keys: keys::Keys::new(pool, secret.expose()),
             external,
             trusted_origins: origin::TrustedOrigins::new(

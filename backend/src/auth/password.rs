@@ -9,6 +9,7 @@
 //! executor or exhausting memory.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use subtle::ConstantTimeEq;
@@ -29,19 +30,28 @@ pub fn js_length(password: &str) -> usize {
     password.encode_utf16().count()
 }
 
+/// Every hashing permit stayed taken for the whole wait: the server is saturated, and the caller
+/// hears so (503) instead of queueing without end.
+#[derive(Debug, thiserror::Error)]
+#[error("every password hashing slot stayed busy for {0:?}")]
+pub struct HasherBusy(pub Duration);
+
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    /// The longest a request waits for a permit (`PASSWORD_HASH_MAX_WAIT_MS`).
+    max_wait: Duration,
     /// Verified against for unknown emails, so a miss costs what a hit costs.
     dummy_hash: Arc<str>,
 }
 
 impl PasswordHasher {
-    /// `concurrency` hashes may run at once; more wait their turn.
-    pub fn new(concurrency: usize) -> anyhow::Result<Self> {
+    /// `concurrency` hashes may run at once; more wait their turn, at most `max_wait`.
+    pub fn new(concurrency: usize, max_wait: Duration) -> anyhow::Result<Self> {
         let dummy_hash = hash_blocking("chatkeep-dummy-password-for-timing")?;
         Ok(Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            max_wait,
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -70,10 +80,9 @@ impl PasswordHasher {
         &self,
         job: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
-        let _permit = self
-            .permits
-            .acquire()
+        let _permit = tokio::time::timeout(self.max_wait, self.permits.acquire())
             .await
+            .map_err(|_| HasherBusy(self.max_wait))?
             .context("password hasher closed")?;
         tokio::task::spawn_blocking(job)
             .await

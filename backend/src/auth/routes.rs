@@ -56,7 +56,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
 // Rate limiting: before routing and before any body is read, as in Better Auth.
 
 fn rule_for(path: &str) -> Rule {
-    const STRICT: [&str; 4] = ["/sign-in", "/sign-up", "/change-password", "/change-email"];
+    // `/delete-user` is ours: it checks a password too, so it gets the same guard (Better Auth
+    // leaves it under the general rule).
+    const STRICT: [&str; 5] = [
+        "/sign-in",
+        "/sign-up",
+        "/change-password",
+        "/change-email",
+        "/delete-user",
+    ];
     const SLOW: [&str; 4] = [
         "/request-password-reset",
         "/send-verification-email",
@@ -990,6 +998,7 @@ mod tests {
         assert_eq!(rule_for("/sign-in/email"), Rule::new(10, 3));
         assert_eq!(rule_for("/sign-up/email"), Rule::new(10, 3));
         assert_eq!(rule_for("/change-password"), Rule::new(10, 3));
+        assert_eq!(rule_for("/delete-user"), Rule::new(10, 3));
         assert_eq!(rule_for("/forget-password/x"), Rule::new(60, 3));
         assert_eq!(rule_for("/get-session"), Rule::new(10, 100));
     }

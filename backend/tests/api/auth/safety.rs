@@ -291,6 +291,73 @@ async fn a_client_cannot_pick_its_bucket_without_a_trusted_proxy(
     assert_eq!(statuses, [401, 401, 401, 429]);
 }
 
+#[sqlx::test(migrations = "../migrations")]
+async fn password_guesses_at_delete_user_are_held_to_the_sign_in_rule(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app_with(pool, conn, &rate_limited(&[])).await;
+    let s = app.sign_up(&unique_email("delete-guess")).await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let response = app
+            .client
+            .post(app.url("/api/auth/delete-user"))
+            .header("x-forwarded-for", "198.51.100.77")
+            .bearer_auth(&s.bearer)
+            .json(&serde_json::json!({ "password": "not-the-password" }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [400, 400, 400, 429]);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_saturated_password_hasher_answers_503_instead_of_queueing_forever(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app_with(
+        pool,
+        conn,
+        &[
+            ("AUTH_RATE_LIMIT", "off"),
+            ("PASSWORD_HASH_CONCURRENCY", "1"),
+            ("PASSWORD_HASH_MAX_WAIT_MS", "1"),
+        ],
+    )
+    .await;
+    let attempts = (0..8).map(|i| {
+        let request = app
+            .post("/api/auth/sign-up/email")
+            .json(&serde_json::json!({
+                "name": "Crowd",
+                "email": unique_email(&format!("crowd{i}")),
+                "password": DEFAULT_PASSWORD,
+            }));
+        async move { request.send().await.unwrap() }
+    });
+    let responses = futures_util::future::join_all(attempts).await;
+    let mut busy = 0;
+    for response in responses {
+        match response.status().as_u16() {
+            200 => {}
+            503 => {
+                let body: serde_json::Value = response.json().await.unwrap();
+                assert_eq!(body["code"], "BUSY", "{body}");
+                busy += 1;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(
+        busy > 0,
+        "eight hashes at once through one slot with a 1 ms wait"
+    );
+}
+
 /// The same limits shared through Redis (`REDIS_URL`), as several instances would share them.
 #[sqlx::test(migrations = "../migrations")]
 async fn rate_limits_are_shared_through_redis(pool: PgPoolOptions, conn: PgConnectOptions) {
