@@ -146,10 +146,29 @@ pub fn check(
     Ok(())
 }
 
-/// A `callbackURL` must be a relative path or on a trusted origin.
+/// A `callbackURL` must be a relative path that stays on this site, or on a trusted origin.
 pub fn check_callback_url(value: &str, trusted: &TrustedOrigins) -> Result<(), AuthError> {
-    if value.starts_with('/') && !value.starts_with("//") && !value.contains('\\') {
-        return Ok(());
+    // Browsers drop tabs and newlines from a URL ("/\t/evil.example" becomes "//evil.example"),
+    // and a newline cannot go in a Location header: no control characters anywhere.
+    if value.chars().any(char::is_control) {
+        return Err(AuthError::INVALID_CALLBACK_URL);
+    }
+    if value.starts_with('/') {
+        let lower = value.to_ascii_lowercase();
+        let sneaky = value.starts_with("//")
+            || value.contains('\\')
+            || lower.contains("%2f")
+            || lower.contains("%5c");
+        // Resolved against a stand-in origin, a safe relative URL stays on it.
+        let base = Url::parse("https://callback.invalid/").expect("a valid base URL");
+        let stays = base
+            .join(value)
+            .is_ok_and(|url| url.host_str() == Some("callback.invalid"));
+        return if !sneaky && stays {
+            Ok(())
+        } else {
+            Err(AuthError::INVALID_CALLBACK_URL)
+        };
     }
     match Url::parse(value) {
         Ok(url) if trusted.is_trusted(&origin_of(&url)) => Ok(()),
@@ -259,5 +278,32 @@ mod tests {
         assert!(check_callback_url("https://app.example.com/after", &t).is_ok());
         assert!(check_callback_url("//evil.com/x", &t).is_err());
         assert!(check_callback_url("https://evil.com/", &t).is_err());
+    }
+
+    #[test]
+    fn callback_urls_that_a_browser_would_send_elsewhere_are_refused() {
+        let t = trusted();
+        for sneaky in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/a\nb",
+            "/\r\nSet-Cookie: x=1",
+            "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "/%5Cevil.example",
+            "/\\evil.example",
+            "//evil.example",
+            "https://app.example.com/ok\n",
+        ] {
+            assert!(check_callback_url(sneaky, &t).is_err(), "{sneaky:?}");
+        }
+        for fine in [
+            "/",
+            "/c/42?tab=1#top",
+            "/settings",
+            "https://app.example.com/after",
+        ] {
+            assert!(check_callback_url(fine, &t).is_ok(), "{fine:?}");
+        }
     }
 }

@@ -113,6 +113,42 @@ async fn a_trusted_callback_url_redirects_and_an_untrusted_one_is_refused(
     );
 }
 
+#[sqlx::test(migrations = "../migrations")]
+async fn a_callback_url_a_browser_would_read_as_another_site_is_refused_before_signing_in(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app(pool.clone(), conn.clone()).await;
+    let email = unique_email("cb-sneaky");
+    app.sign_up(&email).await;
+    let db = pool.connect_with(conn).await.unwrap();
+    let sessions = || {
+        sqlx::query_scalar::<_, i64>(
+            r#"select count(*) from session s join "user" u on u.id = s."userId" where u.email = $1"#,
+        )
+        .bind(&email)
+        .fetch_one(&db)
+    };
+    let before = sessions().await.unwrap();
+    for sneaky in ["/a\nb", "/\t/evil.example", "/%2F%2Fevil.example"] {
+        let response = app
+            .post("/api/auth/sign-in/email")
+            .json(&serde_json::json!({ "email": email, "password": DEFAULT_PASSWORD, "callbackURL": sneaky }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{sneaky:?}");
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("INVALID_CALLBACK_URL")
+        );
+    }
+    assert_eq!(sessions().await.unwrap(), before, "no session was opened");
+}
+
 /// A user whose password Better Auth 1.7.25 hashed (from the reference transcript) signs in:
 /// a Better Auth database's users move over unchanged.
 #[sqlx::test(migrations = "../migrations")]
