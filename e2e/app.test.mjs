@@ -289,6 +289,8 @@ test("a protected page sends a signed-out visitor to sign in and back", TEST, as
 test("a 401 mid-session sends to sign in and keeps the draft", TEST, async (t) => {
   const s = await openContext(t, main);
   const user = await signUp(s.page, newUser());
+  // History has loaded, so the Send below is the first call to meet the missing cookie.
+  await visible(history(s.page).getByText("No conversations yet"));
   await s.context.clearCookies();
   const draft = "my precious draft";
   await messageBox(s.page).fill(draft);
