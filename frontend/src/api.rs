@@ -115,8 +115,13 @@ impl Call {
         }
     }
 
-    pub fn body(mut self, body: &impl Serialize) -> Self {
-        self.body = Some(serde_json::to_string(body).expect("request bodies always serialize"));
+    pub fn body(self, body: &impl Serialize) -> Self {
+        self.json_body(serde_json::to_string(body).expect("request bodies always serialize"))
+    }
+
+    /// A body already serialized to JSON.
+    pub fn json_body(mut self, json: String) -> Self {
+        self.body = Some(json);
         self.builder = self.builder.header("content-type", "application/json");
         self
     }

@@ -102,6 +102,10 @@ thread_local! {
     static TAB: String = crate::ui::random_id();
 }
 
+fn to_json(body: &impl serde::Serialize) -> String {
+    serde_json::to_string(body).expect("request bodies always serialize")
+}
+
 fn broadcast(message: &str) {
     if let Ok(channel) = BroadcastChannel::new(CHANNEL) {
         // Best effort: another tab finds out on its next call anyway.
@@ -115,31 +119,19 @@ pub fn provide_auth() -> AuthContext {
     let state = RwSignal::new(AuthState::Loading);
     let notice = RwSignal::new(None::<String>);
 
+    // Both open a session the same way: the server sets the cookie, then we read it back.
+    let open_session = move |path: &'static str, body: String| async move {
+        api::post(path).json_body(body).send().await?;
+        notice.set(None);
+        apply_session(state).await;
+        broadcast(SIGNED_IN);
+        Ok(())
+    };
     let sign_in = Action::new_local(move |request: &SignInRequest| {
-        let request = request.clone();
-        async move {
-            api::post("/api/auth/sign-in/email")
-                .body(&request)
-                .send()
-                .await?;
-            notice.set(None);
-            apply_session(state).await;
-            broadcast(SIGNED_IN);
-            Ok(())
-        }
+        open_session("/api/auth/sign-in/email", to_json(request))
     });
     let sign_up = Action::new_local(move |request: &SignUpRequest| {
-        let request = request.clone();
-        async move {
-            api::post("/api/auth/sign-up/email")
-                .body(&request)
-                .send()
-                .await?;
-            notice.set(None);
-            apply_session(state).await;
-            broadcast(SIGNED_IN);
-            Ok(())
-        }
+        open_session("/api/auth/sign-up/email", to_json(request))
     });
     let sign_out = Action::new_local(move |_: &()| async move {
         // Even if the server cannot be reached, this tab forgets the session; the cookie is

@@ -5,7 +5,6 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
-use wasm_bindgen::JsCast;
 
 use super::composer::Composer;
 use super::message::MessageView;
@@ -108,10 +107,7 @@ fn ChatView(chat: Chat, store: ChatStore) -> impl IntoView {
         });
     });
     let on_scroll = move |ev: leptos::ev::Event| {
-        let Some(el) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        else {
+        let Some(el) = crate::ui::event_element(&ev) else {
             return;
         };
         at_bottom.set_value(el.scroll_height() - el.scroll_top() - el.client_height() < 48);

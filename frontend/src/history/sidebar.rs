@@ -67,10 +67,7 @@ pub fn Sidebar(
     });
 
     let on_scroll = move |ev: leptos::ev::Event| {
-        let Some(el) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        else {
+        let Some(el) = crate::ui::event_element(&ev) else {
             return;
         };
         if el.scroll_top() + el.client_height() + 300 >= el.scroll_height() {

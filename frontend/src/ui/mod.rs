@@ -129,3 +129,9 @@ pub fn set_title(title: &str) {
         format!("{title} · Chatkeep")
     });
 }
+
+/// The element a scroll (or other) event came from.
+pub fn event_element(ev: &leptos::ev::Event) -> Option<web_sys::Element> {
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+}
