@@ -45,8 +45,9 @@ pub enum AgentEvent {
     Finish(String),
 }
 
-/// Why an answer failed. The message is stored with the answer (status `error`) and sent to
-/// the client; it never contains the conversation's content.
+/// Why an answer failed. Its `Display` is for the operator's log (never the conversation's
+/// content, never credentials); users get [`AgentError::code`] and
+/// [`AgentError::public_message`], which say what happened without the internals.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
     #[error("cannot reach the agent: {0}")]
@@ -72,6 +73,25 @@ impl AgentError {
             Self::Timeout(_) => "AGENT_TIMEOUT",
             Self::Malformed(_) | Self::Truncated => "AGENT_MALFORMED_STREAM",
             Self::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+
+    /// What the person asking is told, stored with the answer and sent on the stream: stable
+    /// per kind of failure, with nothing from the upstream's body or our own error chain.
+    pub fn public_message(&self) -> &'static str {
+        match self {
+            Self::Connect(_) => "The assistant cannot be reached right now. Try again in a moment.",
+            Self::Status { status: 429, .. } => {
+                "The assistant is overloaded right now. Try again in a moment."
+            }
+            Self::Status { .. } | Self::Upstream(_) => {
+                "The assistant ran into a problem and could not answer. Try again."
+            }
+            Self::Timeout(_) => "The assistant stopped responding. Try again.",
+            Self::Malformed(_) | Self::Truncated => {
+                "The assistant's answer was cut off. Try again."
+            }
+            Self::Internal(_) => "Something went wrong while answering. Try again.",
         }
     }
 }

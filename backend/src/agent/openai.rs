@@ -18,7 +18,7 @@ use crate::config::{AgentSettings, Secret};
 
 const SYSTEM_PROMPT: &str = "You are a helpful assistant. Answer from the context you are \
 given; cite sources as [n] when they are provided; say so when you do not know.";
-/// Error bodies from the upstream are kept short in our error messages.
+/// Error bodies from the upstream are kept short in the log line that reports them.
 const ERROR_BODY_LIMIT: usize = 500;
 
 pub struct OpenAiAgent {
@@ -47,7 +47,8 @@ impl OpenAiAgent {
     pub fn describe(&self) -> String {
         format!(
             "the OpenAI-compatible agent at {} (model {})",
-            self.endpoint, self.model
+            redacted(&self.endpoint),
+            self.model
         )
     }
 
@@ -91,6 +92,15 @@ impl OpenAiAgent {
         }
         Ok(parse_stream(response.bytes_stream(), idle))
     }
+}
+
+/// A URL fit for a log line: no user, password or query (where some providers put keys).
+fn redacted(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.set_query(None);
+    shown.to_string()
 }
 
 /// `AGENT_URL` may be the server (`https://api.openai.com`), its `/v1`, or the full endpoint.
@@ -343,6 +353,13 @@ fn citations(chunk: &Value) -> Vec<AgentEvent> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_logged_endpoint_has_no_credentials() {
+        let url = Url::parse("https://user:hunter2@llm.example/v1?api-key=sk-123").unwrap();
+        let shown = redacted(&completions_endpoint(&url));
+        assert_eq!(shown, "https://llm.example/v1/chat/completions");
+    }
 
     async fn events(chunks: Vec<&'static str>) -> Vec<Result<AgentEvent, String>> {
         let bytes = futures_util::stream::iter(

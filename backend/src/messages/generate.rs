@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::quota::StreamGuard;
 use super::store::{self, Outcome};
-use crate::agent::{Agent, AgentEvent, AgentRequest, Slot};
+use crate::agent::{Agent, AgentError, AgentEvent, AgentRequest, Slot};
 use crate::db::begin_for_user;
 
 const SAVE_EVERY: Duration = Duration::from_millis(250);
@@ -108,6 +108,17 @@ enum End {
     Failed { code: &'static str, message: String },
 }
 
+impl End {
+    /// The agent failed: the details go to the log, once; the person gets the plain message.
+    fn failed(answer_id: Uuid, error: &AgentError) -> Self {
+        tracing::warn!(message.id = %answer_id, code = error.code(), error = %error, "the agent failed");
+        Self::Failed {
+            code: error.code(),
+            message: error.public_message().to_owned(),
+        }
+    }
+}
+
 /// Starts the answer task; its events arrive on the returned channel, which ends when the
 /// answer is saved. Dropping the receiver is how a departing client stops the answer.
 pub fn spawn(job: Job) -> mpsc::Receiver<StreamEvent> {
@@ -163,7 +174,7 @@ async fn run(job: Job, tx: mpsc::Sender<StreamEvent>) {
                 }
                 connected = &mut connect => match connected {
                     Ok(events) => break events,
-                    Err(e) => break 'answer End::Failed { code: e.code(), message: e.to_string() },
+                    Err(e) => break 'answer End::failed(job.answer_id, &e),
                 },
             }
         };
@@ -181,7 +192,7 @@ async fn run(job: Job, tx: mpsc::Sender<StreamEvent>) {
                 }
                 next = events.next() => match next {
                     None => break End::Complete,
-                    Some(Err(e)) => break End::Failed { code: e.code(), message: e.to_string() },
+                    Some(Err(e)) => break End::failed(job.answer_id, &e),
                     Some(Ok(event)) => {
                         if let Some(out) = answer.apply(event) {
                             saver.dirty = true;
