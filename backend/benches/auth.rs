@@ -35,6 +35,7 @@ fn benches(c: &mut Criterion) {
     let active = ActiveKey {
         kid: "bench".into(),
         key,
+        expires_at: None,
     };
     let token = jwt::sign(&active, &user(), ORIGIN).expect("signs");
     let decoding = DecodingKey::from_ed_components(&x).expect("valid key");

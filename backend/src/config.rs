@@ -136,6 +136,10 @@ pub struct AuthSettings {
     pub rate_limit: bool,
     /// `AUTH_JWKS_URL` (+ `AUTH_JWT_ISSUER`, `AUTH_JWT_AUDIENCE`): trust an external issuer.
     pub external_issuer: Option<ExternalIssuerSettings>,
+    /// `AUTH_JWKS_CACHE_SECS`: how long verification keys (ours and the external issuer's)
+    /// are trusted from memory before they are read again, so a removed or expired key stops
+    /// verifying within this time.
+    pub jwks_cache_ttl: std::time::Duration,
     /// `PASSWORD_HASH_CONCURRENCY`: scrypt hashes running at once (each takes ~32 MiB).
     pub hash_concurrency: usize,
     /// `PASSWORD_HASH_MAX_WAIT_MS`: the longest a request waits for a hashing slot (then 503).
@@ -254,13 +258,23 @@ impl Settings {
                 let origin = jwks_url.origin().ascii_serialization();
                 let issuer = get("AUTH_JWT_ISSUER").unwrap_or(origin);
                 let audience = get("AUTH_JWT_AUDIENCE").unwrap_or_else(|| issuer.clone());
+                let shared_users =
+                    parse_switch("AUTH_JWT_SHARED_USERS", get("AUTH_JWT_SHARED_USERS"), false)?;
                 Some(ExternalIssuerSettings {
                     jwks_url,
                     issuer,
                     audience,
+                    shared_users,
                 })
             }
         };
+        let jwks_cache_ttl = std::time::Duration::from_secs(parse_number(
+            "AUTH_JWKS_CACHE_SECS",
+            get,
+            300u64,
+            1,
+            86_400,
+        )?);
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let hash_concurrency = parse_number("PASSWORD_HASH_CONCURRENCY", get, cores, 1, 256)?;
         let hash_max_wait = std::time::Duration::from_millis(parse_number(
@@ -362,6 +376,7 @@ impl Settings {
                 external_issuer,
                 hash_concurrency,
                 hash_max_wait,
+                jwks_cache_ttl,
             },
             data_dir: get("CHATKEEP_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),
             spa_dir: get("CHATKEEP_SPA_DIR").map_or_else(|| PathBuf::from("dist"), PathBuf::from),

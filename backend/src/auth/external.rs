@@ -1,6 +1,8 @@
 //! Trusting JWTs from an external Better Auth server (`AUTH_JWKS_URL`): its JWKS is fetched
-//! and cached; a token with a `kid` we have not seen triggers a refetch, at most once a minute,
-//! so key rotation works and a stream of forged kids cannot hammer the issuer.
+//! and cached for `AUTH_JWKS_CACHE_SECS`, so a key the issuer drops stops verifying within that
+//! time. A token with a `kid` we have not seen triggers a refetch, at most once a minute, so
+//! key rotation works and a stream of forged kids cannot hammer the issuer. When the cache has
+//! expired and the issuer cannot be reached, tokens are refused (fail closed) until it answers.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -21,14 +23,35 @@ pub struct ExternalIssuerSettings {
     pub jwks_url: Url,
     pub issuer: String,
     pub audience: String,
+    /// `AUTH_JWT_SHARED_USERS`: the issuer and Chatkeep share one user table, so a token's
+    /// `sub` is a local user id. Off by default: external users are linked by an `account` row.
+    pub shared_users: bool,
 }
+
+type KeyMap = HashMap<String, (DecodingKey, Algorithm)>;
 
 pub struct ExternalIssuer {
     settings: ExternalIssuerSettings,
     client: reqwest::Client,
-    keys: RwLock<HashMap<String, (DecodingKey, Algorithm)>>,
+    ttl: Duration,
+    keys: RwLock<Cached>,
     /// When we last asked the issuer; guards the once-a-minute rule.
     last_fetch: Mutex<Option<Instant>>,
+}
+
+struct Cached {
+    keys: KeyMap,
+    fetched_at: Option<Instant>,
+}
+
+impl Cached {
+    /// The key for `kid` while the set is younger than `ttl`; `Err(())` when the set is stale.
+    fn get(&self, kid: &str, ttl: Duration) -> Result<Option<(DecodingKey, Algorithm)>, ()> {
+        match self.fetched_at {
+            Some(at) if at.elapsed() < ttl => Ok(self.keys.get(kid).cloned()),
+            _ => Err(()),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,10 +64,14 @@ pub enum ExternalError {
     Invalid(#[from] jsonwebtoken::errors::Error),
     #[error("cannot fetch the issuer's JWKS: {0:#}")]
     Fetch(anyhow::Error),
+    #[error(
+        "the issuer's keys have expired from the cache and it could not be reached a moment ago"
+    )]
+    Stale,
 }
 
 impl ExternalIssuer {
-    pub fn new(settings: ExternalIssuerSettings) -> anyhow::Result<Self> {
+    pub fn new(settings: ExternalIssuerSettings, ttl: Duration) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
             .build()
@@ -52,7 +79,11 @@ impl ExternalIssuer {
         Ok(Self {
             settings,
             client,
-            keys: RwLock::new(HashMap::new()),
+            ttl,
+            keys: RwLock::new(Cached {
+                keys: HashMap::new(),
+                fetched_at: None,
+            }),
             last_fetch: Mutex::new(None),
         })
     }
@@ -65,10 +96,10 @@ impl ExternalIssuer {
     pub async fn verify(&self, token: &str) -> Result<jwt::VerifiedClaims, ExternalError> {
         let kid = jwt::kid(token).ok_or(ExternalError::NoKid)?;
         // Bound first: a read guard held through the match would deadlock the refetch's write.
-        let cached = self.keys.read().await.get(&kid).cloned();
+        let cached = self.keys.read().await.get(&kid, self.ttl);
         let (key, alg) = match cached {
-            Some(found) => found,
-            None => self.refetch_for(&kid).await?,
+            Ok(Some(found)) => found,
+            Ok(None) | Err(()) => self.refetch_for(&kid).await?,
         };
         Ok(jwt::verify(
             token,
@@ -82,20 +113,28 @@ impl ExternalIssuer {
     async fn refetch_for(&self, kid: &str) -> Result<(DecodingKey, Algorithm), ExternalError> {
         let mut last = self.last_fetch.lock().await;
         // Another request may have refetched while we waited for the lock.
-        if let Some(found) = self.keys.read().await.get(kid).cloned() {
+        let cached = self.keys.read().await.get(kid, self.ttl);
+        if let Ok(Some(found)) = cached {
             return Ok(found);
         }
-        if last.is_some_and(|at| at.elapsed() < REFETCH_INTERVAL) {
-            return Err(ExternalError::UnknownKid(kid.to_owned()));
+        if last.is_some_and(|at| at.elapsed() < REFETCH_INTERVAL.min(self.ttl)) {
+            // A fresh set without the kid, or a stale one whose refetch just failed.
+            return Err(match cached {
+                Ok(_) => ExternalError::UnknownKid(kid.to_owned()),
+                Err(()) => ExternalError::Stale,
+            });
         }
         *last = Some(Instant::now());
         let fresh = self.fetch().await.map_err(ExternalError::Fetch)?;
         let found = fresh.get(kid).cloned();
-        *self.keys.write().await = fresh;
+        *self.keys.write().await = Cached {
+            keys: fresh,
+            fetched_at: Some(Instant::now()),
+        };
         found.ok_or_else(|| ExternalError::UnknownKid(kid.to_owned()))
     }
 
-    async fn fetch(&self) -> anyhow::Result<HashMap<String, (DecodingKey, Algorithm)>> {
+    async fn fetch(&self) -> anyhow::Result<KeyMap> {
         let set: JwkSet = self
             .client
             .get(self.settings.jwks_url.clone())

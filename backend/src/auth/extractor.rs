@@ -11,8 +11,8 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use super::session::{self, Lookup};
-use super::store::{self, UserRow};
-use super::{jwt, origin};
+use super::store;
+use super::{jwt, link, origin};
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -119,68 +119,32 @@ async fn jwt_user(state: &AppState, token: &str) -> Result<String, Rejection> {
         .public_key(&kid)
         .await
         .map_err(Rejection::Internal)?;
-    let (claims, external) = match (own_key, &auth.external) {
-        (Some(key), _) => (
-            jwt::verify(token, &key.key, key.alg, &auth.origin, &auth.origin)
-                .map_err(|e| Rejection::Jwt(e.to_string()))?,
-            false,
-        ),
-        (None, Some(issuer)) => (
-            issuer
+    match (own_key, &auth.external) {
+        (Some(key), _) => {
+            let claims = jwt::verify(token, &key.key, key.alg, &auth.origin, &auth.origin)
+                .map_err(|e| Rejection::Jwt(e.to_string()))?;
+            if !key.admits(claims.iat) {
+                return Err(Rejection::Jwt(
+                    "issued after its key expired (rotated out)".into(),
+                ));
+            }
+            let mut conn = state.pool.acquire().await?;
+            match store::user_by_id(&mut conn, &claims.sub).await? {
+                Some(_) => Ok(claims.sub),
+                // Signed by us, but the user has been deleted since.
+                None => Err(Rejection::UnknownUser),
+            }
+        }
+        (None, Some(issuer)) => {
+            let claims = issuer
                 .verify(token)
                 .await
-                .map_err(|e| Rejection::Jwt(e.to_string()))?,
-            true,
-        ),
-        (None, None) => return Err(Rejection::Jwt(format!("unknown kid {kid:?}"))),
-    };
-    let mut conn = state.pool.acquire().await?;
-    if store::user_by_id(&mut conn, &claims.sub).await?.is_some() {
-        return Ok(claims.sub);
-    }
-    if !external {
-        // Signed by us, but the user has been deleted since.
-        return Err(Rejection::UnknownUser);
-    }
-    provision(&mut conn, claims).await
-}
-
-/// First sight of an external issuer's user: create them locally from the token's claims so
-/// their conversations have an owner. Better Auth puts the whole user in its JWTs.
-async fn provision(
-    conn: &mut sqlx::PgConnection,
-    claims: jwt::VerifiedClaims,
-) -> Result<String, Rejection> {
-    let Some(email) = claims.email.filter(|e| !e.is_empty()) else {
-        return Err(Rejection::Jwt(
-            "no email claim to provision the user from".into(),
-        ));
-    };
-    let parse = |s: Option<String>| {
-        s.and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
-            .map(|d| d.with_timezone(&chrono::Utc))
-            .unwrap_or_else(store::now)
-    };
-    let user = UserRow {
-        id: claims.sub,
-        name: claims.name.unwrap_or_default(),
-        email: email.to_lowercase(),
-        email_verified: claims.email_verified.unwrap_or(false),
-        image: claims.image,
-        created_at: parse(claims.created_at),
-        updated_at: parse(claims.updated_at),
-    };
-    if store::provision_user(conn, &user).await? {
-        tracing::info!(user.id = %user.id, "provisioned a user from the external issuer");
-        return Ok(user.id);
-    }
-    // Lost a race with another request provisioning the same user, or the email belongs to a
-    // different local account (which we must not hand over).
-    match store::user_by_id(conn, &user.id).await? {
-        Some(_) => Ok(user.id),
-        None => {
-            tracing::warn!(user.id = %user.id, "external user's email belongs to another local account");
-            Err(Rejection::UnknownUser)
+                .map_err(|e| Rejection::Jwt(e.to_string()))?;
+            let mut conn = state.pool.acquire().await?;
+            link::local_user(&mut conn, issuer.settings(), claims)
+                .await?
+                .ok_or(Rejection::UnknownUser)
         }
+        (None, None) => Err(Rejection::Jwt(format!("unknown kid {kid:?}"))),
     }
 }

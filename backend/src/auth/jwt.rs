@@ -43,6 +43,8 @@ pub struct Claims {
 pub struct VerifiedClaims {
     pub sub: String,
     #[serde(default)]
+    pub iat: Option<i64>,
+    #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
@@ -96,8 +98,8 @@ pub fn kid(token: &str) -> Option<String> {
     jsonwebtoken::decode_header(token).ok()?.kid
 }
 
-/// Verifies signature, algorithm (the key's, never the token's say-so), `exp`, `iss` and
-/// `aud`; `sub` must be present.
+/// Verifies signature, algorithm (the key's, never the token's say-so), `exp`, `nbf` (when
+/// present), `iss` and `aud`; `sub` must be present.
 pub fn verify(
     token: &str,
     key: &DecodingKey,
@@ -107,6 +109,7 @@ pub fn verify(
 ) -> Result<VerifiedClaims, jsonwebtoken::errors::Error> {
     let mut validation = Validation::new(alg);
     validation.leeway = LEEWAY_SECS;
+    validation.validate_nbf = true;
     validation.set_issuer(&[issuer]);
     validation.set_audience(&[audience]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
@@ -194,6 +197,7 @@ mod tests {
             ActiveKey {
                 kid: "k1".into(),
                 key,
+                expires_at: None,
             },
             DecodingKey::from_ed_components(&x).unwrap(),
         )

@@ -5,6 +5,10 @@
 //! literal of `hex(nonce[24] ‖ XChaCha20-Poly1305(key = SHA-256(secret), nonce, private JWK
 //! JSON) ‖ tag[16])`. The decrypted signing key is cached in memory; a new one is created on
 //! first use when the table has none.
+//!
+//! Verification keys are cached for `AUTH_JWKS_CACHE_SECS`: a key deleted from the table stops
+//! verifying within that time. A key past its `expiresAt` (Better Auth's rotation) verifies only
+//! tokens issued before that instant, for the grace period it stays published.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,7 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use ed25519_dalek::SigningKey;
 use jsonwebtoken::DecodingKey;
 use serde::{Deserialize, Serialize};
@@ -31,9 +35,6 @@ const GRACE_PERIOD: TimeDelta = TimeDelta::days(30);
 /// An unknown `kid` re-reads the table at most this often (a flood of made-up kids cannot
 /// turn into a flood of queries).
 const RELOAD_INTERVAL: Duration = Duration::from_secs(10);
-/// The signing key is re-checked this often, so a key rotated by a Better Auth server sharing
-/// the table is picked up.
-const SIGNING_KEY_TTL: Duration = Duration::from_secs(300);
 
 /// The private JWK as `jose.exportJWK` writes it for Ed25519: `{crv, d, x, kty}`.
 #[derive(Serialize, Deserialize)]
@@ -56,6 +57,14 @@ struct PublicJwk {
 pub struct ActiveKey {
     pub kid: String,
     pub key: SigningKey,
+    /// Past this instant the key must not sign (Better Auth's rotation mints a new one).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl ActiveKey {
+    fn live(&self) -> bool {
+        self.expires_at.is_none_or(|at| at > Utc::now())
+    }
 }
 
 /// A verification key from our table.
@@ -63,12 +72,28 @@ pub struct ActiveKey {
 pub struct PublicKey {
     pub key: DecodingKey,
     pub alg: jsonwebtoken::Algorithm,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl PublicKey {
+    /// Whether a token issued at `iat` (seconds) may be verified by this key: any token while
+    /// the key is live; after it expired, only those issued before it did.
+    pub fn admits(&self, iat: Option<i64>) -> bool {
+        match self.expires_at {
+            None => true,
+            Some(at) if at > Utc::now() => true,
+            Some(at) => iat.is_some_and(|iat| iat <= at.timestamp()),
+        }
+    }
 }
 
 pub struct Keys {
     pool: PgPool,
     /// SHA-256 of the secret: the XChaCha20-Poly1305 key.
     encryption_key: [u8; 32],
+    /// How long a key is trusted from memory: verification keys are re-read after it, and the
+    /// signing key re-checked, so a key rotated or expired through the table is picked up.
+    ttl: Duration,
     active: RwLock<Option<(Arc<ActiveKey>, Instant)>>,
     create: Mutex<()>,
     public: RwLock<PublicCache>,
@@ -87,13 +112,15 @@ struct JwksRow {
     private_key: String,
     alg: Option<String>,
     crv: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
 }
 
 impl Keys {
-    pub fn new(pool: PgPool, secret: &str) -> Self {
+    pub fn new(pool: PgPool, secret: &str, ttl: Duration) -> Self {
         Self {
             pool,
             encryption_key: Sha256::digest(secret.as_bytes()).into(),
+            ttl,
             active: RwLock::new(None),
             create: Mutex::new(()),
             public: RwLock::new(PublicCache {
@@ -108,7 +135,8 @@ impl Keys {
     /// and re-checked against the table every few minutes.
     pub async fn signing_key(&self) -> anyhow::Result<Arc<ActiveKey>> {
         if let Some((key, at)) = self.active.read().await.as_ref()
-            && at.elapsed() < SIGNING_KEY_TTL
+            && at.elapsed() < self.ttl
+            && key.live()
         {
             return Ok(key.clone());
         }
@@ -116,7 +144,8 @@ impl Keys {
         let _guard = self.create.lock().await;
         let cached = self.active.read().await.clone();
         if let Some((key, at)) = &cached
-            && at.elapsed() < SIGNING_KEY_TTL
+            && at.elapsed() < self.ttl
+            && key.live()
         {
             return Ok(key.clone());
         }
@@ -128,17 +157,36 @@ impl Keys {
             Some(row) => Arc::new(ActiveKey {
                 key: self.decrypt_private(&row.private_key)?,
                 kid: row.id,
+                expires_at: row.expires_at,
             }),
             None => Arc::new(self.create_key().await?),
         };
         *self.active.write().await = Some((key.clone(), Instant::now()));
+        self.remember_public(&key).await;
         Ok(key)
+    }
+
+    /// A key we sign with verifies at once here, without waiting for the next table read.
+    async fn remember_public(&self, active: &ActiveKey) {
+        let x = URL_SAFE_NO_PAD.encode(active.key.verifying_key().as_bytes());
+        let Ok(key) = DecodingKey::from_ed_components(&x) else {
+            return;
+        };
+        self.public.write().await.keys.insert(
+            active.kid.clone(),
+            PublicKey {
+                key,
+                alg: jsonwebtoken::Algorithm::EdDSA,
+                expires_at: active.expires_at,
+            },
+        );
     }
 
     async fn newest_live_key(&self) -> anyhow::Result<Option<JwksRow>> {
         let row = sqlx::query_as!(
             JwksRow,
-            r#"SELECT id, "publicKey" AS public_key, "privateKey" AS private_key, alg, crv
+            r#"SELECT id, "publicKey" AS public_key, "privateKey" AS private_key, alg, crv,
+                      "expiresAt" AS expires_at
                  FROM jwks
                 WHERE coalesce(alg, 'EdDSA') = 'EdDSA'
                   AND ("expiresAt" IS NULL OR "expiresAt" > now())
@@ -178,7 +226,11 @@ impl Keys {
         .await
         .context("storing a new signing key")?;
         tracing::info!(kid = %kid, "created a new Ed25519 signing key");
-        Ok(ActiveKey { kid, key })
+        Ok(ActiveKey {
+            kid,
+            key,
+            expires_at: None,
+        })
     }
 
     /// Better Auth's `symmetricEncrypt`, then JSON-quoted as the column stores it.
@@ -267,7 +319,8 @@ impl Keys {
         let cutoff = Utc::now() - GRACE_PERIOD;
         let rows = sqlx::query_as!(
             JwksRow,
-            r#"SELECT id, "publicKey" AS public_key, '' AS "private_key!", alg, crv
+            r#"SELECT id, "publicKey" AS public_key, '' AS "private_key!", alg, crv,
+                      "expiresAt" AS expires_at
                  FROM jwks
                 WHERE "expiresAt" IS NULL OR "expiresAt" > $1
                 ORDER BY "createdAt""#,
@@ -280,25 +333,25 @@ impl Keys {
     }
 
     /// A verification key by `kid`, from memory or (rarely) the table. The table is read with
-    /// no lock held, so checks of known keys never wait on it.
+    /// no lock held, so checks of known keys never wait on it. Known keys are re-read after the
+    /// cache lifetime; an unknown kid re-reads the table at most every [`RELOAD_INTERVAL`].
     pub async fn public_key(&self, kid: &str) -> anyhow::Result<Option<PublicKey>> {
-        let fresh = |cache: &PublicCache| {
-            cache
-                .loaded_at
-                .is_some_and(|at| at.elapsed() < RELOAD_INTERVAL)
+        let younger_than = |cache: &PublicCache, age: Duration| {
+            cache.loaded_at.is_some_and(|at| at.elapsed() < age)
         };
-        {
-            let cache = self.public.read().await;
-            if let Some(key) = cache.keys.get(kid) {
-                return Ok(Some(key.clone()));
-            }
-            if fresh(&cache) {
-                return Ok(None);
-            }
+        let ttl = self.ttl;
+        // The answer from memory, when memory can give it.
+        let from_memory = |cache: &PublicCache| match cache.keys.get(kid) {
+            Some(key) if younger_than(cache, ttl) => Some(Some(key.clone())),
+            None if younger_than(cache, RELOAD_INTERVAL.min(ttl)) => Some(None),
+            _ => None,
+        };
+        if let Some(answer) = from_memory(&*self.public.read().await) {
+            return Ok(answer);
         }
         let _reloading = self.reload.lock().await;
-        if fresh(&*self.public.read().await) {
-            return Ok(self.public.read().await.keys.get(kid).cloned());
+        if let Some(answer) = from_memory(&*self.public.read().await) {
+            return Ok(answer);
         }
         let keys: HashMap<String, PublicKey> = self
             .published_rows()
@@ -308,7 +361,15 @@ impl Keys {
                 let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(&row.public_key).ok()?;
                 let alg = super::jwt::algorithm_for(&jwk, row.alg.as_deref())?;
                 let key = DecodingKey::from_jwk(&jwk).ok()?;
-                Some((row.id, PublicKey { key, alg }))
+                let expires_at = row.expires_at;
+                Some((
+                    row.id,
+                    PublicKey {
+                        key,
+                        alg,
+                        expires_at,
+                    },
+                ))
             })
             .collect();
         let found = keys.get(kid).cloned();
@@ -326,7 +387,7 @@ mod tests {
 
     fn keys(secret: &str) -> Keys {
         let pool = PgPool::connect_lazy("postgres://unused@127.0.0.1:1/unused").unwrap();
-        Keys::new(pool, secret)
+        Keys::new(pool, secret, Duration::from_secs(300))
     }
 
     #[tokio::test]

@@ -13,6 +13,7 @@ pub mod external;
 mod extractor;
 pub mod jwt;
 pub mod keys;
+mod link;
 mod me;
 pub mod origin;
 pub mod password;
@@ -54,7 +55,7 @@ impl AuthState {
             .auth
             .external_issuer
             .clone()
-            .map(external::ExternalIssuer::new)
+            .map(|issuer| external::ExternalIssuer::new(issuer, settings.auth.jwks_cache_ttl))
             .transpose()?;
         Ok(Self {
             cookies: cookies::CookieNames::new(settings.base_url.scheme() == "https"),
@@ -62,7 +63,7 @@ impl AuthState {
                 settings.auth.hash_concurrency,
                 settings.auth.hash_max_wait,
             )?,
-            keys: keys::Keys::new(pool, secret.expose()),
+            keys: keys::Keys::new(pool, secret.expose(), settings.auth.jwks_cache_ttl),
             external,
             trusted_origins: origin::TrustedOrigins::new(
                 &settings.base_url,

@@ -131,8 +131,60 @@ pub async fn insert_user(
     .await
 }
 
-/// A user first seen through a trusted external issuer's JWT. Keeps the issuer's id.
-pub async fn provision_user(conn: &mut PgConnection, user: &UserRow) -> sqlx::Result<bool> {
+/// The local user linked to `account_id` at the external issuer `provider_id`.
+pub async fn linked_user(
+    conn: &mut PgConnection,
+    provider_id: &str,
+    account_id: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        r#"SELECT "userId" AS user_id FROM account
+            WHERE "providerId" = $1 AND "accountId" = $2
+            ORDER BY "createdAt" LIMIT 1"#,
+        provider_id,
+        account_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Links `user_id` to `account_id` at the external issuer `provider_id` (no tokens or password:
+/// the issuer keeps those).
+pub async fn link_external_account(
+    conn: &mut PgConnection,
+    user_id: &str,
+    provider_id: &str,
+    account_id: &str,
+) -> sqlx::Result<()> {
+    let now = now();
+    sqlx::query!(
+        r#"INSERT INTO account (id, "accountId", "providerId", "userId", "createdAt", "updatedAt")
+           VALUES ($1, $2, $3, $4, $5, $5)"#,
+        generate_id(),
+        account_id,
+        provider_id,
+        user_id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether the user has no account of any kind: what a user provisioned from an external
+/// issuer before links existed looks like (every local sign-up has a credential account).
+pub async fn has_no_accounts(conn: &mut PgConnection, user_id: &str) -> sqlx::Result<bool> {
+    let none = sqlx::query_scalar!(
+        r#"SELECT NOT EXISTS (SELECT 1 FROM account WHERE "userId" = $1) AS "none!""#,
+        user_id
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(none)
+}
+
+/// Inserts a user with a given id; `false` when the id or the email is taken.
+pub async fn insert_user_with_id(conn: &mut PgConnection, user: &UserRow) -> sqlx::Result<bool> {
     let inserted = sqlx::query!(
         r#"INSERT INTO "user" (id, name, email, "emailVerified", image, "createdAt", "updatedAt")
            VALUES ($1, $2, $3, $4, $5, $6, $7)

@@ -2,7 +2,9 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::helpers::{TEST_SECRET, TestApp, error_body, spawn_app, unique_email};
+use crate::helpers::{
+    TEST_SECRET, TestApp, TestSession, error_body, spawn_app, spawn_app_with, unique_email,
+};
 
 async fn jwks(app: &TestApp) -> JwkSet {
     app.get("/api/auth/jwks").await.json().await.unwrap()
@@ -175,10 +177,14 @@ async fn api_routes_refuse_bad_credentials_with_one_uniform_401(
 
     // Tokens signed by the app's real key (read back from its table) but with bad claims, and
     // one signed by a key nobody published.
-    let real_key = chatkeep::auth::keys::Keys::new(app.pool.clone(), TEST_SECRET)
-        .signing_key()
-        .await
-        .unwrap();
+    let real_key = chatkeep::auth::keys::Keys::new(
+        app.pool.clone(),
+        TEST_SECRET,
+        std::time::Duration::from_secs(300),
+    )
+    .signing_key()
+    .await
+    .unwrap();
     let now = chrono::Utc::now().timestamp();
     let claims = |sub: &str, exp: i64, iss: &str, aud: &str| serde_json::json!({ "iat": now, "sub": sub, "exp": exp, "iss": iss, "aud": aud });
     let sign =
@@ -197,9 +203,13 @@ async fn api_routes_refuse_bad_credentials_with_one_uniform_401(
         "https://evil.example",
     ));
     let good = sign(claims(&s.user_id, now + 600, &app.address, &app.address));
+    let mut early = claims(&s.user_id, now + 1200, &app.address, &app.address);
+    early["nbf"] = serde_json::json!(now + 600);
+    let not_yet_valid = sign(early);
     let stranger = chatkeep::auth::keys::ActiveKey {
         kid: real_key.kid.clone(),
         key: ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng),
+        expires_at: None,
     };
     let foreign_signature = chatkeep::auth::jwt::sign_claims(
         &stranger,
@@ -210,6 +220,7 @@ async fn api_routes_refuse_bad_credentials_with_one_uniform_401(
         &chatkeep::auth::keys::ActiveKey {
             kid: "nope".into(),
             key: stranger.key.clone(),
+            expires_at: None,
         },
         &claims(&s.user_id, now + 600, &app.address, &app.address),
     )
@@ -229,6 +240,7 @@ async fn api_routes_refuse_bad_credentials_with_one_uniform_401(
         Some(format!("Bearer {tampered}")),
         Some(format!("Bearer {unsigned}")),
         Some(format!("Bearer {expired}")),
+        Some(format!("Bearer {not_yet_valid}")),
         Some(format!("Bearer {wrong_issuer}")),
         Some(format!("Bearer {wrong_audience}")),
         Some(format!("Bearer {foreign_signature}")),
@@ -287,4 +299,81 @@ async fn a_stale_cookie_does_not_hide_a_good_bearer_credential(
     assert_eq!(response.status(), 200);
     let me: serde_json::Value = response.json().await.unwrap();
     assert_eq!(me["id"], current.user_id.as_str());
+}
+
+/// A JWT for `s` from `/api/auth/token`.
+async fn token_for(app: &TestApp, s: &TestSession) -> String {
+    app.client
+        .get(app.url("/api/auth/token"))
+        .header("cookie", &s.cookie)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn me_status(app: &TestApp, jwt: &str) -> u16 {
+    app.client
+        .get(app.url("/api/me"))
+        .bearer_auth(jwt)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn removed_and_expired_keys_stop_verifying_once_the_cache_lapses(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app_with(pool, conn, &[("AUTH_JWKS_CACHE_SECS", "1")]).await;
+    let s = app.sign_up(&unique_email("rotate")).await;
+    let jwt = token_for(&app, &s).await;
+    assert_eq!(me_status(&app, &jwt).await, 200, "the key is cached now");
+
+    // Rotated out (Better Auth's rotation sets expiresAt): tokens issued before the key expired
+    // still verify during its grace period; one claiming a later issue time does not.
+    let key = chatkeep::auth::keys::Keys::new(
+        app.pool.clone(),
+        TEST_SECRET,
+        std::time::Duration::from_secs(300),
+    )
+    .signing_key()
+    .await
+    .unwrap();
+    sqlx::query(r#"UPDATE jwks SET "expiresAt" = now() - interval '1 minute'"#)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let claims = |iat: i64| serde_json::json!({ "iat": iat, "sub": s.user_id, "exp": now + 600, "iss": app.address, "aud": app.address });
+    let before_expiry = chatkeep::auth::jwt::sign_claims(&key, &claims(now - 600)).unwrap();
+    let after_expiry = chatkeep::auth::jwt::sign_claims(&key, &claims(now)).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    assert_eq!(me_status(&app, &before_expiry).await, 200);
+    assert_eq!(me_status(&app, &after_expiry).await, 401);
+    let fresh = token_for(&app, &s).await;
+    assert_ne!(
+        chatkeep::auth::jwt::kid(&fresh),
+        Some(key.kid.clone()),
+        "an expired key no longer signs"
+    );
+    assert_eq!(me_status(&app, &fresh).await, 200);
+
+    // Deleted from the table: refused once the cache lapses.
+    sqlx::query("DELETE FROM jwks WHERE id = $1")
+        .bind(&key.kid)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    assert_eq!(me_status(&app, &before_expiry).await, 401);
+    assert_eq!(me_status(&app, &fresh).await, 200);
 }

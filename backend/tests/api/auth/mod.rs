@@ -3,6 +3,7 @@
 //! are exercised separately in `e2e/`.
 
 mod account;
+mod external;
 mod jwt;
 mod safety;
 mod sessions;
