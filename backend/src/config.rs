@@ -104,6 +104,9 @@ pub struct ChatSettings {
     pub messages_per_minute: u32,
     /// `MAX_STREAMS_PER_USER`: answers one user may have generating at once.
     pub max_streams_per_user: usize,
+    /// `MAX_STREAMS_PER_IP`: answers generating at once for one client address (after the
+    /// trusted-proxy resolution); by default a quarter of the slots, at least the per-user cap.
+    pub max_streams_per_ip: usize,
     /// `SSE_KEEP_ALIVE`: seconds between keep-alive comments on a quiet answer stream.
     pub keep_alive_secs: u64,
 }
@@ -342,10 +345,13 @@ impl Settings {
             history_messages: parse_number("AGENT_HISTORY_MESSAGES", get, 20, 0, 500)?,
             docs_dir: get("DOCS_DIR").map_or_else(|| PathBuf::from("docs"), PathBuf::from),
         };
+        let max_streams_per_user = parse_number("MAX_STREAMS_PER_USER", get, 3, 1, 1000)?;
+        let per_ip_default = max_streams_per_user.max(agent.max_concurrency / 4);
         let chat = ChatSettings {
             message_max_chars: parse_number("MESSAGE_MAX_CHARS", get, 32_000, 100, 1_000_000)?,
             messages_per_minute: parse_number("MESSAGE_RATE_LIMIT", get, 60, 1, 100_000)?,
-            max_streams_per_user: parse_number("MAX_STREAMS_PER_USER", get, 3, 1, 1000)?,
+            max_streams_per_user,
+            max_streams_per_ip: parse_number("MAX_STREAMS_PER_IP", get, per_ip_default, 1, 10_000)?,
             keep_alive_secs: parse_number("SSE_KEEP_ALIVE", get, 15, 1, 300)?,
         };
 

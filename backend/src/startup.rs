@@ -13,11 +13,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::agent::{Agent, Slots};
+use crate::agent::Agent;
 use crate::auth::{self, AuthState};
 use crate::config::Settings;
+use crate::messages::admission::{Admission, Limits};
 use crate::messages::generate::Running;
-use crate::messages::quota::Streams;
 use crate::rate_limit::RateLimiter;
 use crate::{db, error, health, openapi, security_headers, spa, telemetry};
 
@@ -32,9 +32,8 @@ pub struct AppState {
     /// Per-user message allowance (always on).
     pub message_limiter: RateLimiter,
     pub agent: Arc<Agent>,
-    pub slots: Slots,
+    pub admission: Arc<Admission>,
     pub running: Arc<Running>,
-    pub streams: Arc<Streams>,
 }
 
 /// Every documented route. Used by the server and by [`openapi::document`], so the spec can
@@ -96,7 +95,11 @@ impl Application {
         };
         let agent = Arc::new(Agent::from_settings(&settings.agent, pool.clone())?);
         tracing::info!("answers come from {}", agent.describe());
-        let slots = Slots::new(settings.agent.max_concurrency);
+        let admission = Admission::new(Limits {
+            slots: settings.agent.max_concurrency,
+            per_user: settings.chat.max_streams_per_user,
+            per_ip: settings.chat.max_streams_per_ip,
+        });
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
@@ -105,9 +108,8 @@ impl Application {
             auth_rate_limiter,
             message_limiter,
             agent,
-            slots,
+            admission,
             running: Arc::new(Running::default()),
-            streams: Arc::new(Streams::default()),
         });
         if !spa_dir.join("index.html").is_file() {
             tracing::warn!(

@@ -3,8 +3,7 @@
 //! an OpenAI-compatible upstream (`AGENT_URL`), and the built-in retrieval agent (the default)
 //! that answers extractively from a Markdown corpus indexed in PostgreSQL.
 //!
-//! Admission control lives here too: a bounded pool of generation slots. When every slot is
-//! taken a new answer is refused at once (503 `BUSY`); nothing queues without bound.
+//! Who may start an answer (slots, caps, fair share) is `crate::messages::admission`.
 
 pub mod openai;
 pub mod retrieval;
@@ -124,31 +123,5 @@ impl Agent {
             Self::OpenAi(agent) => agent.describe(),
             Self::Retrieval(_) => "the built-in retrieval agent".to_owned(),
         }
-    }
-}
-
-/// The bounded pool of generation slots.
-pub struct Slots(deadpool::unmanaged::Pool<()>);
-
-/// A taken slot; dropping it (the answer finished, or its client left) frees it.
-pub struct Slot(#[allow(dead_code)] deadpool::unmanaged::Object<()>);
-
-impl Slots {
-    pub fn new(size: usize) -> Self {
-        let pool = deadpool::unmanaged::Pool::new(size);
-        for _ in 0..size {
-            // Cannot fail: the pool was made with room for exactly `size` objects.
-            let _ = pool.try_add(());
-        }
-        Self(pool)
-    }
-
-    /// A free slot now, or `None`: the caller answers 503 rather than wait.
-    pub fn try_take(&self) -> Option<Slot> {
-        self.0.try_get().ok().map(Slot)
-    }
-
-    pub fn available(&self) -> usize {
-        self.0.status().available
     }
 }

@@ -18,9 +18,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::quota::StreamGuard;
+use super::admission::Admitted;
 use super::store::{self, Outcome};
-use crate::agent::{Agent, AgentError, AgentEvent, AgentRequest, Slot};
+use crate::agent::{Agent, AgentError, AgentEvent, AgentRequest};
 use crate::db::begin_for_user;
 
 const SAVE_EVERY: Duration = Duration::from_millis(250);
@@ -96,9 +96,8 @@ pub struct Job {
     pub new_title: Option<String>,
     /// The longest an answer may take, start to finish (`AGENT_MAX_DURATION`).
     pub max_duration: Duration,
-    /// Held for the task's life: a generation slot and the user's stream count.
-    pub slot: Slot,
-    pub stream_guard: StreamGuard,
+    /// Held for the task's life: its slot and its places in the caps.
+    pub admitted: Admitted,
 }
 
 /// How the answer ended, before it is saved.

@@ -1,6 +1,7 @@
 //! Messages: asking, answering (streamed or not), stopping and regenerating. The question is
 //! stored before the agent is called; the answer is saved as it is written.
 
+pub mod admission;
 pub mod generate;
 pub mod quota;
 pub mod routes;

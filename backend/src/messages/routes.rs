@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::admission::Admitted;
 use super::generate::{self, Job};
 use super::quota;
 use super::store::{self, InsertError, MessageRow, NewQuestion};
@@ -258,7 +259,7 @@ async fn post_message(
         tx.commit().await?;
         return Ok(replay(stored, stream));
     }
-    let (remaining, slot, guard) = admit(&state, &user.id).await?;
+    let (remaining, admitted) = admit(&state, &req, &user.id).await?;
 
     // The conversation's row lock first, then the inserts: one lock order for every writer.
     let new_title = conversations::record_activity(
@@ -313,7 +314,7 @@ async fn post_message(
         selected_text: question.selected_text,
     };
     let rx = start(
-        &state, &user.id, &stored, &answer, request, new_title, slot, guard,
+        &state, &user.id, &stored, &answer, request, new_title, admitted,
     );
     respond(
         &state, &user.id, rx, stream, remaining, stored.id, answer.id,
@@ -403,7 +404,7 @@ async fn regenerate_message(
             .filter(|m| m.role == "user")
             .ok_or_else(|| ApiError::validation("this answer has no question to answer again"))?
     };
-    let (remaining, slot, guard) = admit(&state, &user.id).await?;
+    let (remaining, admitted) = admit(&state, &req, &user.id).await?;
     conversations::record_activity(&mut tx, &user.id, conversation_id, None).await?;
     let answer = store::insert_answer(&mut tx, &user.id, conversation_id, question.id)
         .await
@@ -417,7 +418,7 @@ async fn regenerate_message(
         selected_text: question.selected_text.clone(),
     };
     let rx = start(
-        &state, &user.id, &question, &answer, request, None, slot, guard,
+        &state, &user.id, &question, &answer, request, None, admitted,
     );
     respond(
         &state,
@@ -431,20 +432,20 @@ async fn regenerate_message(
     .await
 }
 
-/// The per-user stream cap, a generation slot, then the per-user rate: refused fast, never
-/// queued.
+/// The per-user rate, then the caps and a slot (see [`super::admission`]): refused fast, never
+/// queued. Returns the messages left this minute and the admitted answer.
 async fn admit(
     state: &AppState,
+    req: &HttpRequest,
     user_id: &str,
-) -> Result<(u32, crate::agent::Slot, quota::StreamGuard), ApiError> {
+) -> Result<(u32, Admitted), ApiError> {
     let chat = &state.settings.chat;
     let remaining =
         quota::take_message(&state.message_limiter, user_id, chat.messages_per_minute).await?;
-    let guard = state
-        .streams
-        .try_start(user_id, chat.max_streams_per_user)?;
-    let slot = state.slots.try_take().ok_or(ApiError::Busy)?;
-    Ok((remaining, slot, guard))
+    let admitted = state
+        .admission
+        .try_admit(user_id, state.auth.client_ip(req))?;
+    Ok((remaining, admitted))
 }
 
 async fn load_history(
@@ -473,7 +474,6 @@ async fn load_history(
     Ok(turns)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn start(
     state: &AppState,
     user_id: &str,
@@ -481,8 +481,7 @@ fn start(
     answer: &MessageRow,
     request: AgentRequest,
     new_title: Option<String>,
-    slot: crate::agent::Slot,
-    stream_guard: quota::StreamGuard,
+    admitted: Admitted,
 ) -> mpsc::Receiver<StreamEvent> {
     generate::spawn(Job {
         pool: state.pool.clone(),
@@ -495,8 +494,7 @@ fn start(
         request,
         new_title,
         max_duration: Duration::from_secs(state.settings.agent.max_duration_secs),
-        slot,
-        stream_guard,
+        admitted,
     })
 }
 

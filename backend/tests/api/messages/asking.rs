@@ -266,14 +266,16 @@ async fn fifty_concurrent_questions_store_exactly_fifty_exchanges(
     pool: PgPoolOptions,
     conn: PgConnectOptions,
 ) {
-    // Enough slots and allowance for fifty at once (the defaults would refuse some, on purpose).
+    // Enough slots and allowance for fifty at once from one user at one address (the defaults
+    // would refuse some, on purpose: a quarter of the slots is kept for sources holding none).
     let app = spawn_app_with(
         pool,
         conn,
         &[
             ("MESSAGE_RATE_LIMIT", "1000"),
             ("MAX_STREAMS_PER_USER", "100"),
-            ("AGENT_MAX_CONCURRENCY", "64"),
+            ("MAX_STREAMS_PER_IP", "100"),
+            ("AGENT_MAX_CONCURRENCY", "80"),
         ],
     )
     .await;

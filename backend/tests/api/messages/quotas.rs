@@ -161,3 +161,76 @@ async fn a_user_can_have_only_so_many_answers_generating(
     .await;
     assert_eq!((status, code.as_str()), (429, "TOO_MANY_STREAMS"));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn one_address_cannot_take_every_slot_and_newcomers_keep_a_share(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let llm = fake_llm::start().await;
+    // 8 slots, 2 of them kept for sources holding none; 3 answers per user and per address.
+    let app = spawn_app_with(
+        pool,
+        conn,
+        &[
+            ("AGENT_URL", llm.url.as_str()),
+            ("AGENT_MODEL", "slow"),
+            ("AGENT_MAX_CONCURRENCY", "8"),
+            ("MAX_STREAMS_PER_IP", "3"),
+            ("CHATKEEP_TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+    )
+    .await;
+    let stream_from = |session: &crate::helpers::TestSession, conversation: &str, ip: &str| {
+        app.post(&format!("/api/conversations/{conversation}/messages"))
+            .bearer_auth(&session.bearer)
+            .header("accept", "text/event-stream")
+            .header("x-forwarded-for", ip)
+            .json(&serde_json::json!({ "content": "a long one" }))
+            .send()
+    };
+    let mut held = Vec::new();
+    let mut refusals = Vec::new();
+    // Fresh accounts behind two addresses try for three answers each.
+    for (n, ip) in ["203.0.113.7", "203.0.113.7", "203.0.113.8", "203.0.113.8"]
+        .into_iter()
+        .enumerate()
+    {
+        let s = app.sign_up(&unique_email(&format!("greedy{n}"))).await;
+        let conversation = app.create_conversation(&s).await;
+        for _ in 0..3 {
+            let response = stream_from(&s, &conversation, ip).await.unwrap();
+            if response.status() == 200 {
+                let mut reader = SseReader::new(response);
+                reader.next().await.unwrap();
+                held.push(reader);
+            } else {
+                refusals.push(error_body(response).await);
+            }
+        }
+    }
+    assert_eq!(held.len(), 6, "three per address");
+    assert!(
+        refusals
+            .iter()
+            .all(|(status, code, _)| (*status, code.as_str()) == (429, "TOO_MANY_STREAMS")),
+        "{refusals:?}"
+    );
+
+    // A third busy address gets one of the two slots left, but not the last.
+    let third = app.sign_up(&unique_email("third")).await;
+    let thirds = app.create_conversation(&third).await;
+    let first = stream_from(&third, &thirds, "203.0.113.9").await.unwrap();
+    assert_eq!(first.status(), 200);
+    held.push(SseReader::new(first));
+    let again = stream_from(&third, &thirds, "203.0.113.9").await.unwrap();
+    let (status, code, _) = error_body(again).await;
+    assert_eq!((status, code.as_str()), (503, "BUSY"));
+
+    // The last slot is there for someone who has none.
+    let alice = app.sign_up(&unique_email("newcomer")).await;
+    let alices = app.create_conversation(&alice).await;
+    let response = stream_from(&alice, &alices, "198.51.100.1").await.unwrap();
+    assert_eq!(response.status(), 200, "a newcomer is served");
+    drop(held);
+}
