@@ -1,7 +1,8 @@
-//! [`AuthUser`]: who is calling an `/api` route. Accepts, in order, the signed session cookie,
-//! a bearer session token (signed or raw), or a bearer JWT signed by our JWKS or by a trusted
-//! external Better Auth server. Every failure is the same 401; the reason is logged at debug
-//! level, never the credential.
+//! [`AuthUser`]: who is calling an `/api` route. Accepts a bearer session token (signed or raw)
+//! or a bearer JWT signed by our JWKS or by a trusted external Better Auth server, and the
+//! signed session cookie; when both are sent, a bearer credential that verifies wins, as on
+//! `/api/auth`. Every failure is the same 401; the reason is logged at debug level, never the
+//! credential.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -78,24 +79,29 @@ impl From<sqlx::Error> for Rejection {
     }
 }
 
+/// The bearer credential decides when it verifies, as Better Auth's bearer plugin makes it
+/// stand in for the cookie: a session token (signed or raw) then names the session, live or
+/// not, and a JWT its user. A bearer value that does not verify is ignored for the cookie.
 async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<String, Rejection> {
     let auth = &state.auth;
     let mut rejection = Rejection::NoCredentials;
-    if let Some(token) = auth.cookies.session_token_from(req, auth.secret()) {
-        match live_session_user(state, &token).await {
-            // A stale cookie must not hide a good bearer credential sent alongside it.
-            Err(Rejection::DeadSession) => rejection = Rejection::DeadSession,
-            result => return result,
+    if let Some(value) = session::bearer_value(req) {
+        if looks_like_jwt(value) {
+            match jwt_user(state, value).await {
+                Err(Rejection::Internal(e)) => return Err(Rejection::Internal(e)),
+                Err(refused) => rejection = refused,
+                found => return found,
+            }
+        } else if let Some(token) = session::bearer_session_token(req, auth.secret()) {
+            return live_session_user(state, &token).await;
+        } else {
+            rejection = Rejection::BadBearer;
         }
     }
-    let Some(value) = session::bearer_value(req) else {
-        return Err(rejection);
-    };
-    if looks_like_jwt(value) {
-        return jwt_user(state, value).await;
+    match auth.cookies.session_token_from(req, auth.secret()) {
+        Some(token) => live_session_user(state, &token).await,
+        None => Err(rejection),
     }
-    let token = session::bearer_session_token(req, auth.secret()).ok_or(Rejection::BadBearer)?;
-    live_session_user(state, &token).await
 }
 
 /// A compact JWS: three base64url parts, the first a JSON object (`eyJ`).

@@ -377,3 +377,65 @@ async fn removed_and_expired_keys_stop_verifying_once_the_cache_lapses(
     assert_eq!(me_status(&app, &before_expiry).await, 401);
     assert_eq!(me_status(&app, &fresh).await, 200);
 }
+
+/// What `/api/me` and Better Auth's `get-session` say for the same headers.
+async fn both_say(app: &TestApp, cookie: &str, bearer: &str) -> (Option<String>, Option<String>) {
+    let me = app
+        .client
+        .get(app.url("/api/me"))
+        .header("cookie", cookie)
+        .header("authorization", format!("Bearer {bearer}"))
+        .send()
+        .await
+        .unwrap();
+    let me = match me.status().as_u16() {
+        200 => me.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .map(str::to_owned),
+        _ => None,
+    };
+    let session = app
+        .client
+        .get(app.url("/api/auth/get-session"))
+        .header("cookie", cookie)
+        .header("authorization", format!("Bearer {bearer}"))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap_or_default();
+    let session = session["user"]["id"].as_str().map(str::to_owned);
+    (me, session)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_cookie_and_a_bearer_for_different_users_resolve_alike_on_every_route(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app(pool, conn).await;
+    let alice = app.sign_up(&unique_email("cookie-alice")).await;
+    let bob = app.sign_up(&unique_email("bearer-bob")).await;
+    let bob_id = Some(bob.user_id.clone());
+    // A bearer credential that verifies wins, as Better Auth's bearer plugin has it.
+    assert_eq!(
+        both_say(&app, &alice.cookie, &bob.bearer).await,
+        (bob_id.clone(), bob_id.clone())
+    );
+    assert_eq!(
+        both_say(&app, &alice.cookie, &bob.token).await,
+        (bob_id.clone(), bob_id.clone()),
+        "a raw token too"
+    );
+    // One that does not verify is ignored: the cookie decides.
+    let forged = format!("{}.{}", bob.token, "A".repeat(43) + "=");
+    let alice_id = Some(alice.user_id.clone());
+    assert_eq!(
+        both_say(&app, &alice.cookie, &forged).await,
+        (alice_id.clone(), alice_id.clone())
+    );
+    // A JWT (an /api credential only) decides on /api when it verifies.
+    let jwt = token_for(&app, &bob).await;
+    assert_eq!(both_say(&app, &alice.cookie, &jwt).await.0, bob_id);
+}
