@@ -113,8 +113,13 @@ pub struct ChatSettings {
 
 #[derive(Clone)]
 pub struct DatabaseSettings {
-    /// `DATABASE_URL`; may carry a password, so it is redacted in `Debug`.
+    /// `DATABASE_URL`: what the server serves with; may carry a password, so it is redacted in
+    /// `Debug`. With `DATABASE_MIGRATION_URL` set it should log in as `chatkeep_app`; alone, it
+    /// is the owner's, and the server logs in as `chatkeep_app` on the same server.
     pub url: Secret<String>,
+    /// `DATABASE_MIGRATION_URL`: the tables' owner, for migrations and the docs index (a direct
+    /// URL where `DATABASE_URL` goes through a pooler).
+    pub migration_url: Option<Secret<String>>,
     /// `DATABASE_MAX_CONNECTIONS`.
     pub max_connections: u32,
 }
@@ -123,6 +128,10 @@ impl fmt::Debug for DatabaseSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DatabaseSettings")
             .field("url", &redact_url(self.url.expose()))
+            .field(
+                "migration_url",
+                &self.migration_url.as_ref().map(|u| redact_url(u.expose())),
+            )
             .field("max_connections", &self.max_connections)
             .finish()
     }
@@ -227,7 +236,11 @@ impl Settings {
         };
 
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-        validate_database_url(&database_url)?;
+        validate_database_url("DATABASE_URL", &database_url)?;
+        let migration_url = get("DATABASE_MIGRATION_URL");
+        if let Some(url) = &migration_url {
+            validate_database_url("DATABASE_MIGRATION_URL", url)?;
+        }
         let max_connections = parse_number("DATABASE_MAX_CONNECTIONS", get, 20u32, 1, 1000)?;
 
         let secret = get("BETTER_AUTH_SECRET")
@@ -373,6 +386,7 @@ impl Settings {
             base_url,
             database: DatabaseSettings {
                 url: Secret::new(database_url),
+                migration_url: migration_url.map(Secret::new),
                 max_connections,
             },
             auth: AuthSettings {
@@ -447,25 +461,20 @@ fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
     Ok(url)
 }
 
-fn validate_database_url(raw: &str) -> Result<(), ConfigError> {
+fn validate_database_url(key: &'static str, raw: &str) -> Result<(), ConfigError> {
     let fix = "use postgres://USER[:PASSWORD]@HOST:PORT/DATABASE";
-    let url = Url::parse(raw).map_err(|_| {
-        ConfigError::new(
-            "DATABASE_URL",
-            format!("{} is not a URL", redact_url(raw)),
-            fix,
-        )
-    })?;
+    let url = Url::parse(raw)
+        .map_err(|_| ConfigError::new(key, format!("{} is not a URL", redact_url(raw)), fix))?;
     if !matches!(url.scheme(), "postgres" | "postgresql") {
         return Err(ConfigError::new(
-            "DATABASE_URL",
+            key,
             format!("scheme {:?} is not PostgreSQL", url.scheme()),
             fix,
         ));
     }
     if url.path().trim_start_matches('/').is_empty() {
         return Err(ConfigError::new(
-            "DATABASE_URL",
+            key,
             format!("{} names no database", redact_url(raw)),
             fix,
         ));

@@ -40,37 +40,114 @@ pub enum DbStartupError {
 }
 
 /// The role every application query runs as: it owns no table and cannot bypass row-level
-/// security. Created by the migrations.
+/// security. Created by the migrations; the server logs in as it (or as a member of it).
 pub const APP_ROLE: &str = "chatkeep_app";
 
-/// Connects, creating the database if needed, migrates as the connecting (owner) role, and
-/// returns the application pool, whose connections run as [`APP_ROLE`].
-pub async fn connect_and_migrate(settings: &DatabaseSettings) -> Result<PgPool, DbStartupError> {
-    let options = PgConnectOptions::from_str(settings.url.expose()).map_err(|e| {
-        DbStartupError::Rejected {
-            target: "DATABASE_URL".to_owned(),
-            cause: e.to_string(),
-        }
-    })?;
-    ensure_database_exists(&options).await?;
-    let mut owner = connect_raw(&options).await?;
-    MIGRATOR.run(&mut owner).await?;
-    let _ = owner.close().await;
-
-    let pool = app_pool(settings.max_connections, options.clone());
-    // Surface connection (and role) problems now, not on the first request.
-    let conn = tokio::time::timeout(CONNECT_TIMEOUT, pool.acquire())
-        .await
-        .map_err(|_| unreachable(&options, "timed out"))?
-        .map_err(|e| classify(&options, &e))?;
-    drop(conn);
-    Ok(pool)
+/// A migrated database: the pool the server serves with, logged in as [`APP_ROLE`], and the
+/// owner's connection for startup work that needs it (the docs index), to close after.
+pub struct Database {
+    pub pool: PgPool,
+    pub owner: PgConnection,
 }
 
-/// The application pool: every connection switches to [`APP_ROLE`] before its first query.
-/// User-data transactions also `SET LOCAL ROLE` (see [`begin_for_user`]) so the rule holds
-/// behind a transaction-pooling PgBouncer, where session settings do not stick.
+/// Connects as the owner (`DATABASE_MIGRATION_URL`, else `DATABASE_URL`), creating the database
+/// if needed, migrates, and opens the application pool logged in as [`APP_ROLE`]:
+/// `DATABASE_URL` itself when a migration URL is given, else `DATABASE_URL`'s server as
+/// `chatkeep_app`. Either way the first login may need the role enabled for it, which the owner
+/// does once. Where the server cannot log in as the role without a password it was not given
+/// (a single owner URL on a server that asks for passwords), development falls back to the
+/// owner's login switching role, with a warning; production refuses to start.
+pub async fn connect_and_migrate(
+    settings: &DatabaseSettings,
+    allow_owner_login: bool,
+) -> Result<Database, DbStartupError> {
+    let served = parse_options("DATABASE_URL", settings.url.expose())?;
+    let owner_options = match &settings.migration_url {
+        Some(url) => parse_options("DATABASE_MIGRATION_URL", url.expose())?,
+        None => served.clone(),
+    };
+    ensure_database_exists(&owner_options).await?;
+    let mut owner = connect_raw(&owner_options).await?;
+    MIGRATOR.run(&mut owner).await?;
+
+    let (login, password) = match &settings.migration_url {
+        Some(_) => (served.clone(), url_password(settings.url.expose())),
+        None => (served.clone().username(APP_ROLE).password(""), None),
+    };
+    let pool = match open(&login, settings.max_connections).await {
+        Ok(pool) => pool,
+        Err(first) => {
+            if login.get_username() == APP_ROLE {
+                enable_app_login(&mut owner, password.as_deref())
+                    .await
+                    .map_err(|e| classify(&owner_options, &e))?;
+            }
+            match open(&login, settings.max_connections).await {
+                Ok(pool) => pool,
+                Err(_) if settings.migration_url.is_none() && allow_owner_login => {
+                    tracing::warn!(
+                        cause = %first,
+                        "cannot log in as {APP_ROLE} without a password, so the server logs in \
+                         as the tables' owner and switches role; set DATABASE_MIGRATION_URL to \
+                         the owner's URL and DATABASE_URL to {APP_ROLE}'s (production requires it)"
+                    );
+                    owner_login_pool(settings.max_connections, served.clone())
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    Ok(Database { pool, owner })
+}
+
+/// Lets [`APP_ROLE`] log in (with `password` when the server asks for one). Idempotent; safe when
+/// several instances start at once.
+pub async fn enable_app_login(
+    owner: &mut PgConnection,
+    password: Option<&str>,
+) -> sqlx::Result<()> {
+    let can_login = || {
+        sqlx::query_scalar::<_, bool>("SELECT rolcanlogin FROM pg_roles WHERE rolname = $1")
+            .bind(APP_ROLE)
+    };
+    if password.is_none() && can_login().fetch_one(&mut *owner).await? {
+        return Ok(());
+    }
+    // Quoted by PostgreSQL itself: the statement takes no parameters.
+    let statement: String = sqlx::query_scalar(
+        "SELECT CASE WHEN $2::text IS NULL THEN format('ALTER ROLE %I WITH LOGIN', $1::text)
+                     ELSE format('ALTER ROLE %I WITH LOGIN PASSWORD %L', $1::text, $2::text) END",
+    )
+    .bind(APP_ROLE)
+    .bind(password)
+    .fetch_one(&mut *owner)
+    .await?;
+    match sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+        .execute(&mut *owner)
+        .await
+    {
+        Ok(_) => {
+            tracing::info!("enabled login for the {APP_ROLE} role");
+            Ok(())
+        }
+        // Another instance altered the role at the same moment.
+        Err(e) if can_login().fetch_one(&mut *owner).await.unwrap_or(false) => {
+            tracing::debug!(error = %e, "the role was enabled concurrently");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The application pool for a login as [`APP_ROLE`] (or a member of it). Nothing to switch:
+/// user-data transactions still `SET LOCAL ROLE` (see [`begin_for_user`]), which holds behind a
+/// transaction-pooling PgBouncer too.
 pub fn app_pool(max_connections: u32, options: PgConnectOptions) -> PgPool {
+    pool_options(max_connections).connect_lazy_with(options)
+}
+
+/// The development fallback: the owner's login, every connection switched to [`APP_ROLE`].
+fn owner_login_pool(max_connections: u32, options: PgConnectOptions) -> PgPool {
     pool_options(max_connections)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
@@ -79,6 +156,35 @@ pub fn app_pool(max_connections: u32, options: PgConnectOptions) -> PgPool {
             })
         })
         .connect_lazy_with(options)
+}
+
+/// An application pool whose first connection has been made, so a bad login shows now.
+async fn open(options: &PgConnectOptions, max_connections: u32) -> Result<PgPool, DbStartupError> {
+    let pool = app_pool(max_connections, options.clone());
+    let conn = tokio::time::timeout(CONNECT_TIMEOUT, pool.acquire())
+        .await
+        .map_err(|_| unreachable(options, "timed out"))?
+        .map_err(|e| classify(options, &e))?;
+    drop(conn);
+    Ok(pool)
+}
+
+fn parse_options(key: &str, url: &str) -> Result<PgConnectOptions, DbStartupError> {
+    PgConnectOptions::from_str(url).map_err(|e| DbStartupError::Rejected {
+        target: key.to_owned(),
+        cause: e.to_string(),
+    })
+}
+
+/// The password in a connection URL, decoded.
+fn url_password(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let raw = url.password()?;
+    Some(
+        percent_encoding::percent_decode_str(raw)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
 }
 
 /// The pool settings every Chatkeep process uses.

@@ -61,10 +61,13 @@ pub struct Application {
 impl Application {
     /// Connects to PostgreSQL (creating and migrating the database as needed) and binds.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = db::connect_and_migrate(&settings.database).await?;
+        let allow_owner_login = settings.environment != crate::config::Environment::Production;
+        let db::Database { pool, mut owner } =
+            db::connect_and_migrate(&settings.database, allow_owner_login).await?;
         if settings.agent.url.is_none() {
-            index_docs(&pool, &settings.agent.docs_dir).await;
+            index_docs(&mut owner, &settings.agent.docs_dir).await;
         }
+        let _ = sqlx::Connection::close(owner).await;
         Self::build_with_pool(settings, pool)
     }
 
@@ -177,10 +180,11 @@ impl Application {
     }
 }
 
-/// Indexes the built-in agent's corpus when it changed. A missing or unreadable folder leaves
-/// the previous index in place: the agent then says it found nothing, and the log says why.
-pub async fn index_docs(pool: &PgPool, dir: &std::path::Path) {
-    match crate::agent::retrieval::index_corpus(pool, dir).await {
+/// Indexes the built-in agent's corpus when it changed, over the owner's connection (the
+/// application role may only read the index). A missing or unreadable folder leaves the
+/// previous index in place: the agent then says it found nothing, and the log says why.
+pub async fn index_docs(owner: &mut sqlx::PgConnection, dir: &std::path::Path) {
+    match crate::agent::retrieval::index_corpus(owner, dir).await {
         Ok(report) if report.reindexed => tracing::info!(
             dir = %dir.display(), files = report.files, sections = report.sections,
             "indexed the built-in agent's corpus"

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 
 use super::{AgentError, AgentEvent, AgentRequest, AgentStream};
 
@@ -255,7 +255,7 @@ fn split_long(text: &str) -> Vec<String> {
 
 /// Indexes `dir` into `doc_chunk`, unless the stored index is of the same corpus. Atomic: a
 /// concurrent search sees the old index or the new one, never half of either.
-pub async fn index_corpus(pool: &PgPool, dir: &Path) -> anyhow::Result<IndexReport> {
+pub async fn index_corpus(conn: &mut PgConnection, dir: &Path) -> anyhow::Result<IndexReport> {
     let sections = read_corpus(dir)?;
     let files = sections
         .iter()
@@ -271,7 +271,7 @@ pub async fn index_corpus(pool: &PgPool, dir: &Path) -> anyhow::Result<IndexRepo
     }
     let hash = hex::encode(hasher.finalize());
 
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     // Two instances starting together index once: the second waits here, then sees the hash.
     sqlx::query!("LOCK TABLE doc_corpus IN EXCLUSIVE MODE")
         .execute(&mut *tx)

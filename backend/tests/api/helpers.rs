@@ -61,13 +61,19 @@ pub async fn spawn_app_with(
 ) -> TestApp {
     chatkeep::telemetry::init(chatkeep::config::LogFormat::Pretty);
     // The test keeps an owner connection for arranging and inspecting rows across users; the
-    // app gets the real thing, a pool whose queries run as the RLS-bound application role.
+    // app gets the real thing, a pool logged in as the RLS-bound application role.
     let pool = pool_options.connect_lazy_with(connect_options.clone());
-    let app_pool = chatkeep::db::app_pool(5, connect_options);
     let settings = test_settings(overrides);
+    let mut owner = pool.acquire().await.expect("the test database is up");
+    chatkeep::db::enable_app_login(&mut owner, None)
+        .await
+        .expect("chatkeep_app can log in");
     if settings.agent.url.is_none() {
-        chatkeep::startup::index_docs(&app_pool, &settings.agent.docs_dir).await;
+        chatkeep::startup::index_docs(&mut owner, &settings.agent.docs_dir).await;
     }
+    drop(owner);
+    // Logged in as the application role, as the server is (trust auth: no password).
+    let app_pool = chatkeep::db::app_pool(5, connect_options.username(chatkeep::db::APP_ROLE));
     let app = Application::build_with_pool(settings, app_pool).expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.spawn();

@@ -135,9 +135,9 @@ async fn row_level_security_hides_every_row_from_a_query_without_the_setting(
         "the owner sees all"
     );
 
-    // The app's own connections: the role, and what it sees.
-    let app_pool = chatkeep::db::app_pool(1, conn.clone());
-    let role: String = sqlx::query_scalar("SELECT current_user::text")
+    // The app's own connections (logged in as the role, as the server is): what it sees.
+    let app_pool = chatkeep::db::app_pool(1, conn.clone().username(chatkeep::db::APP_ROLE));
+    let role: String = sqlx::query_scalar("SELECT session_user::text")
         .fetch_one(&app_pool)
         .await
         .unwrap();
