@@ -77,6 +77,13 @@ ensure_redis() {
   if command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; then
     return 0
   fi
+  if ! command -v redis-server >/dev/null; then
+    log "installing Debian's Redis for the shared rate-limit tests"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server >/dev/null
+  fi
   if command -v redis-server >/dev/null; then
     log "starting Redis"
     redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \

@@ -1,6 +1,5 @@
-//! `/api/auth`, endpoint by endpoint, against Better Auth's wire contract
-//! (`../shared/reference/better-auth.md`). The official client and a real Better Auth server
-//! are exercised separately in `e2e/`.
+//! `/api/auth`, endpoint by endpoint, against Better Auth's wire contract as the real server
+//! shows it. The official client and a real Better Auth server are exercised in `e2e/`.
 
 mod account;
 mod external;
