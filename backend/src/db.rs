@@ -1,6 +1,7 @@
 //! The PostgreSQL pool: create the database when it is missing, apply the embedded migrations,
 //! and fail fast (with where we looked and how to fix it) when PostgreSQL is not there.
 
+use shared::UserId;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -151,7 +152,10 @@ fn owner_login_pool(max_connections: u32, options: PgConnectOptions) -> PgPool {
     pool_options(max_connections)
         .after_connect(|conn, _meta| {
             Box::pin(async move {
-                sqlx::raw_sql("SET ROLE chatkeep_app").execute(conn).await?;
+                sqlx::query("SELECT set_config('role', $1, false)")
+                    .bind(APP_ROLE)
+                    .execute(conn)
+                    .await?;
                 Ok(())
             })
         })
@@ -204,16 +208,15 @@ fn pool_options(max_connections: u32) -> PgPoolOptions {
 /// owns it, every store function runs inside it.
 pub async fn begin_for_user(
     pool: &PgPool,
-    user_id: &str,
+    user_id: &UserId,
 ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
     let mut tx = pool.begin().await?;
     // One round trip for both: `set_config('role', .., true)` is `SET LOCAL ROLE`.
-    sqlx::query(
-        "SELECT set_config('role', 'chatkeep_app', true), set_config('app.user_id', $1, true)",
-    )
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("SELECT set_config('role', $1, true), set_config('app.user_id', $2, true)")
+        .bind(APP_ROLE)
+        .bind(user_id.as_str())
+        .execute(&mut *tx)
+        .await?;
     Ok(tx)
 }
 

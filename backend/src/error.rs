@@ -23,16 +23,14 @@ pub enum ApiError {
     /// 404: no such resource for this caller (another user's rows are "not found" too).
     #[error("{0}")]
     NotFound(String),
-    /// 413: body over the configured limit.
-    #[error("{0}")]
-    PayloadTooLarge(String),
     /// 415: body in a content type we do not accept.
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// 422: well-formed but invalid values.
     #[error("{message}")]
     Validation { code: &'static str, message: String },
-    /// 413: a field over its size limit (e.g. a message's content).
+    /// 413: a body over the configured limit (`PAYLOAD_TOO_LARGE`) or a field over its own
+    /// (e.g. `CONTENT_TOO_LONG`).
     #[error("{message}")]
     TooLarge { code: &'static str, message: String },
     /// 429: the caller's message allowance is used up for now.
@@ -81,7 +79,6 @@ impl ApiError {
             Self::Busy => "BUSY",
             Self::Unauthorized => "UNAUTHORIZED",
             Self::NotFound(_) => "NOT_FOUND",
-            Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL_ERROR",
@@ -106,7 +103,6 @@ impl ResponseError for ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -170,9 +166,10 @@ pub fn configure_extractors(cfg: &mut web::ServiceConfig, json_limit: usize) {
 fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let api = match &err {
         JsonPayloadError::Overflow { limit }
-        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-            ApiError::PayloadTooLarge(format!("Request body is larger than {limit} bytes."))
-        }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::TooLarge {
+            code: "PAYLOAD_TOO_LARGE",
+            message: format!("Request body is larger than {limit} bytes."),
+        },
         JsonPayloadError::ContentType => {
             ApiError::UnsupportedMediaType("Send the body as application/json.".to_owned())
         }
@@ -199,16 +196,7 @@ pub fn json_body_or_default<T: serde::de::DeserializeOwned + Default>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    let is_json = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.split(';')
-                .next()
-                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-        });
-    if !is_json {
+    if !is_json(req.headers()) {
         return Err(ApiError::UnsupportedMediaType(
             "Send the body as application/json.".to_owned(),
         ));
@@ -223,6 +211,22 @@ pub fn json_body_or_default<T: serde::de::DeserializeOwned + Default>(
             )
         }
     })
+}
+
+/// The media type a request or response declares (`Content-Type` without parameters,
+/// lowercased), or `""` when there is none.
+pub fn media_type(headers: &actix_web::http::header::HeaderMap) -> String {
+    headers
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| ct.split(';').next())
+        .map(|mime| mime.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Whether a request or response says its body is JSON.
+pub fn is_json(headers: &actix_web::http::header::HeaderMap) -> bool {
+    media_type(headers) == "application/json"
 }
 
 /// `web::PathConfig` error handler: a path segment of the wrong shape (e.g. a malformed id).
@@ -251,13 +255,8 @@ pub async fn ensure_json_errors(
     let path = req.path();
     let applies = (path == "/api" || path.starts_with("/api/")) && !path.starts_with("/api/auth/");
     let res = next.call(req).await?;
-    let is_json = res
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
     let status = res.status();
-    if !applies || status.as_u16() < 400 || is_json {
+    if !applies || status.as_u16() < 400 || is_json(res.headers()) {
         return Ok(res.map_into_left_body());
     }
     let (http_req, _) = res.into_parts();

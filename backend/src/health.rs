@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, get, web};
 use shared::health::{Health, Readiness};
 
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// How long readiness waits for the database before calling it unreachable.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);

@@ -1,3 +1,6 @@
+//! The `chatkeep` binary: reads the settings, starts the server, and exits non-zero with one
+//! line saying why when it cannot.
+
 use std::process::ExitCode;
 
 use chatkeep::config::Settings;

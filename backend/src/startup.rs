@@ -1,4 +1,5 @@
-//! Builds the application: state, middleware, every route, and the listening socket.
+//! The composition root: builds the state, stacks the middleware, mounts the routes and binds
+//! the socket. Wiring only; every piece it wires lives in its own module.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -9,48 +10,17 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use sqlx::PgPool;
-use utoipa_actix_web::service_config::ServiceConfig;
-use utoipa_actix_web::{AppExt, scope};
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::agent::Agent;
-use crate::auth::{self, AuthState};
+use crate::auth::AuthState;
 use crate::config::Settings;
 use crate::messages::admission::{Admission, Limits};
 use crate::messages::generate::Running;
 use crate::rate_limit::RateLimiter;
-use crate::{db, error, health, openapi, security_headers, spa, telemetry};
-
-/// What every handler can reach. Cheap to clone (an `Arc` inside `web::Data`).
-pub struct AppState {
-    pub pool: PgPool,
-    pub settings: Settings,
-    pub started_at: Instant,
-    pub auth: AuthState,
-    /// `None` when `AUTH_RATE_LIMIT=off`.
-    pub auth_rate_limiter: Option<RateLimiter>,
-    /// Per-user message allowance (always on).
-    pub message_limiter: RateLimiter,
-    pub agent: Arc<Agent>,
-    pub admission: Arc<Admission>,
-    pub running: Arc<Running>,
-}
-
-/// Every documented route. Used by the server and by [`openapi::document`], so the spec can
-/// never list a route the server lacks, or miss one it has.
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(health::healthz)
-        .service(health::readyz)
-        // Before `/api`, which would otherwise swallow `/api/auth/*`.
-        .configure(auth::configure)
-        .service(
-            scope("/api")
-                .service(auth::get_me)
-                .configure(crate::conversations::configure)
-                .configure(crate::messages::configure)
-                .default_service(web::to(error::api_route_not_found)),
-        );
-}
+use crate::state::AppState;
+use crate::{cors, db, error, openapi, routes, security_headers, spa, telemetry};
 
 pub struct Application {
     server: Server,
@@ -126,7 +96,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(error::ensure_json_errors))
-                .wrap(from_fn(auth::origin::cors))
+                .wrap(from_fn(cors::cors))
                 .wrap(from_fn(telemetry::request_telemetry))
                 .wrap(from_fn(security_headers::add))
                 .app_data(state.clone())
@@ -136,7 +106,7 @@ impl Application {
                 .service(web::redirect("/api/docs", "/api/docs/"))
                 .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", doc.clone()))
                 .into_utoipa_app()
-                .configure(routes)
+                .configure(routes::routes)
                 .into_app()
                 .configure(|cfg| spa::configure(cfg, &spa_dir))
                 .default_service(web::to(spa::index))

@@ -5,7 +5,9 @@ pub mod auth;
 pub mod conversations;
 pub mod error;
 pub mod health;
+pub mod ids;
 pub mod messages;
 pub mod stream;
 
 pub use error::ErrorBody;
+pub use ids::UserId;

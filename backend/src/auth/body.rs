@@ -24,13 +24,7 @@ impl Body {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let mime = content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match mime.as_str() {
+        match crate::error::media_type(req.headers()).as_str() {
             "application/json" => serde_json::from_slice(bytes)
                 .map(|v| Self(Some(v)))
                 .map_err(|_| AuthError::INVALID_JSON),

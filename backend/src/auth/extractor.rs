@@ -11,16 +11,18 @@ use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 
+use shared::UserId;
+
 use super::session::{self, Lookup};
 use super::store;
 use super::{jwt, link, origin};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The authenticated caller. Take it as a handler argument; its `id` scopes every query.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    pub id: String,
+    pub id: UserId,
 }
 
 impl FromRequest for AuthUser {
@@ -45,7 +47,9 @@ impl FromRequest for AuthUser {
             match authenticate(&req, &state).await {
                 Ok(user_id) => {
                     tracing::Span::current().record("user.id", tracing::field::display(&user_id));
-                    Ok(AuthUser { id: user_id })
+                    Ok(AuthUser {
+                        id: UserId::new(user_id),
+                    })
                 }
                 Err(Rejection::Internal(e)) => Err(ApiError::Internal(e)),
                 Err(reason) => {

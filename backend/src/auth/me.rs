@@ -7,7 +7,7 @@ use shared::auth::User;
 use super::AuthUser;
 use super::store;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The caller's user record.
 #[utoipa::path(
@@ -20,7 +20,7 @@ use crate::startup::AppState;
 #[get("/me")]
 pub async fn get_me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    let row = store::user_by_id(&mut conn, &user.id)
+    let row = store::user_by_id(&mut conn, user.id.as_str())
         .await?
         .ok_or(ApiError::Unauthorized)?;
     Ok(HttpResponse::Ok().json(User::from(&row)))

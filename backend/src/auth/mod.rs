@@ -1,8 +1,8 @@
 //! `/api/auth`: Better Auth 1.7's wire protocol (email + password, the `jwt` and `bearer`
 //! plugins), byte-compatible with the official client and sharing Better Auth's tables, so a
-//! Better Auth server and Chatkeep can serve the same users at once. The contract is
-//! `../shared/reference/better-auth.md`; comments cite Better Auth's behaviour where we copy a
-//! quirk on purpose.
+//! Better Auth server and Chatkeep can serve the same users at once. The contract is the real
+//! `better-auth` package's behaviour, which `e2e/` runs against; comments cite it where we copy
+//! a quirk on purpose.
 //!
 //! Also here: [`AuthUser`], the one extractor every other `/api` route uses to know its caller.
 

@@ -3,5 +3,6 @@
 
 pub mod routes;
 pub mod store;
+pub mod title;
 
 pub use routes::configure;

@@ -1,3 +1,6 @@
+//! The conversation routes: list (keyset pages, filters), create, read, rename, pin, archive
+//! and delete. Each handler owns its transaction; the store does the queries.
+
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use shared::conversations::{
@@ -7,11 +10,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::store::{self, Changes, ListFilter};
+use super::title::parse_title;
 use crate::auth::AuthUser;
 use crate::cursor::{self, Cursor};
 use crate::db::begin_for_user;
 use crate::error::{ApiError, json_body_or_default};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_conversations)
@@ -23,24 +27,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 const DEFAULT_PAGE: u32 = 20;
 const MAX_PAGE: u32 = 100;
-const MAX_TITLE_CHARS: usize = 200;
-
-/// A title as stored: trimmed, 1 to 200 characters, no control characters.
-pub fn parse_title(raw: &str) -> Result<String, ApiError> {
-    let title: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    if title.chars().any(char::is_control) {
-        return Err(ApiError::validation(
-            "title must not contain control characters",
-        ));
-    }
-    let chars = title.chars().count();
-    if chars == 0 || chars > MAX_TITLE_CHARS {
-        return Err(ApiError::validation(format!(
-            "title must be 1 to {MAX_TITLE_CHARS} characters (got {chars})"
-        )));
-    }
-    Ok(title)
-}
 
 fn not_found() -> ApiError {
     ApiError::NotFound("No such conversation.".to_owned())

@@ -1,4 +1,8 @@
+//! Conversation queries. Each takes the caller's user id and runs on the handler's
+//! connection, inside the transaction where row-level security admits only that user's rows.
+
 use chrono::{DateTime, Utc};
+use shared::UserId;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -46,7 +50,7 @@ pub struct ListFilter {
 /// ordered by id, so no row is skipped or repeated across pages.
 pub async fn list(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     filter: &ListFilter,
 ) -> sqlx::Result<Vec<ConversationRow>> {
     let (after_at, after_id) = filter
@@ -62,7 +66,7 @@ pub async fn list(
               AND ($4::timestamptz IS NULL OR (last_message_at, id) < ($4, $5::uuid))
             ORDER BY last_message_at DESC, id DESC
             LIMIT $6"#,
-        user_id,
+        user_id.as_str(),
         filter.archived,
         filter.pinned,
         after_at,
@@ -75,7 +79,7 @@ pub async fn list(
 
 pub async fn create(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     title: Option<&str>,
 ) -> sqlx::Result<ConversationRow> {
     sqlx::query_as!(
@@ -83,7 +87,7 @@ pub async fn create(
         r#"INSERT INTO conversation (id, user_id, title) VALUES ($1, $2, $3)
            RETURNING id, title, pinned, archived_at, created_at, updated_at, last_message_at"#,
         Uuid::now_v7(),
-        user_id,
+        user_id.as_str(),
         title
     )
     .fetch_one(conn)
@@ -92,7 +96,7 @@ pub async fn create(
 
 pub async fn get(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     id: Uuid,
 ) -> sqlx::Result<Option<ConversationRow>> {
     sqlx::query_as!(
@@ -100,7 +104,7 @@ pub async fn get(
         r#"SELECT id, title, pinned, archived_at, created_at, updated_at, last_message_at
              FROM conversation WHERE id = $1 AND user_id = $2"#,
         id,
-        user_id
+        user_id.as_str()
     )
     .fetch_optional(conn)
     .await
@@ -115,7 +119,7 @@ pub struct Changes<'a> {
 
 pub async fn update(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     id: Uuid,
     changes: &Changes<'_>,
 ) -> sqlx::Result<Option<ConversationRow>> {
@@ -135,7 +139,7 @@ pub async fn update(
             WHERE id = $1 AND user_id = $2
         RETURNING id, title, pinned, archived_at, created_at, updated_at, last_message_at"#,
         id,
-        user_id,
+        user_id.as_str(),
         set_title,
         title,
         changes.pinned,
@@ -146,11 +150,11 @@ pub async fn update(
 }
 
 /// Deletes the conversation and (cascade) its messages. `false` when there was none.
-pub async fn delete(conn: &mut PgConnection, user_id: &str, id: Uuid) -> sqlx::Result<bool> {
+pub async fn delete(conn: &mut PgConnection, user_id: &UserId, id: Uuid) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "DELETE FROM conversation WHERE id = $1 AND user_id = $2",
         id,
-        user_id
+        user_id.as_str()
     )
     .execute(conn)
     .await?;
@@ -163,14 +167,14 @@ pub async fn delete(conn: &mut PgConnection, user_id: &str, id: Uuid) -> sqlx::R
 /// questions in one conversation queue instead of deadlocking.
 pub async fn record_activity(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     id: Uuid,
     title_if_untitled: Option<&str>,
 ) -> sqlx::Result<Option<String>> {
     sqlx::query!(
         "UPDATE conversation SET last_message_at = clock_timestamp() WHERE id = $1 AND user_id = $2",
         id,
-        user_id
+        user_id.as_str()
     )
     .execute(&mut *conn)
     .await?;
@@ -181,7 +185,7 @@ pub async fn record_activity(
         r#"UPDATE conversation SET title = $3 WHERE id = $1 AND user_id = $2 AND title IS NULL
            RETURNING title AS "title!""#,
         id,
-        user_id,
+        user_id.as_str(),
         title
     )
     .fetch_optional(conn)

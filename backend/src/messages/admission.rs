@@ -7,12 +7,39 @@
 //! busy source (or a few) cannot take every slot and turn everyone else away with 503 `BUSY`.
 //! Counts are per process.
 
+use shared::UserId;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
+use actix_web::HttpRequest;
+
+use super::quota;
 use crate::error::ApiError;
+use crate::state::AppState;
+
+/// What admitting a question gives: the messages the user may still send this minute, and the
+/// answer's hold on a slot.
+pub struct Admitted {
+    pub remaining: u32,
+    pub slot: Slot,
+}
+
+/// The per-user message rate, then the caps and a slot: refused fast, never queued.
+pub async fn admit(
+    state: &AppState,
+    req: &HttpRequest,
+    user_id: &UserId,
+) -> Result<Admitted, ApiError> {
+    let chat = &state.settings.chat;
+    let remaining =
+        quota::take_message(&state.message_limiter, user_id, chat.messages_per_minute).await?;
+    let slot = state
+        .admission
+        .try_admit(user_id, state.auth.client_ip(req))?;
+    Ok(Admitted { remaining, slot })
+}
 
 pub struct Limits {
     /// `AGENT_MAX_CONCURRENCY`: answers generating at once, in all.
@@ -33,15 +60,15 @@ pub struct Admission {
 #[derive(Default)]
 struct Counts {
     running: usize,
-    by_user: HashMap<String, usize>,
+    by_user: HashMap<UserId, usize>,
     by_ip: HashMap<IpAddr, usize>,
 }
 
-/// One admitted answer: its slot and its places in the user's and the address's counts.
+/// An admitted answer's hold: its slot and its places in the user's and the address's counts.
 /// Dropping it (the answer finished, or its client left) frees all three.
-pub struct Admitted {
+pub struct Slot {
     admission: Arc<Admission>,
-    user_id: String,
+    user_id: UserId,
     ip: Option<IpAddr>,
 }
 
@@ -59,9 +86,9 @@ impl Admission {
     /// may take is free.
     pub fn try_admit(
         self: &Arc<Self>,
-        user_id: &str,
+        user_id: &UserId,
         ip: Option<IpAddr>,
-    ) -> Result<Admitted, ApiError> {
+    ) -> Result<Slot, ApiError> {
         let mut counts = self.counts.lock().expect("admission counts poisoned");
         let by_user = counts.by_user.get(user_id).copied().unwrap_or(0);
         let by_ip = ip.map_or(0, |ip| counts.by_ip.get(&ip).copied().unwrap_or(0));
@@ -84,19 +111,19 @@ impl Admission {
             return Err(ApiError::Busy);
         }
         counts.running += 1;
-        *counts.by_user.entry(user_id.to_owned()).or_default() += 1;
+        *counts.by_user.entry(user_id.clone()).or_default() += 1;
         if let Some(ip) = ip {
             *counts.by_ip.entry(ip).or_default() += 1;
         }
-        Ok(Admitted {
+        Ok(Slot {
             admission: self.clone(),
-            user_id: user_id.to_owned(),
+            user_id: user_id.clone(),
             ip,
         })
     }
 }
 
-impl Drop for Admitted {
+impl Drop for Slot {
     fn drop(&mut self) {
         let mut counts = self
             .admission
@@ -124,11 +151,15 @@ fn release<K: Eq + Hash>(counts: &mut HashMap<K, usize>, key: &K) {
 mod tests {
     use super::*;
 
+    fn user(id: &str) -> UserId {
+        UserId::new(id)
+    }
+
     fn ip(last: u8) -> Option<IpAddr> {
         Some(IpAddr::from([203, 0, 113, last]))
     }
 
-    fn code(result: &Result<Admitted, ApiError>) -> &'static str {
+    fn code(result: &Result<Slot, ApiError>) -> &'static str {
         match result {
             Ok(_) => "OK",
             Err(ApiError::Busy) => "BUSY",
@@ -148,18 +179,18 @@ mod tests {
         // Twelve fresh accounts behind one address: the address cap stops them at 8.
         for account in 0..12 {
             for _ in 0..3 {
-                if let Ok(a) = admission.try_admit(&format!("attacker-{account}"), ip(1)) {
+                if let Ok(a) = admission.try_admit(&user(&format!("attacker-{account}")), ip(1)) {
                     held.push(a);
                 }
             }
         }
         assert_eq!(held.len(), 8);
         assert_eq!(
-            code(&admission.try_admit("attacker-99", ip(1))),
+            code(&admission.try_admit(&user("attacker-99"), ip(1))),
             "TOO_MANY_STREAMS"
         );
         // Everyone else still gets answers.
-        assert_eq!(code(&admission.try_admit("alice", ip(2))), "OK");
+        assert_eq!(code(&admission.try_admit(&user("alice"), ip(2))), "OK");
     }
 
     #[test]
@@ -175,20 +206,20 @@ mod tests {
             for n in 0..3 {
                 held.push(
                     admission
-                        .try_admit(&format!("u{source}-{n}"), ip(source))
+                        .try_admit(&user(&format!("u{source}-{n}")), ip(source))
                         .unwrap(),
                 );
             }
         }
         // A third source holding one slot already may not dip into the reserve...
-        let third = admission.try_admit("u3-0", ip(3));
+        let third = admission.try_admit(&user("u3-0"), ip(3));
         assert_eq!(code(&third), "OK");
-        assert_eq!(code(&admission.try_admit("u3-1", ip(3))), "BUSY");
+        assert_eq!(code(&admission.try_admit(&user("u3-1"), ip(3))), "BUSY");
         // ...but a newcomer may, and then nobody can.
-        let newcomer = admission.try_admit("n", ip(4));
+        let newcomer = admission.try_admit(&user("n"), ip(4));
         assert_eq!(code(&newcomer), "OK");
         assert_eq!(
-            code(&admission.try_admit("m", ip(5))),
+            code(&admission.try_admit(&user("m"), ip(5))),
             "BUSY",
             "all slots taken"
         );
@@ -201,14 +232,19 @@ mod tests {
             per_user: 1,
             per_ip: 1,
         });
-        let first = admission.try_admit("u", ip(1)).unwrap();
-        assert_eq!(code(&admission.try_admit("u", ip(1))), "TOO_MANY_STREAMS");
-        assert_eq!(code(&admission.try_admit("v", ip(2))), "BUSY");
+        let first = admission.try_admit(&user("u"), ip(1)).unwrap();
+        assert_eq!(
+            code(&admission.try_admit(&user("u"), ip(1))),
+            "TOO_MANY_STREAMS"
+        );
+        assert_eq!(code(&admission.try_admit(&user("v"), ip(2))), "BUSY");
         drop(first);
-        let second = admission.try_admit("v", ip(2));
+        let second = admission.try_admit(&user("v"), ip(2));
         assert_eq!(code(&second), "OK");
         let counts = admission.counts.lock().unwrap();
-        assert!(counts.by_user.contains_key("v") && !counts.by_user.contains_key("u"));
+        assert!(
+            counts.by_user.contains_key(&user("v")) && !counts.by_user.contains_key(&user("u"))
+        );
         assert_eq!(counts.by_ip.len(), 1);
     }
 }

@@ -4,6 +4,7 @@
 //! the task notices, saves what it has as `stopped`, and frees its slot. A stop request, an
 //! agent error or a timeout end it the same way, with the right status. Nothing waits forever.
 
+use shared::UserId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,10 +19,11 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::admission::Admitted;
-use super::store::{self, Outcome};
+use super::admission::Slot;
+use super::store::{self, MessageRow, Outcome};
 use crate::agent::{Agent, AgentError, AgentEvent, AgentRequest};
 use crate::db::begin_for_user;
+use crate::state::AppState;
 
 const SAVE_EVERY: Duration = Duration::from_millis(250);
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
@@ -87,7 +89,7 @@ pub struct Job {
     pub pool: PgPool,
     pub agent: Arc<Agent>,
     pub running: Arc<Running>,
-    pub user_id: String,
+    pub user_id: UserId,
     pub conversation_id: Uuid,
     pub question_id: Uuid,
     pub answer_id: Uuid,
@@ -97,7 +99,7 @@ pub struct Job {
     /// The longest an answer may take, start to finish (`AGENT_MAX_DURATION`).
     pub max_duration: Duration,
     /// Held for the task's life: its slot and its places in the caps.
-    pub admitted: Admitted,
+    pub slot: Slot,
 }
 
 /// How the answer ended, before it is saved.
@@ -116,6 +118,31 @@ impl End {
             message: error.public_message().to_owned(),
         }
     }
+}
+
+/// Starts writing `answer` to `question` (both stored), holding `slot` until it is saved.
+pub fn start(
+    state: &AppState,
+    user_id: &UserId,
+    question: &MessageRow,
+    answer: &MessageRow,
+    request: AgentRequest,
+    new_title: Option<String>,
+    slot: Slot,
+) -> mpsc::Receiver<StreamEvent> {
+    spawn(Job {
+        pool: state.pool.clone(),
+        agent: Arc::clone(&state.agent),
+        running: Arc::clone(&state.running),
+        user_id: user_id.clone(),
+        conversation_id: question.conversation_id,
+        question_id: question.id,
+        answer_id: answer.id,
+        request,
+        new_title,
+        max_duration: Duration::from_secs(state.settings.agent.max_duration_secs),
+        slot,
+    })
 }
 
 /// Starts the answer task; its events arrive on the returned channel, which ends when the
@@ -315,7 +342,7 @@ impl Answer {
     }
 }
 
-async fn save(pool: &PgPool, user_id: &str, id: Uuid, answer: &Answer) -> sqlx::Result<bool> {
+async fn save(pool: &PgPool, user_id: &UserId, id: Uuid, answer: &Answer) -> sqlx::Result<bool> {
     let mut tx = begin_for_user(pool, user_id).await?;
     let still_streaming =
         store::save_progress(&mut tx, user_id, id, &answer.content, &answer.sources).await?;
@@ -327,7 +354,7 @@ async fn save(pool: &PgPool, user_id: &str, id: Uuid, answer: &Answer) -> sqlx::
 /// wait) and returns it with the event that tells the client.
 async fn finish(
     pool: &PgPool,
-    user_id: &str,
+    user_id: &UserId,
     id: Uuid,
     answer: &Answer,
     end: &End,
@@ -367,7 +394,7 @@ async fn finish(
             // Gone: the conversation was deleted meanwhile.
             Ok(None) => return None,
             Ok(Some(row)) => {
-                let saved = if row.status == "stopped" {
+                let saved = if row.status == MessageStatus::Stopped {
                     MessageStatus::Stopped
                 } else {
                     status

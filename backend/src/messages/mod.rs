@@ -3,8 +3,10 @@
 
 pub mod admission;
 pub mod generate;
+pub mod question;
 pub mod quota;
 pub mod routes;
+pub mod sse;
 pub mod store;
 
 pub use routes::configure;

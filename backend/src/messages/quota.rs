@@ -3,11 +3,12 @@
 
 use crate::error::ApiError;
 use crate::rate_limit::{Decision, RateLimiter, Rule};
+use shared::UserId;
 
 /// Counts one message against the user's per-minute allowance; returns what is left.
 pub async fn take_message(
     limiter: &RateLimiter,
-    user_id: &str,
+    user_id: &UserId,
     per_minute: u32,
 ) -> Result<u32, ApiError> {
     match limiter

@@ -1,5 +1,10 @@
+//! Message queries: pages, the exchange of a question and its answers, the branch the agent
+//! reads, and the answer's saves. Every one carries the user id, inside the handler's
+//! row-level-security transaction.
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use shared::UserId;
 use shared::messages::{Message, MessageStatus, Role, Source, Usage};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -7,16 +12,17 @@ use uuid::Uuid;
 use crate::conversations::store::iso;
 use crate::cursor::Cursor;
 
+/// A message as stored, its `role` and `status` parsed once, here.
 #[derive(Debug, Clone)]
 pub struct MessageRow {
     pub id: Uuid,
     pub conversation_id: Uuid,
     pub parent_id: Option<Uuid>,
-    pub role: String,
+    pub role: Role,
     pub content: String,
     pub selected_text: Option<String>,
     pub sources: Value,
-    pub status: String,
+    pub status: MessageStatus,
     pub finish_reason: Option<String>,
     pub error: Option<String>,
     pub usage: Option<Value>,
@@ -27,7 +33,60 @@ pub struct MessageRow {
 
 impl MessageRow {
     pub fn is_streaming(&self) -> bool {
-        self.status == "streaming"
+        self.status == MessageStatus::Streaming
+    }
+}
+
+/// The columns as PostgreSQL returns them; `message_role_check` and `message_status_check` keep
+/// `role` and `status` to the enums' values.
+struct Row {
+    id: Uuid,
+    conversation_id: Uuid,
+    parent_id: Option<Uuid>,
+    role: String,
+    content: String,
+    selected_text: Option<String>,
+    sources: Value,
+    status: String,
+    finish_reason: Option<String>,
+    error: Option<String>,
+    usage: Option<Value>,
+    client_id: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for MessageRow {
+    fn from(r: Row) -> Self {
+        Self {
+            id: r.id,
+            conversation_id: r.conversation_id,
+            parent_id: r.parent_id,
+            role: parse_role(&r.role),
+            content: r.content,
+            selected_text: r.selected_text,
+            sources: r.sources,
+            status: match r.status.as_str() {
+                "streaming" => MessageStatus::Streaming,
+                "complete" => MessageStatus::Complete,
+                "stopped" => MessageStatus::Stopped,
+                _ => MessageStatus::Error,
+            },
+            finish_reason: r.finish_reason,
+            error: r.error,
+            usage: r.usage,
+            client_id: r.client_id,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+fn parse_role(role: &str) -> Role {
+    if role == "user" {
+        Role::User
+    } else {
+        Role::Assistant
     }
 }
 
@@ -37,20 +96,11 @@ impl From<&MessageRow> for Message {
             id: m.id.to_string(),
             conversation_id: m.conversation_id.to_string(),
             parent_id: m.parent_id.map(|p| p.to_string()),
-            role: if m.role == "user" {
-                Role::User
-            } else {
-                Role::Assistant
-            },
+            role: m.role,
             content: m.content.clone(),
             selected_text: m.selected_text.clone(),
             sources: serde_json::from_value(m.sources.clone()).unwrap_or_default(),
-            status: match m.status.as_str() {
-                "streaming" => MessageStatus::Streaming,
-                "complete" => MessageStatus::Complete,
-                "stopped" => MessageStatus::Stopped,
-                _ => MessageStatus::Error,
-            },
+            status: m.status,
             finish_reason: m.finish_reason.clone(),
             error: m.error.clone(),
             usage: m.usage.clone().and_then(|u| serde_json::from_value(u).ok()),
@@ -64,14 +114,14 @@ impl From<&MessageRow> for Message {
 /// A page of a conversation's messages, newest first (the caller reverses it for display).
 pub async fn list(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     conversation_id: Uuid,
     before: Option<Cursor>,
     limit: i64,
 ) -> sqlx::Result<Vec<MessageRow>> {
     let (before_at, before_id) = before.map_or((None, None), |c| (Some(c.at), Some(c.id)));
     sqlx::query_as!(
-        MessageRow,
+        Row,
         r#"SELECT id, conversation_id, parent_id, role, content, selected_text, sources, status,
                   finish_reason, error, usage, client_id, created_at, updated_at
              FROM message
@@ -80,45 +130,47 @@ pub async fn list(
             ORDER BY created_at DESC, id DESC
             LIMIT $5"#,
         conversation_id,
-        user_id,
+        user_id.as_str(),
         before_at,
         before_id,
         limit
     )
     .fetch_all(conn)
     .await
+    .map(|rows| rows.into_iter().map(MessageRow::from).collect())
 }
 
 pub async fn get(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     conversation_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<MessageRow>> {
     sqlx::query_as!(
-        MessageRow,
+        Row,
         r#"SELECT id, conversation_id, parent_id, role, content, selected_text, sources, status,
                   finish_reason, error, usage, client_id, created_at, updated_at
              FROM message WHERE id = $1 AND conversation_id = $2 AND user_id = $3"#,
         id,
         conversation_id,
-        user_id
+        user_id.as_str()
     )
     .fetch_optional(conn)
     .await
+    .map(|row| row.map(MessageRow::from))
 }
 
 /// The conversation's most recent message: where a new question attaches by default.
 pub async fn latest_id(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     conversation_id: Uuid,
 ) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar!(
         "SELECT id FROM message WHERE conversation_id = $1 AND user_id = $2
           ORDER BY created_at DESC, id DESC LIMIT 1",
         conversation_id,
-        user_id
+        user_id.as_str()
     )
     .fetch_optional(conn)
     .await
@@ -155,12 +207,12 @@ fn classify(e: sqlx::Error) -> InsertError {
 
 pub async fn insert_question(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     conversation_id: Uuid,
     question: &NewQuestion<'_>,
 ) -> Result<MessageRow, InsertError> {
     sqlx::query_as!(
-        MessageRow,
+        Row,
         r#"INSERT INTO message (id, conversation_id, user_id, parent_id, role, content,
                                 selected_text, status, client_id, created_at, updated_at)
            VALUES ($1, $2, $3, $4, 'user', $5, $6, 'complete', $7, clock_timestamp(), clock_timestamp())
@@ -168,7 +220,7 @@ pub async fn insert_question(
                      finish_reason, error, usage, client_id, created_at, updated_at"#,
         Uuid::now_v7(),
         conversation_id,
-        user_id,
+        user_id.as_str(),
         question.parent_id,
         question.content,
         question.selected_text,
@@ -176,51 +228,53 @@ pub async fn insert_question(
     )
     .fetch_one(conn)
     .await
+    .map(MessageRow::from)
     .map_err(classify)
 }
 
 /// The empty answer the agent will fill, stored before the agent is called.
 pub async fn insert_answer(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     conversation_id: Uuid,
     question_id: Uuid,
 ) -> Result<MessageRow, InsertError> {
     sqlx::query_as!(
-        MessageRow,
+        Row,
         r#"INSERT INTO message (id, conversation_id, user_id, parent_id, role, status, created_at, updated_at)
            VALUES ($1, $2, $3, $4, 'assistant', 'streaming', clock_timestamp(), clock_timestamp())
            RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
                      finish_reason, error, usage, client_id, created_at, updated_at"#,
         Uuid::now_v7(),
         conversation_id,
-        user_id,
+        user_id.as_str(),
         question_id
     )
     .fetch_one(conn)
     .await
+    .map(MessageRow::from)
     .map_err(classify)
 }
 
 /// A question sent with `client_id`, and its latest answer.
 pub async fn exchange_by_client_id(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     conversation_id: Uuid,
     client_id: &str,
 ) -> sqlx::Result<Option<(MessageRow, Option<MessageRow>)>> {
     let Some(question) = sqlx::query_as!(
-        MessageRow,
+        Row,
         r#"SELECT id, conversation_id, parent_id, role, content, selected_text, sources, status,
                   finish_reason, error, usage, client_id, created_at, updated_at
              FROM message WHERE conversation_id = $1 AND user_id = $2 AND client_id = $3"#,
         conversation_id,
-        user_id,
+        user_id.as_str(),
         client_id
     )
     .fetch_optional(&mut *conn)
     .await?
-    else {
+    .map(MessageRow::from) else {
         return Ok(None);
     };
     let answer = latest_answer(conn, user_id, conversation_id, question.id).await?;
@@ -229,13 +283,13 @@ pub async fn exchange_by_client_id(
 
 pub async fn latest_answer(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     conversation_id: Uuid,
     question_id: Uuid,
 ) -> sqlx::Result<Option<MessageRow>> {
     // The conversation filter lets the (conversation, created_at) index serve this.
     sqlx::query_as!(
-        MessageRow,
+        Row,
         r#"SELECT id, conversation_id, parent_id, role, content, selected_text, sources, status,
                   finish_reason, error, usage, client_id, created_at, updated_at
              FROM message
@@ -243,20 +297,21 @@ pub async fn latest_answer(
             ORDER BY created_at DESC, id DESC LIMIT 1"#,
         conversation_id,
         question_id,
-        user_id
+        user_id.as_str()
     )
     .fetch_optional(conn)
     .await
+    .map(|row| row.map(MessageRow::from))
 }
 
 /// Up to `limit` messages before `question_id` on its branch (following parents), oldest
 /// first: the context the agent gets.
 pub async fn history(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     question_id: Uuid,
     limit: i64,
-) -> sqlx::Result<Vec<(String, String)>> {
+) -> sqlx::Result<Vec<(Role, String)>> {
     let rows = sqlx::query!(
         r#"WITH RECURSIVE branch AS (
                SELECT m.parent_id, 0 AS depth FROM message m WHERE m.id = $1 AND m.user_id = $2
@@ -270,12 +325,15 @@ pub async fn history(
             WHERE m.user_id = $2 AND m.content <> '' AND b.depth < $3
             ORDER BY b.depth DESC"#,
         question_id,
-        user_id,
+        user_id.as_str(),
         limit as i32
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.role, r.content)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (parse_role(&r.role), r.content))
+        .collect())
 }
 
 /// Saves the answer so far; `false` when it was stopped (by a request, maybe on another
@@ -283,7 +341,7 @@ pub async fn history(
 /// cannot tell a live answer from a crashed one) is overruled.
 pub async fn save_progress(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     id: Uuid,
     content: &str,
     sources: &[Source],
@@ -293,7 +351,7 @@ pub async fn save_progress(
                             updated_at = now()
           WHERE id = $1 AND user_id = $2 AND status IN ('streaming', 'error')",
         id,
-        user_id,
+        user_id.as_str(),
         content,
         serde_json::to_value(sources).unwrap_or(Value::Array(vec![]))
     )
@@ -316,12 +374,12 @@ pub struct Outcome<'a> {
 /// answer sweep is overruled by the task that was in fact still writing.
 pub async fn finish(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     id: Uuid,
     outcome: &Outcome<'_>,
 ) -> sqlx::Result<Option<MessageRow>> {
     sqlx::query_as!(
-        MessageRow,
+        Row,
         r#"UPDATE message
               SET content = $3,
                   sources = $4,
@@ -334,7 +392,7 @@ pub async fn finish(
         RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
                   finish_reason, error, usage, client_id, created_at, updated_at"#,
         id,
-        user_id,
+        user_id.as_str(),
         outcome.content,
         serde_json::to_value(outcome.sources).unwrap_or(Value::Array(vec![])),
         outcome.status.as_str(),
@@ -344,13 +402,14 @@ pub async fn finish(
     )
     .fetch_optional(conn)
     .await
+    .map(|row| row.map(MessageRow::from))
 }
 
 /// Marks a streaming answer stopped (the generating task, wherever it runs, notices on its
 /// next save and keeps its text). Returns the row either way.
 pub async fn request_stop(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     conversation_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<MessageRow>> {
@@ -359,7 +418,7 @@ pub async fn request_stop(
           WHERE id = $1 AND conversation_id = $2 AND user_id = $3 AND status = 'streaming'",
         id,
         conversation_id,
-        user_id
+        user_id.as_str()
     )
     .execute(&mut *conn)
     .await?;
@@ -371,7 +430,7 @@ pub async fn request_stop(
 /// conversation's messages are read or asked into.
 pub async fn expire_abandoned(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     conversation_id: Uuid,
 ) -> sqlx::Result<u64> {
     let done = sqlx::query!(
@@ -381,7 +440,7 @@ pub async fn expire_abandoned(
           WHERE conversation_id = $1 AND user_id = $2 AND status = 'streaming'
             AND updated_at < now() - interval '90 seconds'",
         conversation_id,
-        user_id
+        user_id.as_str()
     )
     .execute(conn)
     .await?;

@@ -167,9 +167,10 @@ async fn row_level_security_hides_every_row_from_a_query_without_the_setting(
     assert_eq!(forgot, (0, 0));
 
     // With the setting, exactly the user's own rows; writes into someone else's are refused.
-    let mut tx = chatkeep::db::begin_for_user(&app_pool, &alice.user_id)
-        .await
-        .unwrap();
+    let mut tx =
+        chatkeep::db::begin_for_user(&app_pool, &shared::UserId::new(alice.user_id.clone()))
+            .await
+            .unwrap();
     let owners: Vec<String> = sqlx::query_scalar("SELECT DISTINCT user_id FROM message")
         .fetch_all(&mut *tx)
         .await

@@ -1,0 +1,45 @@
+//! The `/api/auth` endpoints, one file per endpoint group as `tests/api/auth/` has them. Each
+//! follows Better Auth's order of checks: rate limit (scope middleware, [`rate_limit`]), Origin
+//! check on cookie-bearing writes and body parsing ([`prologue`]), then the session
+//! ([`caller`]), then the endpoint's own rules; responses carry their cookies and tokens
+//! through [`headers`].
+
+mod account;
+mod caller;
+mod headers;
+mod prologue;
+mod rate_limit;
+mod sessions;
+mod sign_in;
+mod sign_up;
+mod tokens;
+
+use actix_web::HttpResponse;
+use actix_web::middleware::from_fn;
+use actix_web::web;
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope("/api/auth")
+            .wrap(from_fn(rate_limit::rate_limit))
+            .service(sign_up::sign_up)
+            .service(sign_in::sign_in)
+            .service(sign_in::sign_out)
+            .service(sessions::get_session)
+            .service(sessions::get_session_post)
+            .service(sessions::list_sessions)
+            .service(sessions::revoke_session)
+            .service(sessions::revoke_sessions)
+            .service(sessions::revoke_other_sessions)
+            .service(account::update_user)
+            .service(account::change_password)
+            .service(account::delete_user)
+            .service(tokens::ok)
+            .service(tokens::jwt_token)
+            .service(tokens::jwks)
+            // Better Auth answers unknown paths and wrong methods with an empty 404.
+            .default_service(web::to(|| async { HttpResponse::NotFound().finish() })),
+    );
+}

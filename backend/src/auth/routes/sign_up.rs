@@ -1,0 +1,104 @@
+//! `POST /sign-up/email`: a new account with email and password, signed in at once.
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use shared::auth::{SignUpRequest, SignUpResponse, User};
+
+use super::headers::AuthHeaders;
+use super::prologue::{Issues, accept_write, check_login_csrf, validate_new_password};
+use crate::auth::body::Fields;
+use crate::auth::error::AuthError;
+use crate::auth::{session, store};
+use crate::state::AppState;
+
+/// Create an account with email and password, and sign in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = SignUpRequest,
+    responses(
+        (status = 200, description = "Signed up and signed in; sets the session cookie and `set-auth-token`", body = SignUpResponse),
+        (status = 400, description = "`VALIDATION_ERROR`, `PASSWORD_TOO_SHORT`, `PASSWORD_TOO_LONG`", body = shared::auth::AuthErrorBody),
+        (status = 403, description = "Origin or Fetch-Metadata check failed", body = shared::auth::AuthErrorBody),
+        (status = 422, description = "`USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL`", body = shared::auth::AuthErrorBody),
+        (status = 429, description = "Rate limited (3 per 10 s); see `X-Retry-After`"),
+    )
+)]
+#[post("/sign-up/email")]
+pub(super) async fn sign_up(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AuthError> {
+    let auth = &state.auth;
+    let body = accept_write(&req, auth, payload).await?;
+    let form = SignUpForm::parse(&body.object()?)?;
+    check_login_csrf(&req, auth)?;
+    validate_new_password(form.password)?;
+
+    let SignUpForm {
+        name,
+        email,
+        password,
+        image,
+        remember,
+    } = form;
+    let remember = remember.unwrap_or(true);
+    let mut conn = state.pool.acquire().await?;
+    if store::user_by_email(&mut conn, &email).await?.is_some() {
+        return Err(AuthError::USER_ALREADY_EXISTS);
+    }
+    drop(conn);
+    let hash = auth.hasher.hash(password).await?;
+
+    let mut tx = state.pool.begin().await?;
+    let Some(user) = store::insert_user(&mut tx, name, &email, image, false).await? else {
+        // Someone signed up with this email between our check and our insert.
+        return Err(AuthError::USER_ALREADY_EXISTS);
+    };
+    store::insert_credential_account(&mut tx, &user.id, &hash).await?;
+    let session = session::create(&mut tx, &user.id, remember, &req, auth).await?;
+    tx.commit().await?;
+    tracing::Span::current().record("user.id", tracing::field::display(&user.id));
+    tracing::info!(user.id = %user.id, "signed up");
+
+    let mut headers = AuthHeaders::default();
+    headers.set_session(auth, &session.token, remember);
+    Ok(headers.ok().json(SignUpResponse {
+        token: Some(session.token),
+        user: User::from(&user),
+    }))
+}
+
+/// The sign-up body, every field checked, every issue reported at once.
+struct SignUpForm<'a> {
+    name: &'a str,
+    email: String,
+    password: &'a str,
+    image: Option<&'a str>,
+    remember: Option<bool>,
+}
+
+impl<'a> SignUpForm<'a> {
+    fn parse(fields: &Fields<'a>) -> Result<Self, AuthError> {
+        let mut issues = Issues::default();
+        let form = Self {
+            name: issues.take(fields.string("name")),
+            email: issues.take(fields.email("email")),
+            password: issues.take(fields.string("password").and_then(|p| {
+                if p.is_empty() {
+                    Err(AuthError::validation(
+                        "[body.password] Too small: expected string to have >=1 characters".into(),
+                    ))
+                } else {
+                    Ok(p)
+                }
+            })),
+            image: issues.take(fields.optional_string("image")),
+            remember: {
+                issues.take(fields.optional_string("callbackURL"));
+                issues.take(fields.optional_bool("rememberMe"))
+            },
+        };
+        issues.finish()?;
+        Ok(form)
+    }
+}

@@ -1,0 +1,306 @@
+//! Typed settings, read once at startup from the environment (and `.env` when present).
+//!
+//! Every key is documented in `.env.example`. A missing or invalid value stops startup with one
+//! line naming the key and the fix; secrets never appear in `Debug` output. The types are here;
+//! [`read`] reads each section, with one parser per kind of value.
+
+mod read;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+use url::Url;
+
+use crate::auth::external::ExternalIssuerSettings;
+
+/// Where Chatkeep runs. Development is forgiving (generated secret, pretty logs); production is
+/// strict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Pretty,
+    /// One JSON object per event, for log shippers.
+    Json,
+}
+
+/// A value that must not leak into logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    /// The only way to read the value: greppable on purpose.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub environment: Environment,
+    /// `CHATKEEP_BIND`: host:port to listen on; port 0 picks a free port (tests).
+    pub bind: String,
+    /// `BETTER_AUTH_URL`: the public origin users reach Chatkeep at.
+    pub base_url: Url,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    /// `CHATKEEP_DATA_DIR`: generated secret and other local state.
+    pub data_dir: PathBuf,
+    /// `CHATKEEP_SPA_DIR`: the built single-page app (`index.html` + `assets/`).
+    pub spa_dir: PathBuf,
+    /// `LOG_FORMAT`.
+    pub log_format: LogFormat,
+    /// `CHATKEEP_JSON_LIMIT`: largest accepted JSON request body, in bytes.
+    pub json_limit: usize,
+    /// `CHATKEEP_SHUTDOWN_TIMEOUT`: seconds in-flight requests get to finish on SIGTERM.
+    pub shutdown_timeout_secs: u64,
+    /// `CHATKEEP_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` we believe.
+    pub trusted_proxies: Vec<IpNet>,
+    /// `REDIS_URL`: share rate-limit counts across instances.
+    pub redis_url: Option<Secret<String>>,
+    pub agent: AgentSettings,
+    pub chat: ChatSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct AgentSettings {
+    /// `AGENT_URL`: an OpenAI-compatible server; unset = the built-in retrieval agent.
+    pub url: Option<Url>,
+    /// `AGENT_API_KEY`: sent as `Authorization: Bearer`.
+    pub api_key: Option<Secret<String>>,
+    /// `AGENT_MODEL`.
+    pub model: String,
+    /// `AGENT_IDLE_TIMEOUT`: seconds without a byte from the upstream before the answer fails.
+    pub idle_timeout_secs: u64,
+    /// `AGENT_MAX_DURATION`: the longest one answer may take, start to finish.
+    pub max_duration_secs: u64,
+    /// `AGENT_MAX_CONCURRENCY`: answers generated at once; more get 503 `BUSY`.
+    pub max_concurrency: usize,
+    /// `AGENT_HISTORY_MESSAGES`: earlier messages sent along as context.
+    pub history_messages: i64,
+    /// `DOCS_DIR`: the built-in agent's Markdown corpus.
+    pub docs_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChatSettings {
+    /// `MESSAGE_MAX_CHARS`: longest accepted question.
+    pub message_max_chars: usize,
+    /// `MESSAGE_RATE_LIMIT`: messages per user per minute.
+    pub messages_per_minute: u32,
+    /// `MAX_STREAMS_PER_USER`: answers one user may have generating at once.
+    pub max_streams_per_user: usize,
+    /// `MAX_STREAMS_PER_IP`: answers generating at once for one client address (after the
+    /// trusted-proxy resolution); by default a quarter of the slots, at least the per-user cap.
+    pub max_streams_per_ip: usize,
+    /// `SSE_KEEP_ALIVE`: seconds between keep-alive comments on a quiet answer stream.
+    pub keep_alive_secs: u64,
+}
+
+#[derive(Clone)]
+pub struct DatabaseSettings {
+    /// `DATABASE_URL`: what the server serves with; may carry a password, so it is redacted in
+    /// `Debug`. With `DATABASE_MIGRATION_URL` set it should log in as `chatkeep_app`; alone, it
+    /// is the owner's, and the server logs in as `chatkeep_app` on the same server.
+    pub url: Secret<String>,
+    /// `DATABASE_MIGRATION_URL`: the tables' owner, for migrations and the docs index (a direct
+    /// URL where `DATABASE_URL` goes through a pooler).
+    pub migration_url: Option<Secret<String>>,
+    /// `DATABASE_MAX_CONNECTIONS`.
+    pub max_connections: u32,
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(self.url.expose()))
+            .field(
+                "migration_url",
+                &self.migration_url.as_ref().map(|u| redact_url(u.expose())),
+            )
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// `BETTER_AUTH_SECRET`: cookie HMAC and key-encryption secret shared with Better Auth.
+    /// `None` in development means "generate one into the data dir".
+    pub secret: Option<Secret<String>>,
+    /// `BETTER_AUTH_TRUSTED_ORIGINS`: extra origins for CORS and Origin checks.
+    pub trusted_origins: Vec<String>,
+    /// `AUTH_RATE_LIMIT`: Better Auth's rate limits on `/api/auth` (on by default).
+    pub rate_limit: bool,
+    /// `AUTH_JWKS_URL` (+ `AUTH_JWT_ISSUER`, `AUTH_JWT_AUDIENCE`): trust an external issuer.
+    pub external_issuer: Option<ExternalIssuerSettings>,
+    /// `AUTH_JWKS_CACHE_SECS`: how long verification keys (ours and the external issuer's)
+    /// are trusted from memory before they are read again, so a removed or expired key stops
+    /// verifying within this time.
+    pub jwks_cache_ttl: std::time::Duration,
+    /// `PASSWORD_HASH_CONCURRENCY`: scrypt hashes running at once (each takes ~32 MiB).
+    pub hash_concurrency: usize,
+    /// `PASSWORD_HASH_MAX_WAIT_MS`: the longest a request waits for a hashing slot (then 503).
+    pub hash_max_wait: std::time::Duration,
+}
+
+/// A setting that stops startup: which key, what is wrong, how to fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("{key}: {problem}; {fix}")]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(
+        key: &'static str,
+        problem: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        Self {
+            key,
+            problem: problem.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/chatkeep";
+
+impl Settings {
+    /// Reads `.env` (if present; real environment variables win) and then the environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => {
+                return Err(ConfigError::new(
+                    ".env",
+                    format!("cannot be read ({e})"),
+                    "fix the file's syntax or remove it",
+                ));
+            }
+        }
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Builds settings from any key lookup; tests pass a map instead of mutating the process env.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = read::Env::new(lookup);
+        let server = read::server(&env)?;
+        let agent = read::agent(&env)?;
+        Ok(Self {
+            environment: server.environment,
+            bind: server.bind,
+            base_url: server.base_url,
+            database: read::database(&env)?,
+            auth: read::auth(&env)?,
+            data_dir: env.path("CHATKEEP_DATA_DIR", "data"),
+            spa_dir: env.path("CHATKEEP_SPA_DIR", "dist"),
+            log_format: read::log_format(&env)?,
+            json_limit: env.number("CHATKEEP_JSON_LIMIT", 256 * 1024, 1024, 64 << 20)?,
+            shutdown_timeout_secs: env.number("CHATKEEP_SHUTDOWN_TIMEOUT", 30, 0, 3600)?,
+            trusted_proxies: read::trusted_proxies(&env)?,
+            redis_url: read::redis_url(&env)?,
+            chat: read::chat(&env, &agent)?,
+            agent,
+        })
+    }
+}
+
+/// A database URL safe to print: the password, if any, is replaced.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("redacted"));
+            }
+            url.to_string()
+        }
+        Err(_) => "<unparseable URL>".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(s.database.url.expose(), DEFAULT_DATABASE_URL);
+        assert_eq!(s.environment, Environment::Development);
+        assert_eq!(s.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn base_url_follows_the_bind_address() {
+        let s = settings(&[("CHATKEEP_BIND", "127.0.0.1:9000")]).unwrap();
+        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:9000/");
+        let s = settings(&[("CHATKEEP_BIND", "0.0.0.0:9000")]).unwrap();
+        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:9000/");
+    }
+
+    #[test]
+    fn invalid_values_name_the_key_and_the_fix() {
+        let err = settings(&[("CHATKEEP_BIND", "nonsense")]).unwrap_err();
+        assert_eq!(err.key, "CHATKEEP_BIND");
+        assert!(err.to_string().contains("host:port"), "{err}");
+
+        let err = settings(&[("DATABASE_URL", "mysql://x@h/db")]).unwrap_err();
+        assert_eq!(err.key, "DATABASE_URL");
+
+        let err = settings(&[("DATABASE_MAX_CONNECTIONS", "0")]).unwrap_err();
+        assert_eq!(err.key, "DATABASE_MAX_CONNECTIONS");
+
+        let err = settings(&[("LOG_FORMAT", "xml")]).unwrap_err();
+        assert_eq!(err.key, "LOG_FORMAT");
+
+        let err = settings(&[("BETTER_AUTH_URL", "ftp://x")]).unwrap_err();
+        assert_eq!(err.key, "BETTER_AUTH_URL");
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let s = settings(&[
+            ("DATABASE_URL", "postgres://app:hunter2@db:5432/chatkeep"),
+            ("BETTER_AUTH_SECRET", "super-secret-value-1234567890"),
+        ])
+        .unwrap();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("super-secret-value"), "{printed}");
+        assert!(printed.contains("redacted"), "{printed}");
+    }
+}
