@@ -19,7 +19,7 @@ const SECRET: &str = "bench-secret-that-is-long-enough-0123456789";
 fn user() -> UserRow {
     let now = chrono::Utc::now();
     UserRow {
-        id: "WOZidNc4zymSeE3YgkQL590WYfi9F6Zy".into(),
+        id: shared::UserId::new("WOZidNc4zymSeE3YgkQL590WYfi9F6Zy"),
         name: "Bench User".into(),
         email: "bench@example.com".into(),
         email_verified: false,

@@ -133,7 +133,10 @@ pub async fn enable_app_login(
         }
         // Another instance altered the role at the same moment.
         Err(e) if can_login().fetch_one(&mut *owner).await.unwrap_or(false) => {
-            tracing::debug!(error = %e, "the role was enabled concurrently");
+            tracing::debug!(
+                error = crate::telemetry::chain(&e),
+                "the role was enabled concurrently"
+            );
             Ok(())
         }
         Err(e) => Err(e),

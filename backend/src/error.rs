@@ -115,7 +115,10 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         if let Self::Internal(cause) = self {
             // `{:#}` prints the whole context chain on one line.
-            tracing::error!(error = format!("{cause:#}"), "internal error");
+            tracing::error!(
+                error = crate::telemetry::chain(cause.as_ref()),
+                "internal error"
+            );
         }
         let mut response = HttpResponse::build(self.status_code());
         match self {

@@ -43,7 +43,10 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     let migrations = match tokio::time::timeout(READY_TIMEOUT, query).await {
         Ok(Ok(count)) => count,
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness check: database query failed");
+            tracing::warn!(
+                error = crate::telemetry::chain(&e),
+                "readiness check: database query failed"
+            );
             return Err(ApiError::Unavailable(
                 "The database is unreachable.".to_owned(),
             ));

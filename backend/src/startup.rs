@@ -2,7 +2,6 @@
 //! the socket. Wiring only; every piece it wires lives in its own module.
 
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::dev::{Server, ServerHandle};
@@ -13,11 +12,9 @@ use sqlx::PgPool;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::agent::Agent;
 use crate::auth::AuthState;
 use crate::config::Settings;
-use crate::messages::admission::{Admission, Limits};
-use crate::messages::generate::Running;
+use crate::messages::runtime::ChatRuntime;
 use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
 use crate::{cors, db, error, openapi, routes, security_headers, spa, telemetry};
@@ -35,7 +32,7 @@ impl Application {
         let db::Database { pool, mut owner } =
             db::connect_and_migrate(&settings.database, allow_owner_login).await?;
         if settings.agent.url.is_none() {
-            index_docs(&mut owner, &settings.agent.docs_dir).await;
+            crate::agent::retrieval::index_at_startup(&mut owner, &settings.agent.docs_dir).await;
         }
         let _ = sqlx::Connection::close(owner).await;
         Self::build_with_pool(settings, pool)
@@ -62,27 +59,14 @@ impl Application {
             (Some(url), true) => Some(RateLimiter::redis(url.expose())?),
             (None, true) => Some(RateLimiter::memory()),
         };
-        let message_limiter = match &settings.redis_url {
-            Some(url) => RateLimiter::redis(url.expose())?,
-            None => RateLimiter::memory(),
-        };
-        let agent = Arc::new(Agent::from_settings(&settings.agent, pool.clone())?);
-        tracing::info!("answers come from {}", agent.describe());
-        let admission = Admission::new(Limits {
-            slots: settings.agent.max_concurrency,
-            per_user: settings.chat.max_streams_per_user,
-            per_ip: settings.chat.max_streams_per_ip,
-        });
+        let chat = ChatRuntime::new(&settings, pool.clone())?;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             settings,
             started_at: Instant::now(),
             auth,
             auth_rate_limiter,
-            message_limiter,
-            agent,
-            admission,
-            running: Arc::new(Running::default()),
+            chat,
         });
         if !spa_dir.join("index.html").is_file() {
             tracing::warn!(
@@ -147,25 +131,6 @@ impl Application {
         let handle = self.server.handle();
         tokio::spawn(self.server);
         handle
-    }
-}
-
-/// Indexes the built-in agent's corpus when it changed, over the owner's connection (the
-/// application role may only read the index). A missing or unreadable folder leaves the
-/// previous index in place: the agent then says it found nothing, and the log says why.
-pub async fn index_docs(owner: &mut sqlx::PgConnection, dir: &std::path::Path) {
-    match crate::agent::retrieval::index_corpus(owner, dir).await {
-        Ok(report) if report.reindexed => tracing::info!(
-            dir = %dir.display(), files = report.files, sections = report.sections,
-            "indexed the built-in agent's corpus"
-        ),
-        Ok(report) => tracing::info!(
-            dir = %dir.display(), sections = report.sections, "the built-in agent's corpus is unchanged"
-        ),
-        Err(e) => tracing::warn!(
-            error = format!("{e:#}"),
-            "cannot index DOCS_DIR; the built-in agent will find nothing new"
-        ),
     }
 }
 

@@ -89,8 +89,24 @@ pub async fn request_telemetry(
             Ok(res)
         }
         Err(e) => {
-            tracing::warn!(error = %e, latency_ms, "request failed in middleware");
+            tracing::warn!(
+                error = chain(&e),
+                latency_ms,
+                "request failed in middleware"
+            );
             Err(e)
         }
     }
+}
+
+/// An error and its causes on one line (`outer: inner: root`), the one way causes are logged.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        line.push_str(": ");
+        line.push_str(&c.to_string());
+        cause = c.source();
+    }
+    line
 }

@@ -253,6 +253,25 @@ fn split_long(text: &str) -> Vec<String> {
     parts
 }
 
+/// Indexes the built-in agent's corpus when it changed, over the owner's connection (the
+/// application role may only read the index). A missing or unreadable folder leaves the
+/// previous index in place: the agent then says it found nothing, and the log says why.
+pub async fn index_at_startup(owner: &mut PgConnection, dir: &Path) {
+    match index_corpus(owner, dir).await {
+        Ok(report) if report.reindexed => tracing::info!(
+            dir = %dir.display(), files = report.files, sections = report.sections,
+            "indexed the built-in agent's corpus"
+        ),
+        Ok(report) => tracing::info!(
+            dir = %dir.display(), sections = report.sections, "the built-in agent's corpus is unchanged"
+        ),
+        Err(e) => tracing::warn!(
+            error = crate::telemetry::chain(e.as_ref()),
+            "cannot index DOCS_DIR; the built-in agent will find nothing new"
+        ),
+    }
+}
+
 /// Indexes `dir` into `doc_chunk`, unless the stored index is of the same corpus. Atomic: a
 /// concurrent search sees the old index or the new one, never half of either.
 pub async fn index_corpus(conn: &mut PgConnection, dir: &Path) -> anyhow::Result<IndexReport> {

@@ -46,8 +46,14 @@ impl From<anyhow::Error> for AuthError {
 }
 
 impl From<sqlx::Error> for AuthError {
+    /// A pool timeout is a 503 here as on every route; anything else a 500.
     fn from(e: sqlx::Error) -> Self {
-        Self::Internal(anyhow::Error::new(e).context("auth database query failed"))
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => Self::DATABASE_UNAVAILABLE,
+            other => {
+                Self::Internal(anyhow::Error::new(other).context("auth database query failed"))
+            }
+        }
     }
 }
 
@@ -69,6 +75,11 @@ impl AuthError {
     }
 
     pub const UNAUTHORIZED: Self = body(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized");
+    pub const DATABASE_UNAVAILABLE: Self = body(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "SERVICE_UNAVAILABLE",
+        "The database is busy or unreachable; please retry.",
+    );
     pub const INVALID_EMAIL_OR_PASSWORD: Self = body(
         StatusCode::UNAUTHORIZED,
         "INVALID_EMAIL_OR_PASSWORD",
@@ -200,7 +211,10 @@ impl ResponseError for AuthError {
             }),
             Self::EmptyNotFound => HttpResponse::NotFound().finish(),
             Self::Internal(cause) => {
-                tracing::error!(error = format!("{cause:#}"), "internal error in /api/auth");
+                tracing::error!(
+                    error = crate::telemetry::chain(cause.as_ref()),
+                    "internal error in /api/auth"
+                );
                 HttpResponse::InternalServerError().json(AuthErrorBody {
                     message: "Internal Server Error".to_owned(),
                     code: Some("INTERNAL_SERVER_ERROR".to_owned()),

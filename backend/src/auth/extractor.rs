@@ -47,11 +47,9 @@ impl FromRequest for AuthUser {
             match authenticate(&req, &state).await {
                 Ok(user_id) => {
                     tracing::Span::current().record("user.id", tracing::field::display(&user_id));
-                    Ok(AuthUser {
-                        id: UserId::new(user_id),
-                    })
+                    Ok(AuthUser { id: user_id })
                 }
-                Err(Rejection::Internal(e)) => Err(ApiError::Internal(e)),
+                Err(Rejection::Internal(e)) => Err(e),
                 Err(reason) => {
                     tracing::debug!(reason = %reason, "unauthenticated request");
                     Err(ApiError::Unauthorized)
@@ -74,19 +72,20 @@ enum Rejection {
     #[error("the JWT's user does not exist")]
     UnknownUser,
     #[error(transparent)]
-    Internal(anyhow::Error),
+    Internal(ApiError),
 }
 
 impl From<sqlx::Error> for Rejection {
+    /// A pool timeout is a 503 here as on every route; anything else a 500.
     fn from(e: sqlx::Error) -> Self {
-        Self::Internal(anyhow::Error::new(e).context("loading the caller"))
+        Self::Internal(ApiError::from(e))
     }
 }
 
 /// The bearer credential decides when it verifies, as Better Auth's bearer plugin makes it
 /// stand in for the cookie: a session token (signed or raw) then names the session, live or
 /// not, and a JWT its user. A bearer value that does not verify is ignored for the cookie.
-async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<String, Rejection> {
+async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<UserId, Rejection> {
     let auth = &state.auth;
     let mut rejection = Rejection::NoCredentials;
     if let Some(value) = session::bearer_value(req) {
@@ -113,7 +112,7 @@ fn looks_like_jwt(value: &str) -> bool {
     value.starts_with("eyJ") && value.split('.').count() == 3
 }
 
-async fn live_session_user(state: &AppState, token: &str) -> Result<String, Rejection> {
+async fn live_session_user(state: &AppState, token: &str) -> Result<UserId, Rejection> {
     let mut conn = state.pool.acquire().await?;
     match session::lookup(&mut conn, token).await? {
         Lookup::Live(found) => Ok(found.1.id),
@@ -121,14 +120,14 @@ async fn live_session_user(state: &AppState, token: &str) -> Result<String, Reje
     }
 }
 
-async fn jwt_user(state: &AppState, token: &str) -> Result<String, Rejection> {
+async fn jwt_user(state: &AppState, token: &str) -> Result<UserId, Rejection> {
     let auth = &state.auth;
     let kid = jwt::kid(token).ok_or_else(|| Rejection::Jwt("no kid".into()))?;
     let own_key = auth
         .keys
         .public_key(&kid)
         .await
-        .map_err(Rejection::Internal)?;
+        .map_err(|e| Rejection::Internal(ApiError::Internal(e)))?;
     match (own_key, &auth.external) {
         (Some(key), _) => {
             let claims = jwt::verify(token, &key.key, key.alg, &auth.origin, &auth.origin)
@@ -139,8 +138,9 @@ async fn jwt_user(state: &AppState, token: &str) -> Result<String, Rejection> {
                 ));
             }
             let mut conn = state.pool.acquire().await?;
-            match store::user_by_id(&mut conn, &claims.sub).await? {
-                Some(_) => Ok(claims.sub),
+            let user_id = UserId::new(claims.sub);
+            match store::user_by_id(&mut conn, &user_id).await? {
+                Some(_) => Ok(user_id),
                 // Signed by us, but the user has been deleted since.
                 None => Err(Rejection::UnknownUser),
             }

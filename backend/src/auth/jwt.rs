@@ -69,8 +69,8 @@ pub fn sign(key: &ActiveKey, user: &UserRow, origin: &str) -> anyhow::Result<Str
         image: user.image.clone(),
         created_at: super::store::iso(user.created_at),
         updated_at: super::store::iso(user.updated_at),
-        id: user.id.clone(),
-        sub: user.id.clone(),
+        id: user.id.to_string(),
+        sub: user.id.to_string(),
         exp: iat + EXPIRES_IN_SECS,
         iss: origin.to_owned(),
         aud: origin.to_owned(),
@@ -180,7 +180,7 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         UserRow {
-            id: "WOZidNc4zymSeE3YgkQL590WYfi9F6Zy".into(),
+            id: shared::UserId::new("WOZidNc4zymSeE3YgkQL590WYfi9F6Zy"),
             name: "Probe User".into(),
             email: "probe@example.com".into(),
             email_verified: false,

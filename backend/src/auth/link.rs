@@ -10,6 +10,7 @@
 //! a `sub` that is a local user id is that user, as before links existed.
 
 use sha2::{Digest, Sha256};
+use shared::UserId;
 use sqlx::{Connection, PgConnection};
 
 use super::external::ExternalIssuerSettings;
@@ -23,14 +24,16 @@ pub async fn local_user(
     conn: &mut PgConnection,
     issuer: &ExternalIssuerSettings,
     claims: VerifiedClaims,
-) -> sqlx::Result<Option<String>> {
+) -> sqlx::Result<Option<UserId>> {
     let provider = issuer.issuer.as_str();
     let sub = claims.sub.clone();
+    // The id the user has here when the issuer's id is free (or when the users are shared).
+    let same_id = UserId::new(sub.clone());
     if let Some(user_id) = store::linked_user(conn, provider, &sub).await? {
         return Ok(Some(user_id));
     }
-    if issuer.shared_users && store::user_by_id(conn, &sub).await?.is_some() {
-        return Ok(Some(sub));
+    if issuer.shared_users && store::user_by_id(conn, &same_id).await?.is_some() {
+        return Ok(Some(same_id));
     }
     let mut tx = conn.begin().await?;
     // One first sight at a time per (issuer, sub): concurrent first requests make one user.
@@ -41,10 +44,10 @@ pub async fn local_user(
     if let Some(user_id) = store::linked_user(&mut tx, provider, &sub).await? {
         return Ok(Some(user_id));
     }
-    let user_id = match store::user_by_id(&mut tx, &sub).await? {
+    let user_id = match store::user_by_id(&mut tx, &same_id).await? {
         // Provisioned by a Chatkeep from before links: it has no account of any kind, which no
         // local sign-up lacks. Adopt it.
-        Some(_) if store::has_no_accounts(&mut tx, &sub).await? => sub.clone(),
+        Some(_) if store::has_no_accounts(&mut tx, &same_id).await? => same_id,
         Some(_) => {
             tracing::warn!(
                 user.id = %sub,
@@ -84,7 +87,7 @@ fn new_user(provider: &str, claims: VerifiedClaims) -> UserRow {
         None => placeholder_email(provider, &claims.sub),
     };
     UserRow {
-        id: claims.sub,
+        id: UserId::new(claims.sub),
         name: claims.name.unwrap_or_default(),
         email,
         email_verified: verified,

@@ -20,7 +20,7 @@ use crate::state::AppState;
 #[get("/me")]
 pub async fn get_me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    let row = store::user_by_id(&mut conn, user.id.as_str())
+    let row = store::user_by_id(&mut conn, &user.id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     Ok(HttpResponse::Ok().json(User::from(&row)))

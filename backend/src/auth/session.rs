@@ -5,6 +5,7 @@ use actix_web::HttpRequest;
 use actix_web::http::header;
 use chrono::{DateTime, TimeDelta, Utc};
 use percent_encoding::percent_decode_str;
+use shared::UserId;
 use sqlx::PgConnection;
 
 use super::AuthState;
@@ -95,7 +96,7 @@ pub fn is_fresh(session: &SessionRow, now: DateTime<Utc>) -> bool {
 /// Creates a session for a fresh sign-in. `remember == false` makes it a one-day session.
 pub async fn create(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     remember: bool,
     req: &HttpRequest,
     state: &AuthState,
@@ -125,7 +126,7 @@ mod tests {
         SessionRow {
             id: "s".into(),
             token: "t".into(),
-            user_id: "u".into(),
+            user_id: UserId::new("u"),
             expires_at,
             created_at,
             updated_at: created_at,

@@ -3,6 +3,7 @@
 //! Better Auth server reading the same rows sees exactly what it would have written.
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use shared::UserId;
 use sqlx::PgConnection;
 
 /// Now, at JavaScript `Date` precision.
@@ -30,7 +31,7 @@ pub fn generate_id() -> String {
 
 #[derive(Debug, Clone)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub name: String,
     pub email: String,
     pub email_verified: bool,
@@ -48,7 +49,32 @@ impl From<&UserRow> for shared::auth::User {
             image: u.image.clone(),
             created_at: iso(u.created_at),
             updated_at: iso(u.updated_at),
-            id: u.id.clone(),
+            id: u.id.to_string(),
+        }
+    }
+}
+
+/// A `"user"` row as the query returns it.
+struct UserRecord {
+    id: String,
+    name: String,
+    email: String,
+    email_verified: bool,
+    image: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<UserRecord> for UserRow {
+    fn from(r: UserRecord) -> Self {
+        Self {
+            id: UserId::new(r.id),
+            name: r.name,
+            email: r.email,
+            email_verified: r.email_verified,
+            image: r.image,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
         }
     }
 }
@@ -57,7 +83,7 @@ impl From<&UserRow> for shared::auth::User {
 pub struct SessionRow {
     pub id: String,
     pub token: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -74,15 +100,42 @@ impl From<&SessionRow> for shared::auth::Session {
             updated_at: iso(s.updated_at),
             ip_address: s.ip_address.clone(),
             user_agent: s.user_agent.clone(),
-            user_id: s.user_id.clone(),
+            user_id: s.user_id.to_string(),
             id: s.id.clone(),
+        }
+    }
+}
+
+/// A `session` row as the query returns it.
+struct SessionRecord {
+    id: String,
+    token: String,
+    user_id: String,
+    expires_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    ip_address: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl From<SessionRecord> for SessionRow {
+    fn from(r: SessionRecord) -> Self {
+        Self {
+            id: r.id,
+            token: r.token,
+            user_id: UserId::new(r.user_id),
+            expires_at: r.expires_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            ip_address: r.ip_address,
+            user_agent: r.user_agent,
         }
     }
 }
 
 pub async fn user_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as!(
-        UserRow,
+        UserRecord,
         r#"SELECT id, name, email, "emailVerified" AS email_verified, image,
                   "createdAt" AS created_at, "updatedAt" AS updated_at
              FROM "user" WHERE email = $1"#,
@@ -90,18 +143,20 @@ pub async fn user_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result
     )
     .fetch_optional(conn)
     .await
+    .map(|row| row.map(Into::into))
 }
 
-pub async fn user_by_id(conn: &mut PgConnection, id: &str) -> sqlx::Result<Option<UserRow>> {
+pub async fn user_by_id(conn: &mut PgConnection, id: &UserId) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as!(
-        UserRow,
+        UserRecord,
         r#"SELECT id, name, email, "emailVerified" AS email_verified, image,
                   "createdAt" AS created_at, "updatedAt" AS updated_at
              FROM "user" WHERE id = $1"#,
-        id
+        id.as_str()
     )
     .fetch_optional(conn)
     .await
+    .map(|row| row.map(Into::into))
 }
 
 /// Inserts a user; `Ok(None)` when the email is taken (a racing sign-up included).
@@ -114,7 +169,7 @@ pub async fn insert_user(
 ) -> sqlx::Result<Option<UserRow>> {
     let now = now();
     sqlx::query_as!(
-        UserRow,
+        UserRecord,
         r#"INSERT INTO "user" (id, name, email, "emailVerified", image, "createdAt", "updatedAt")
            VALUES ($1, $2, $3, $4, $5, $6, $6)
            ON CONFLICT (email) DO NOTHING
@@ -129,6 +184,7 @@ pub async fn insert_user(
     )
     .fetch_optional(conn)
     .await
+    .map(|row| row.map(Into::into))
 }
 
 /// The local user linked to `account_id` at the external issuer `provider_id`.
@@ -136,7 +192,7 @@ pub async fn linked_user(
     conn: &mut PgConnection,
     provider_id: &str,
     account_id: &str,
-) -> sqlx::Result<Option<String>> {
+) -> sqlx::Result<Option<UserId>> {
     sqlx::query_scalar!(
         r#"SELECT "userId" AS user_id FROM account
             WHERE "providerId" = $1 AND "accountId" = $2
@@ -146,13 +202,14 @@ pub async fn linked_user(
     )
     .fetch_optional(conn)
     .await
+    .map(|id| id.map(UserId::new))
 }
 
 /// Links `user_id` to `account_id` at the external issuer `provider_id` (no tokens or password:
 /// the issuer keeps those).
 pub async fn link_external_account(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     provider_id: &str,
     account_id: &str,
 ) -> sqlx::Result<()> {
@@ -163,7 +220,7 @@ pub async fn link_external_account(
         generate_id(),
         account_id,
         provider_id,
-        user_id,
+        user_id.as_str(),
         now
     )
     .execute(conn)
@@ -173,10 +230,10 @@ pub async fn link_external_account(
 
 /// Whether the user has no account of any kind: what a user provisioned from an external
 /// issuer before links existed looks like (every local sign-up has a credential account).
-pub async fn has_no_accounts(conn: &mut PgConnection, user_id: &str) -> sqlx::Result<bool> {
+pub async fn has_no_accounts(conn: &mut PgConnection, user_id: &UserId) -> sqlx::Result<bool> {
     let none = sqlx::query_scalar!(
         r#"SELECT NOT EXISTS (SELECT 1 FROM account WHERE "userId" = $1) AS "none!""#,
-        user_id
+        user_id.as_str()
     )
     .fetch_one(conn)
     .await?;
@@ -189,7 +246,7 @@ pub async fn insert_user_with_id(conn: &mut PgConnection, user: &UserRow) -> sql
         r#"INSERT INTO "user" (id, name, email, "emailVerified", image, "createdAt", "updatedAt")
            VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT DO NOTHING"#,
-        user.id,
+        user.id.as_str(),
         user.name,
         user.email,
         user.email_verified,
@@ -205,7 +262,7 @@ pub async fn insert_user_with_id(conn: &mut PgConnection, user: &UserRow) -> sql
 /// Better Auth's credential account: `providerId = 'credential'`, `accountId = userId`.
 pub async fn insert_credential_account(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     password_hash: &str,
 ) -> sqlx::Result<()> {
     let now = now();
@@ -213,7 +270,7 @@ pub async fn insert_credential_account(
         r#"INSERT INTO account (id, "accountId", "providerId", "userId", password, "createdAt", "updatedAt")
            VALUES ($1, $2, 'credential', $2, $3, $4, $4)"#,
         generate_id(),
-        user_id,
+        user_id.as_str(),
         password_hash,
         now
     )
@@ -225,13 +282,13 @@ pub async fn insert_credential_account(
 /// The stored hash of the user's password account, if they have one.
 pub async fn credential_password(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
 ) -> sqlx::Result<Option<String>> {
     let row = sqlx::query_scalar!(
         r#"SELECT password FROM account
             WHERE "userId" = $1 AND "providerId" = 'credential'
             ORDER BY "createdAt" LIMIT 1"#,
-        user_id
+        user_id.as_str()
     )
     .fetch_optional(conn)
     .await?;
@@ -240,13 +297,13 @@ pub async fn credential_password(
 
 pub async fn set_credential_password(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     password_hash: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         r#"UPDATE account SET password = $2, "updatedAt" = $3
             WHERE "userId" = $1 AND "providerId" = 'credential'"#,
-        user_id,
+        user_id.as_str(),
         password_hash,
         now()
     )
@@ -257,7 +314,7 @@ pub async fn set_credential_password(
 
 pub async fn update_user(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     name: Option<&str>,
     image: Option<Option<&str>>,
 ) -> sqlx::Result<()> {
@@ -271,7 +328,7 @@ pub async fn update_user(
                   image = CASE WHEN $3 THEN $4 ELSE image END,
                   "updatedAt" = $5
             WHERE id = $1"#,
-        user_id,
+        user_id.as_str(),
         name,
         set_image,
         image,
@@ -283,8 +340,8 @@ pub async fn update_user(
 }
 
 /// Deletes the user; sessions, accounts and all chat data go with it (foreign keys cascade).
-pub async fn delete_user(conn: &mut PgConnection, user_id: &str) -> sqlx::Result<()> {
-    sqlx::query!(r#"DELETE FROM "user" WHERE id = $1"#, user_id)
+pub async fn delete_user(conn: &mut PgConnection, user_id: &UserId) -> sqlx::Result<()> {
+    sqlx::query!(r#"DELETE FROM "user" WHERE id = $1"#, user_id.as_str())
         .execute(conn)
         .await?;
     Ok(())
@@ -292,14 +349,14 @@ pub async fn delete_user(conn: &mut PgConnection, user_id: &str) -> sqlx::Result
 
 pub async fn insert_session(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     expires_at: DateTime<Utc>,
     ip_address: &str,
     user_agent: &str,
 ) -> sqlx::Result<SessionRow> {
     let now = now();
     sqlx::query_as!(
-        SessionRow,
+        SessionRecord,
         r#"INSERT INTO session (id, token, "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent")
            VALUES ($1, $2, $3, $4, $5, $5, $6, $7)
            RETURNING id, token, "userId" AS user_id, "expiresAt" AS expires_at,
@@ -307,7 +364,7 @@ pub async fn insert_session(
                      "ipAddress" AS ip_address, "userAgent" AS user_agent"#,
         generate_id(),
         generate_id(),
-        user_id,
+        user_id.as_str(),
         expires_at,
         now,
         ip_address,
@@ -315,6 +372,7 @@ pub async fn insert_session(
     )
     .fetch_one(conn)
     .await
+    .map(Into::into)
 }
 
 /// A session and its user by raw token, in one round trip.
@@ -339,7 +397,7 @@ pub async fn session_with_user(
             SessionRow {
                 id: r.session_id,
                 token: r.token,
-                user_id: r.user_id.clone(),
+                user_id: UserId::new(r.user_id.clone()),
                 expires_at: r.expires_at,
                 created_at: r.s_created_at,
                 updated_at: r.s_updated_at,
@@ -347,7 +405,7 @@ pub async fn session_with_user(
                 user_agent: r.user_agent,
             },
             UserRow {
-                id: r.user_id,
+                id: UserId::new(r.user_id),
                 name: r.name,
                 email: r.email,
                 email_verified: r.email_verified,
@@ -366,7 +424,7 @@ pub async fn refresh_session(
     expires_at: DateTime<Utc>,
 ) -> sqlx::Result<Option<SessionRow>> {
     sqlx::query_as!(
-        SessionRow,
+        SessionRecord,
         r#"UPDATE session SET "expiresAt" = $2, "updatedAt" = $3 WHERE id = $1
            RETURNING id, token, "userId" AS user_id, "expiresAt" AS expires_at,
                      "createdAt" AS created_at, "updatedAt" AS updated_at,
@@ -377,25 +435,27 @@ pub async fn refresh_session(
     )
     .fetch_optional(conn)
     .await
+    .map(|row| row.map(Into::into))
 }
 
 /// Unexpired sessions of a user, oldest first.
 pub async fn active_sessions(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
 ) -> sqlx::Result<Vec<SessionRow>> {
     sqlx::query_as!(
-        SessionRow,
+        SessionRecord,
         r#"SELECT id, token, "userId" AS user_id, "expiresAt" AS expires_at,
                   "createdAt" AS created_at, "updatedAt" AS updated_at,
                   "ipAddress" AS ip_address, "userAgent" AS user_agent
              FROM session
             WHERE "userId" = $1 AND "expiresAt" > now()
             ORDER BY "createdAt", id"#,
-        user_id
+        user_id.as_str()
     )
     .fetch_all(conn)
     .await
+    .map(|rows| rows.into_iter().map(Into::into).collect())
 }
 
 pub async fn delete_session_by_token(conn: &mut PgConnection, token: &str) -> sqlx::Result<()> {
@@ -408,34 +468,37 @@ pub async fn delete_session_by_token(conn: &mut PgConnection, token: &str) -> sq
 /// Deletes one of the user's sessions by token; someone else's token is left alone.
 pub async fn delete_user_session(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     token: &str,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         r#"DELETE FROM session WHERE token = $1 AND "userId" = $2"#,
         token,
-        user_id
+        user_id.as_str()
     )
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn delete_all_sessions(conn: &mut PgConnection, user_id: &str) -> sqlx::Result<()> {
-    sqlx::query!(r#"DELETE FROM session WHERE "userId" = $1"#, user_id)
-        .execute(conn)
-        .await?;
+pub async fn delete_all_sessions(conn: &mut PgConnection, user_id: &UserId) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"DELETE FROM session WHERE "userId" = $1"#,
+        user_id.as_str()
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 pub async fn delete_other_sessions(
     conn: &mut PgConnection,
-    user_id: &str,
+    user_id: &UserId,
     keep_token: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         r#"DELETE FROM session WHERE "userId" = $1 AND token <> $2"#,
-        user_id,
+        user_id.as_str(),
         keep_token
     )
     .execute(conn)

@@ -34,8 +34,9 @@ pub async fn admit(
 ) -> Result<Admitted, ApiError> {
     let chat = &state.settings.chat;
     let remaining =
-        quota::take_message(&state.message_limiter, user_id, chat.messages_per_minute).await?;
+        quota::take_message(&state.chat.limiter, user_id, chat.messages_per_minute).await?;
     let slot = state
+        .chat
         .admission
         .try_admit(user_id, state.auth.client_ip(req))?;
     Ok(Admitted { remaining, slot })

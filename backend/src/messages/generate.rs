@@ -112,7 +112,7 @@ enum End {
 impl End {
     /// The agent failed: the details go to the log, once; the person gets the plain message.
     fn failed(answer_id: Uuid, error: &AgentError) -> Self {
-        tracing::warn!(message.id = %answer_id, code = error.code(), error = %error, "the agent failed");
+        tracing::warn!(message.id = %answer_id, code = error.code(), error = crate::telemetry::chain(error), "the agent failed");
         Self::Failed {
             code: error.code(),
             message: error.public_message().to_owned(),
@@ -132,8 +132,8 @@ pub fn start(
 ) -> mpsc::Receiver<StreamEvent> {
     spawn(Job {
         pool: state.pool.clone(),
-        agent: Arc::clone(&state.agent),
-        running: Arc::clone(&state.running),
+        agent: Arc::clone(&state.chat.agent),
+        running: Arc::clone(&state.chat.running),
         user_id: user_id.clone(),
         conversation_id: question.conversation_id,
         question_id: question.id,
@@ -278,7 +278,10 @@ impl Saver {
             }
             // Left dirty: the next tick tries again.
             Err(e) => {
-                tracing::warn!(error = %e, "saving a partial answer failed; retrying");
+                tracing::warn!(
+                    error = crate::telemetry::chain(&e),
+                    "saving a partial answer failed; retrying"
+                );
                 false
             }
         }
@@ -418,7 +421,11 @@ async fn finish(
                 return Some((saved, event));
             }
             Err(e) => {
-                tracing::warn!(error = %e, attempt, "saving the final answer failed");
+                tracing::warn!(
+                    error = crate::telemetry::chain(&e),
+                    attempt,
+                    "saving the final answer failed"
+                );
                 tokio::time::sleep(delay).await;
                 delay *= 2;
             }

@@ -24,7 +24,10 @@ pub async fn take_message(
         }),
         // The shared store is down: better to let people chat than to lock them out.
         Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "message rate limiter unavailable");
+            tracing::error!(
+                error = crate::telemetry::chain(e.as_ref()),
+                "message rate limiter unavailable"
+            );
             Ok(per_minute)
         }
     }

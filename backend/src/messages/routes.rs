@@ -189,11 +189,9 @@ async fn post_message(
                 "parentId is not a message in this conversation",
             ));
         }
-        Err(InsertError::Db(e)) => return Err(e.into()),
+        Err(other) => return Err(other.into()),
     };
-    let answer = store::insert_answer(&mut tx, &user.id, conversation_id, stored.id)
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
+    let answer = store::insert_answer(&mut tx, &user.id, conversation_id, stored.id).await?;
     let history = load_history(&mut tx, &state, &user.id, stored.id).await?;
     tx.commit().await?;
 
@@ -241,9 +239,9 @@ async fn stop_message(
         .ok_or_else(message_not_found)?;
     tx.commit().await?;
 
-    if state.running.stop(message_id) {
+    if state.chat.running.stop(message_id) {
         let deadline = tokio::time::Instant::now() + STOP_WAIT;
-        while state.running.is_running(message_id) && tokio::time::Instant::now() < deadline {
+        while state.chat.running.is_running(message_id) && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -299,9 +297,7 @@ async fn regenerate_message(
     };
     let admitted = admission::admit(&state, &req, &user.id).await?;
     conversations::record_activity(&mut tx, &user.id, conversation_id, None).await?;
-    let answer = store::insert_answer(&mut tx, &user.id, conversation_id, question.id)
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
+    let answer = store::insert_answer(&mut tx, &user.id, conversation_id, question.id).await?;
     let history = load_history(&mut tx, &state, &user.id, question.id).await?;
     tx.commit().await?;
 

@@ -193,6 +193,16 @@ pub enum InsertError {
     Db(#[from] sqlx::Error),
 }
 
+impl From<InsertError> for crate::error::ApiError {
+    /// Where the handler has ruled the domain cases out, what is left is a store error.
+    fn from(e: InsertError) -> Self {
+        match e {
+            InsertError::Db(e) => e.into(),
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
 /// Database constraints become domain errors by name.
 fn classify(e: sqlx::Error) -> InsertError {
     if let sqlx::Error::Database(db) = &e {

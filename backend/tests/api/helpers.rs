@@ -69,7 +69,7 @@ pub async fn spawn_app_with(
         .await
         .expect("chatkeep_app can log in");
     if settings.agent.url.is_none() {
-        chatkeep::startup::index_docs(&mut owner, &settings.agent.docs_dir).await;
+        chatkeep::agent::retrieval::index_at_startup(&mut owner, &settings.agent.docs_dir).await;
     }
     drop(owner);
     // Logged in as the application role, as the server is (trust auth: no password).

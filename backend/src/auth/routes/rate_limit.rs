@@ -100,7 +100,10 @@ pub(super) async fn rate_limit(
             }
             Ok(Decision::Allowed { .. }) => {}
             // The limiter's store (Redis) is down: serve rather than lock everyone out.
-            Err(e) => tracing::error!(error = format!("{e:#}"), "auth rate limiter unavailable"),
+            Err(e) => tracing::error!(
+                error = crate::telemetry::chain(e.as_ref()),
+                "auth rate limiter unavailable"
+            ),
         }
     }
     next.call(req)

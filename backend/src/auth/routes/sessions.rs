@@ -53,7 +53,10 @@ pub(super) async fn get_session(
             match auth.keys.signing_key().await {
                 Ok(key) => headers.auth_jwt = Some(jwt::sign(&key, &caller.user, &auth.origin)?),
                 // Without a usable key the session is still worth returning; say why once.
-                Err(e) => tracing::error!(error = format!("{e:#}"), "cannot sign set-auth-jwt"),
+                Err(e) => tracing::error!(
+                    error = crate::telemetry::chain(e.as_ref()),
+                    "cannot sign set-auth-jwt"
+                ),
             }
             serde_json::to_value(SessionWithUser {
                 session: Session::from(&caller.session),
