@@ -1,10 +1,10 @@
 //! The PostgreSQL pool: create the database when it is missing, apply the embedded migrations,
 //! and fail fast (with where we looked and how to fix it) when PostgreSQL is not there.
 
-use shared::UserId;
 use std::str::FromStr;
 use std::time::Duration;
 
+use shared::UserId;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};

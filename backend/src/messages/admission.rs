@@ -7,13 +7,13 @@
 //! busy source (or a few) cannot take every slot and turn everyone else away with 503 `BUSY`.
 //! Counts are per process.
 
-use shared::UserId;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use actix_web::HttpRequest;
+use shared::UserId;
 
 use super::quota;
 use crate::error::ApiError;

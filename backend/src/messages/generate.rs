@@ -4,13 +4,12 @@
 //! the task notices, saves what it has as `stopped`, and frees its slot. A stop request, an
 //! agent error or a timeout end it the same way, with the right status. Nothing waits forever.
 
-use shared::UserId;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use shared::ErrorBody;
+use shared::UserId;
 use shared::messages::{MessageStatus, Source, Usage};
 use shared::stream::{DeltaEvent, FinishEvent, StartEvent, StreamEvent, TitleEvent};
 use sqlx::PgPool;
@@ -20,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::admission::Slot;
+use super::running::Running;
 use super::store::{self, MessageRow, Outcome};
 use crate::agent::{Agent, AgentError, AgentEvent, AgentRequest};
 use crate::db::begin_for_user;
@@ -32,57 +32,6 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
 const CLIENT_STALL: Duration = Duration::from_secs(30);
 /// How long the final event may wait for a slow reader.
 const FINAL_EVENT_WAIT: Duration = Duration::from_secs(5);
-
-/// The answers this process is writing, by message id, so a stop request can reach them.
-#[derive(Default)]
-pub struct Running(Mutex<HashMap<Uuid, CancellationToken>>);
-
-impl Running {
-    fn register(self: &Arc<Self>, id: Uuid) -> (CancellationToken, Registration) {
-        let token = CancellationToken::new();
-        self.0
-            .lock()
-            .expect("registry poisoned")
-            .insert(id, token.clone());
-        (
-            token,
-            Registration {
-                running: self.clone(),
-                id,
-            },
-        )
-    }
-
-    /// Cancels a local answer; `false` if this process is not writing it.
-    pub fn stop(&self, id: Uuid) -> bool {
-        match self.0.lock().expect("registry poisoned").get(&id) {
-            Some(token) => {
-                token.cancel();
-                true
-            }
-            None => false,
-        }
-    }
-
-    pub fn is_running(&self, id: Uuid) -> bool {
-        self.0.lock().expect("registry poisoned").contains_key(&id)
-    }
-}
-
-struct Registration {
-    running: Arc<Running>,
-    id: Uuid,
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        self.running
-            .0
-            .lock()
-            .expect("registry poisoned")
-            .remove(&self.id);
-    }
-}
 
 /// Everything an answer task needs.
 pub struct Job {

@@ -6,6 +6,7 @@ pub mod generate;
 pub mod question;
 pub mod quota;
 pub mod routes;
+pub mod running;
 pub mod runtime;
 pub mod sse;
 pub mod store;

@@ -1,9 +1,10 @@
 //! The per-user message rate (Better Auth's algorithm, so it can live in Redis with the auth
 //! limits). Caps on answers generating at once are [`super::admission`].
 
+use shared::UserId;
+
 use crate::error::ApiError;
 use crate::rate_limit::{Decision, RateLimiter, Rule};
-use shared::UserId;
 
 /// Counts one message against the user's per-minute allowance; returns what is left.
 pub async fn take_message(

@@ -2,11 +2,11 @@
 //! answer, and regenerate one. Each handler owns its transaction; admission, the answer task
 //! and the event stream live in their own files.
 
-use shared::UserId;
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
+use shared::UserId;
 use shared::messages::{Exchange, Message, MessagePage, PostMessage, Role};
 use shared::stream::StreamEvent;
 use sqlx::PgConnection;

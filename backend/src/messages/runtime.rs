@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::admission::{Admission, Limits};
-use super::generate::Running;
+use super::running::Running;
 use crate::agent::Agent;
 use crate::config::Settings;
 use crate::rate_limit::RateLimiter;

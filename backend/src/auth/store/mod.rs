@@ -1,0 +1,142 @@
+//! SQL over Better Auth's tables, a file per table group: [`users`], [`accounts`] (passwords and
+//! external links) and [`sessions`]. Identifiers are Better Auth's quoted camelCase; every
+//! timestamp we write is truncated to milliseconds, as JavaScript's `Date` would store it, so a
+//! Better Auth server reading the same rows sees exactly what it would have written.
+
+mod accounts;
+mod sessions;
+mod users;
+
+pub use accounts::*;
+pub use sessions::*;
+pub use users::*;
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use shared::UserId;
+
+/// Now, at JavaScript `Date` precision.
+pub fn now() -> DateTime<Utc> {
+    Utc::now()
+        .duration_trunc(TimeDelta::milliseconds(1))
+        .expect("millisecond truncation cannot overflow")
+}
+
+/// ISO-8601 with milliseconds and `Z`, as `Date.toISOString()` writes it.
+pub fn iso(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// 32 characters from `[A-Za-z0-9]`, from the OS's CSPRNG: Better Auth's ids and tokens.
+pub fn generate_id() -> String {
+    use rand::Rng;
+    use rand::distributions::Alphanumeric;
+    rand::rngs::OsRng
+        .sample_iter(&Alphanumeric)
+        .take(32)
+        .map(char::from)
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub image: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&UserRow> for shared::auth::User {
+    fn from(u: &UserRow) -> Self {
+        Self {
+            name: u.name.clone(),
+            email: u.email.clone(),
+            email_verified: u.email_verified,
+            image: u.image.clone(),
+            created_at: iso(u.created_at),
+            updated_at: iso(u.updated_at),
+            id: u.id.to_string(),
+        }
+    }
+}
+
+/// A `"user"` row as the query returns it.
+pub(super) struct UserRecord {
+    id: String,
+    name: String,
+    email: String,
+    email_verified: bool,
+    image: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<UserRecord> for UserRow {
+    fn from(r: UserRecord) -> Self {
+        Self {
+            id: UserId::new(r.id),
+            name: r.name,
+            email: r.email,
+            email_verified: r.email_verified,
+            image: r.image,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: String,
+    pub token: String,
+    pub user_id: UserId,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl From<&SessionRow> for shared::auth::Session {
+    fn from(s: &SessionRow) -> Self {
+        Self {
+            expires_at: iso(s.expires_at),
+            token: s.token.clone(),
+            created_at: iso(s.created_at),
+            updated_at: iso(s.updated_at),
+            ip_address: s.ip_address.clone(),
+            user_agent: s.user_agent.clone(),
+            user_id: s.user_id.to_string(),
+            id: s.id.clone(),
+        }
+    }
+}
+
+/// A `session` row as the query returns it.
+pub(super) struct SessionRecord {
+    id: String,
+    token: String,
+    user_id: String,
+    expires_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    ip_address: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl From<SessionRecord> for SessionRow {
+    fn from(r: SessionRecord) -> Self {
+        Self {
+            id: r.id,
+            token: r.token,
+            user_id: UserId::new(r.user_id),
+            expires_at: r.expires_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            ip_address: r.ip_address,
+            user_agent: r.user_agent,
+        }
+    }
+}

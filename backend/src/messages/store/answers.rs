@@ -1,0 +1,121 @@
+//! Saving an answer as it is written: progress, the final state, a stop request, and the sweep
+//! that marks answers a crashed server abandoned.
+
+use serde_json::Value;
+use shared::UserId;
+use shared::messages::{MessageStatus, Source, Usage};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{MessageRow, Row, get};
+
+/// Saves the answer so far; `false` when it was stopped (by a request, maybe on another
+/// instance). The writing task owns the row: an `error` set by the abandoned-answer sweep (which
+/// cannot tell a live answer from a crashed one) is overruled.
+pub async fn save_progress(
+    conn: &mut PgConnection,
+    user_id: &UserId,
+    id: Uuid,
+    content: &str,
+    sources: &[Source],
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE message SET content = $3, sources = $4, status = 'streaming', error = NULL,
+                            updated_at = now()
+          WHERE id = $1 AND user_id = $2 AND status IN ('streaming', 'error')",
+        id,
+        user_id.as_str(),
+        content,
+        serde_json::to_value(sources).unwrap_or(Value::Array(vec![]))
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub struct Outcome<'a> {
+    pub status: MessageStatus,
+    pub content: &'a str,
+    pub sources: &'a [Source],
+    pub finish_reason: Option<&'a str>,
+    pub usage: Option<&'a Usage>,
+    pub error: Option<&'a str>,
+}
+
+/// Writes the answer's final state. A `stopped` request made elsewhere wins over `complete`
+/// and `error`, but the text generated so far is always kept; an `error` from the abandoned-
+/// answer sweep is overruled by the task that was in fact still writing.
+pub async fn finish(
+    conn: &mut PgConnection,
+    user_id: &UserId,
+    id: Uuid,
+    outcome: &Outcome<'_>,
+) -> sqlx::Result<Option<MessageRow>> {
+    sqlx::query_as!(
+        Row,
+        r#"UPDATE message
+              SET content = $3,
+                  sources = $4,
+                  status = CASE WHEN status = 'stopped' THEN 'stopped' ELSE $5 END,
+                  finish_reason = CASE WHEN status = 'stopped' THEN 'stopped' ELSE $6 END,
+                  usage = $7,
+                  error = CASE WHEN status = 'stopped' THEN NULL ELSE $8 END,
+                  updated_at = now()
+            WHERE id = $1 AND user_id = $2 AND status IN ('streaming', 'stopped', 'error')
+        RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
+                  finish_reason, error, usage, client_id, created_at, updated_at"#,
+        id,
+        user_id.as_str(),
+        outcome.content,
+        serde_json::to_value(outcome.sources).unwrap_or(Value::Array(vec![])),
+        outcome.status.as_str(),
+        outcome.finish_reason,
+        outcome.usage.and_then(|u| serde_json::to_value(u).ok()),
+        outcome.error
+    )
+    .fetch_optional(conn)
+    .await
+    .map(|row| row.map(MessageRow::from))
+}
+
+/// Marks a streaming answer stopped (the generating task, wherever it runs, notices on its
+/// next save and keeps its text). Returns the row either way.
+pub async fn request_stop(
+    conn: &mut PgConnection,
+    user_id: &UserId,
+    conversation_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<MessageRow>> {
+    sqlx::query!(
+        "UPDATE message SET status = 'stopped', finish_reason = 'stopped', updated_at = now()
+          WHERE id = $1 AND conversation_id = $2 AND user_id = $3 AND status = 'streaming'",
+        id,
+        conversation_id,
+        user_id.as_str()
+    )
+    .execute(&mut *conn)
+    .await?;
+    get(conn, user_id, conversation_id, id).await
+}
+
+/// Answers a crashed process left `streaming` (no save for 90 s, while a live answer saves at
+/// least every 10 s) become `error`, so nothing looks in progress forever. Run whenever a
+/// conversation's messages are read or asked into.
+pub async fn expire_abandoned(
+    conn: &mut PgConnection,
+    user_id: &UserId,
+    conversation_id: Uuid,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE message
+            SET status = 'error', error = 'The answer was interrupted (the server stopped while writing it).',
+                updated_at = now()
+          WHERE conversation_id = $1 AND user_id = $2 AND status = 'streaming'
+            AND updated_at < now() - interval '90 seconds'",
+        conversation_id,
+        user_id.as_str()
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
