@@ -1,6 +1,11 @@
+//! The conversation routes: create, read, rename, pin, archive, delete, keyset paging and
+//! filters, bad input, and every route as another user.
+
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::helpers::{TestApp, TestSession, error_body, spawn_app, unique_email};
+use crate::helpers::{
+    TestApp, TestSession, alice_with_history, chat_snapshot, error_body, spawn_app, unique_email,
+};
 
 async fn json(response: reqwest::Response) -> serde_json::Value {
     response.json().await.unwrap()
@@ -327,4 +332,38 @@ async fn bad_input_is_a_clear_error_and_stores_nothing(
     // An oversized limit is clamped, not refused.
     let page = json(list(&app, &s, "?limit=100000").await).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_conversation_route_called_as_another_user_is_404_and_changes_nothing(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app(pool, conn).await;
+    let (alice, conversation, _, _) = alice_with_history(&app).await;
+    let mallory = app.sign_up(&unique_email("mallory")).await;
+    let before = chat_snapshot(&app, &alice.user_id).await;
+
+    let c = format!("/api/conversations/{conversation}");
+    let requests = [
+        app.client.get(app.url(&c)),
+        app.client
+            .patch(app.url(&c))
+            .json(&serde_json::json!({ "title": "pwned", "archived": true })),
+        app.client.delete(app.url(&c)),
+    ];
+    for request in requests {
+        let request = request.bearer_auth(&mallory.bearer).build().unwrap();
+        let label = format!("{} {}", request.method(), request.url().path());
+        let (status, code, _) = error_body(app.client.execute(request).await.unwrap()).await;
+        assert_eq!((status, code.as_str()), (404, "NOT_FOUND"), "{label}");
+    }
+    // Mallory's own list shows nothing of Alice's.
+    let page = json(list(&app, &mallory, "").await).await;
+    assert_eq!(page["items"], serde_json::json!([]));
+    assert_eq!(
+        chat_snapshot(&app, &alice.user_id).await,
+        before,
+        "Alice's rows are untouched"
+    );
 }

@@ -73,14 +73,9 @@ async fn the_built_in_agent_says_so_when_the_corpus_has_nothing(
             serde_json::json!({ "content": "quantum chromodynamics lattice" }),
         )
         .await;
-    let answer = &exchange["assistantMessage"];
-    assert_eq!(answer["sources"], serde_json::json!([]));
-    assert!(
-        answer["content"]
-            .as_str()
-            .unwrap()
-            .starts_with("I could not find anything")
-    );
+    let answer = &exchange.assistant_message;
+    assert!(answer.sources.is_empty());
+    assert!(answer.content.starts_with("I could not find anything"));
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -331,7 +326,7 @@ async fn regenerating_keeps_the_old_answer_as_a_sibling(
             serde_json::json!({ "content": "How do I water tomatoes?" }),
         )
         .await;
-    let old_answer = first["assistantMessage"]["id"].as_str().unwrap();
+    let old_answer = first.assistant_message.id.as_str();
 
     let response = app
         .post(&format!(
@@ -342,14 +337,15 @@ async fn regenerating_keeps_the_old_answer_as_a_sibling(
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
-    let second: serde_json::Value = response.json().await.unwrap();
-    let new_answer = &second["assistantMessage"];
-    assert_ne!(new_answer["id"].as_str().unwrap(), old_answer);
+    let second: shared::messages::Exchange = response.json().await.unwrap();
+    let new_answer = &second.assistant_message;
+    assert_ne!(new_answer.id, old_answer);
     assert_eq!(
-        new_answer["parentId"], first["userMessage"]["id"],
+        new_answer.parent_id.as_ref(),
+        Some(&first.user_message.id),
         "a sibling of the old answer"
     );
-    assert_eq!(second["userMessage"]["id"], first["userMessage"]["id"]);
+    assert_eq!(second.user_message.id, first.user_message.id);
     assert_eq!(
         count(
             &app.pool,
@@ -369,7 +365,7 @@ async fn bad_questions_are_refused_and_store_nothing(pool: PgPoolOptions, conn: 
     let elsewhere = app
         .exchange(&s, &other, serde_json::json!({ "content": "roses?" }))
         .await;
-    let foreign_parent = elsewhere["userMessage"]["id"].as_str().unwrap();
+    let foreign_parent = elsewhere.user_message.id.as_str();
     let before = count(&app.pool, "SELECT count(*) FROM message").await;
 
     let cases = [

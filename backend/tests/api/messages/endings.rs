@@ -2,7 +2,7 @@
 //! by its client, and failed (HTTP 500, a hang, malformed data, no `[DONE]`, an error mid-way).
 //! In each case the question and the partial answer are stored with the right status.
 
-use shared::messages::Usage;
+use shared::messages::{MessageStatus, Usage};
 use shared::stream::StreamEvent;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -107,8 +107,8 @@ async fn a_stream_split_mid_line_reads_whole(pool: PgPoolOptions, conn: PgConnec
     let exchange = app
         .exchange(&s, &conversation, serde_json::json!({ "content": "q" }))
         .await;
-    assert_eq!(exchange["assistantMessage"]["content"], "Split reads");
-    assert_eq!(exchange["assistantMessage"]["status"], "complete");
+    assert_eq!(exchange.assistant_message.content, "Split reads");
+    assert_eq!(exchange.assistant_message.status, MessageStatus::Complete);
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -117,15 +117,15 @@ async fn upstream_citations_become_numbered_sources(pool: PgPoolOptions, conn: P
     let exchange = app
         .exchange(&s, &conversation, serde_json::json!({ "content": "q" }))
         .await;
-    let sources = exchange["assistantMessage"]["sources"].as_array().unwrap();
+    let sources = &exchange.assistant_message.sources;
     assert_eq!(sources.len(), 2);
     assert_eq!(
-        (sources[0]["n"].as_u64(), sources[0]["url"].as_str()),
-        (Some(1), Some("https://example.com/a"))
+        (sources[0].n, sources[0].url.as_deref()),
+        (1, Some("https://example.com/a"))
     );
     assert_eq!(
-        (sources[1]["n"].as_u64(), sources[1]["url"].as_str()),
-        (Some(2), Some("https://example.com/b"))
+        (sources[1].n, sources[1].url.as_deref()),
+        (2, Some("https://example.com/b"))
     );
 }
 
@@ -358,10 +358,10 @@ async fn an_unreachable_upstream_is_an_error_not_a_hang(
             serde_json::json!({ "content": "hello?" }),
         )
         .await;
-    assert_eq!(exchange["assistantMessage"]["status"], "error");
+    assert_eq!(exchange.assistant_message.status, MessageStatus::Error);
     assert_eq!(
-        exchange["assistantMessage"]["error"],
-        "The assistant cannot be reached right now. Try again in a moment."
+        exchange.assistant_message.error.as_deref(),
+        Some("The assistant cannot be reached right now. Try again in a moment.")
     );
 }
 

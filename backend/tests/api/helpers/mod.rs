@@ -1,0 +1,154 @@
+//! The test harness: a real Chatkeep on a free port against its own database, and helpers by
+//! area ([`auth`]: sessions; [`chat`]: conversations, questions, streams).
+
+mod auth;
+mod chat;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use actix_web::dev::ServerHandle;
+use chatkeep::config::Settings;
+use chatkeep::startup::Application;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+pub use auth::*;
+pub use chat::*;
+
+/// A running Chatkeep on a free port, against its own database.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// An owner (superuser) connection to the app's database, for arranging and inspecting
+    /// rows across users. The app itself runs as the RLS-bound `chatkeep_app` role.
+    pub pool: PgPool,
+    handle: ServerHandle,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop without waiting; the runtime is going away anyway.
+        drop(self.handle.stop(false));
+    }
+}
+
+pub const TEST_SECRET: &str = "test-secret-that-is-long-enough-for-hmac-0123456789";
+
+pub fn fixture_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/api/fixtures")
+        .join(name)
+}
+
+/// Settings as an operator would give them, plus `overrides`.
+pub fn test_settings(overrides: &[(&str, &str)]) -> Settings {
+    let spa_dir = fixture_dir("spa");
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("CHATKEEP_BIND".into(), "127.0.0.1:0".into()),
+        ("CHATKEEP_SPA_DIR".into(), spa_dir.display().to_string()),
+        ("DOCS_DIR".into(), fixture_dir("docs").display().to_string()),
+        ("BETTER_AUTH_SECRET".into(), TEST_SECRET.into()),
+        // Tests sign in many times a second from one address; rate limits have their own tests.
+        ("AUTH_RATE_LIMIT".into(), "off".into()),
+    ]);
+    for (k, v) in overrides {
+        vars.insert((*k).into(), (*v).into());
+    }
+    Settings::from_lookup(|k| vars.get(k).cloned()).expect("test settings are valid")
+}
+
+pub async fn spawn_app(pool_options: PgPoolOptions, connect_options: PgConnectOptions) -> TestApp {
+    spawn_app_with(pool_options, connect_options, &[]).await
+}
+
+pub async fn spawn_app_with(
+    pool_options: PgPoolOptions,
+    connect_options: PgConnectOptions,
+    overrides: &[(&str, &str)],
+) -> TestApp {
+    chatkeep::telemetry::init(chatkeep::config::LogFormat::Pretty);
+    // The test keeps an owner connection for arranging and inspecting rows across users; the
+    // app gets the real thing, a pool logged in as the RLS-bound application role.
+    let pool = pool_options.connect_lazy_with(connect_options.clone());
+    let settings = test_settings(overrides);
+    let mut owner = pool.acquire().await.expect("the test database is up");
+    chatkeep::db::enable_app_login(&mut owner, None)
+        .await
+        .expect("chatkeep_app can log in");
+    if settings.agent.url.is_none() {
+        chatkeep::agent::retrieval::index_at_startup(&mut owner, &settings.agent.docs_dir).await;
+    }
+    drop(owner);
+    // Logged in as the application role, as the server is (trust auth: no password).
+    let app_pool = chatkeep::db::app_pool(5, connect_options.username(chatkeep::db::APP_ROLE));
+    let app = Application::build_with_pool(settings, app_pool).expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.spawn();
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client builds"),
+        pool,
+        handle,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request is sent")
+    }
+
+    /// A POST as our own SPA would send it: same-origin `Origin` header.
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .post(self.url(path))
+            .header("origin", &self.address)
+    }
+}
+
+pub fn unique_email(tag: &str) -> String {
+    format!("{tag}-{}@example.com", uuid::Uuid::new_v4().simple())
+}
+
+/// Reads an error response and checks its shape: JSON `{code, message}`, nothing else.
+pub async fn error_body(response: reqwest::Response) -> (u16, String, String) {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/json"),
+        "content-type {content_type:?}"
+    );
+    let body: serde_json::Value = response.json().await.expect("error body is JSON");
+    let object = body.as_object().expect("error body is an object");
+    assert_eq!(
+        object.len(),
+        2,
+        "error body has exactly code and message: {body}"
+    );
+    let code = object["code"]
+        .as_str()
+        .expect("code is a string")
+        .to_owned();
+    let message = object["message"]
+        .as_str()
+        .expect("message is a string")
+        .to_owned();
+    assert!(!message.is_empty());
+    (status, code, message)
+}
