@@ -1,9 +1,11 @@
 //! Ids as types, so one kind cannot be passed where another is meant. A [`UserId`] is what
 //! scopes every chat query and the row-level-security setting: only authentication makes one.
+//! [`ConversationId`] and [`MessageId`] are UUIDv7s; on the wire every id is a plain string.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// A user's id (Better Auth's `user.id`: 32 characters, not secret). On the wire, a plain string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -32,6 +34,41 @@ impl fmt::Display for UserId {
     }
 }
 
+/// An id over a UUID, printed and (de)serialized as the UUID's hyphenated form.
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            pub fn new(id: Uuid) -> Self {
+                Self(id)
+            }
+
+            pub fn as_uuid(self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A conversation's id.
+    ConversationId
+);
+uuid_id!(
+    /// A message's id (questions and answers alike).
+    MessageId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,5 +79,20 @@ mod tests {
         let json = serde_json::to_string(&id).unwrap();
         assert_eq!(json, r#""WOZidNc4zymSeE3YgkQL590WYfi9F6Zy""#);
         assert_eq!(serde_json::from_str::<UserId>(&json).unwrap(), id);
+    }
+
+    #[test]
+    fn uuid_ids_are_hyphenated_strings_on_the_wire() {
+        let uuid = Uuid::parse_str("01935a3e-8b1c-7d2e-9f00-123456789abc").unwrap();
+        let id = MessageId::new(uuid);
+        assert_eq!(id.to_string(), "01935a3e-8b1c-7d2e-9f00-123456789abc");
+        assert_eq!(
+            serde_json::to_string(&id).unwrap(),
+            r#""01935a3e-8b1c-7d2e-9f00-123456789abc""#
+        );
+        let back: MessageId =
+            serde_json::from_str(r#""01935a3e-8b1c-7d2e-9f00-123456789abc""#).unwrap();
+        assert_eq!(back, id);
+        assert!(serde_json::from_str::<ConversationId>(r#""not-a-uuid""#).is_err());
     }
 }

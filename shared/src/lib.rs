@@ -10,4 +10,4 @@ pub mod messages;
 pub mod stream;
 
 pub use error::ErrorBody;
-pub use ids::UserId;
+pub use ids::{ConversationId, MessageId, UserId};

@@ -3,11 +3,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
+use shared::ConversationId;
 use shared::conversations::{
     Conversation, ConversationPage, CreateConversation, UpdateConversation,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use super::store::{self, Changes, ListFilter};
 use super::title::parse_title;
@@ -127,7 +127,7 @@ async fn create_conversation(
 async fn get_conversation(
     user: AuthUser,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ConversationId>,
 ) -> Result<HttpResponse, ApiError> {
     let mut tx = begin_for_user(&state.pool, &user.id).await?;
     let row = store::get(&mut tx, &user.id, *id)
@@ -152,7 +152,7 @@ async fn get_conversation(
 async fn update_conversation(
     user: AuthUser,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ConversationId>,
     body: web::Json<UpdateConversation>,
 ) -> Result<HttpResponse, ApiError> {
     let title = match &body.title {
@@ -186,7 +186,7 @@ async fn update_conversation(
 async fn delete_conversation(
     user: AuthUser,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ConversationId>,
 ) -> Result<HttpResponse, ApiError> {
     let mut tx = begin_for_user(&state.pool, &user.id).await?;
     if !store::delete(&mut tx, &user.id, *id).await? {

@@ -2,7 +2,7 @@
 //! connection, inside the transaction where row-level security admits only that user's rows.
 
 use chrono::{DateTime, Utc};
-use shared::UserId;
+use shared::{ConversationId, UserId};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -97,13 +97,13 @@ pub async fn create(
 pub async fn get(
     conn: &mut PgConnection,
     user_id: &UserId,
-    id: Uuid,
+    id: ConversationId,
 ) -> sqlx::Result<Option<ConversationRow>> {
     sqlx::query_as!(
         ConversationRow,
         r#"SELECT id, title, pinned, archived_at, created_at, updated_at, last_message_at
              FROM conversation WHERE id = $1 AND user_id = $2"#,
-        id,
+        id.as_uuid(),
         user_id.as_str()
     )
     .fetch_optional(conn)
@@ -120,7 +120,7 @@ pub struct Changes<'a> {
 pub async fn update(
     conn: &mut PgConnection,
     user_id: &UserId,
-    id: Uuid,
+    id: ConversationId,
     changes: &Changes<'_>,
 ) -> sqlx::Result<Option<ConversationRow>> {
     let (set_title, title) = match changes.title {
@@ -138,7 +138,7 @@ pub async fn update(
                   updated_at = now()
             WHERE id = $1 AND user_id = $2
         RETURNING id, title, pinned, archived_at, created_at, updated_at, last_message_at"#,
-        id,
+        id.as_uuid(),
         user_id.as_str(),
         set_title,
         title,
@@ -150,10 +150,14 @@ pub async fn update(
 }
 
 /// Deletes the conversation and (cascade) its messages. `false` when there was none.
-pub async fn delete(conn: &mut PgConnection, user_id: &UserId, id: Uuid) -> sqlx::Result<bool> {
+pub async fn delete(
+    conn: &mut PgConnection,
+    user_id: &UserId,
+    id: ConversationId,
+) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "DELETE FROM conversation WHERE id = $1 AND user_id = $2",
-        id,
+        id.as_uuid(),
         user_id.as_str()
     )
     .execute(conn)
@@ -168,12 +172,12 @@ pub async fn delete(conn: &mut PgConnection, user_id: &UserId, id: Uuid) -> sqlx
 pub async fn record_activity(
     conn: &mut PgConnection,
     user_id: &UserId,
-    id: Uuid,
+    id: ConversationId,
     title_if_untitled: Option<&str>,
 ) -> sqlx::Result<Option<String>> {
     sqlx::query!(
         "UPDATE conversation SET last_message_at = clock_timestamp() WHERE id = $1 AND user_id = $2",
-        id,
+        id.as_uuid(),
         user_id.as_str()
     )
     .execute(&mut *conn)
@@ -184,7 +188,7 @@ pub async fn record_activity(
     sqlx::query_scalar!(
         r#"UPDATE conversation SET title = $3 WHERE id = $1 AND user_id = $2 AND title IS NULL
            RETURNING title AS "title!""#,
-        id,
+        id.as_uuid(),
         user_id.as_str(),
         title
     )

@@ -9,14 +9,13 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use shared::ErrorBody;
-use shared::UserId;
 use shared::messages::{MessageStatus, Source, Usage};
 use shared::stream::{DeltaEvent, FinishEvent, StartEvent, StreamEvent, TitleEvent};
+use shared::{ConversationId, MessageId, UserId};
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use super::admission::Slot;
 use super::running::Running;
@@ -39,9 +38,9 @@ pub struct Job {
     pub agent: Arc<Agent>,
     pub running: Arc<Running>,
     pub user_id: UserId,
-    pub conversation_id: Uuid,
-    pub question_id: Uuid,
-    pub answer_id: Uuid,
+    pub conversation_id: ConversationId,
+    pub question_id: MessageId,
+    pub answer_id: MessageId,
     pub request: AgentRequest,
     /// Set when this exchange titled the conversation.
     pub new_title: Option<String>,
@@ -60,7 +59,7 @@ enum End {
 
 impl End {
     /// The agent failed: the details go to the log, once; the person gets the plain message.
-    fn failed(answer_id: Uuid, error: &AgentError) -> Self {
+    fn failed(answer_id: MessageId, error: &AgentError) -> Self {
         tracing::warn!(message.id = %answer_id, code = error.code(), error = crate::telemetry::chain(error), "the agent failed");
         Self::Failed {
             code: error.code(),
@@ -294,7 +293,12 @@ impl Answer {
     }
 }
 
-async fn save(pool: &PgPool, user_id: &UserId, id: Uuid, answer: &Answer) -> sqlx::Result<bool> {
+async fn save(
+    pool: &PgPool,
+    user_id: &UserId,
+    id: MessageId,
+    answer: &Answer,
+) -> sqlx::Result<bool> {
     let mut tx = begin_for_user(pool, user_id).await?;
     let still_streaming =
         store::save_progress(&mut tx, user_id, id, &answer.content, &answer.sources).await?;
@@ -307,7 +311,7 @@ async fn save(pool: &PgPool, user_id: &UserId, id: Uuid, answer: &Answer) -> sql
 async fn finish(
     pool: &PgPool,
     user_id: &UserId,
-    id: Uuid,
+    id: MessageId,
     answer: &Answer,
     end: &End,
 ) -> Option<(MessageStatus, StreamEvent)> {

@@ -1,5 +1,6 @@
 //! A question as it arrives: trimmed, checked and parsed once, before anything is stored.
 
+use shared::MessageId;
 use shared::messages::PostMessage;
 use uuid::Uuid;
 
@@ -12,7 +13,7 @@ const MAX_CLIENT_ID_CHARS: usize = 100;
 pub struct Question {
     pub content: String,
     pub selected_text: Option<String>,
-    pub parent_id: Option<Uuid>,
+    pub parent_id: Option<MessageId>,
     pub client_id: Option<String>,
 }
 
@@ -63,7 +64,7 @@ impl Question {
         let parent_id = body
             .parent_id
             .map(|p| {
-                Uuid::parse_str(&p).map_err(|_| {
+                Uuid::parse_str(&p).map(MessageId::new).map_err(|_| {
                     ApiError::bad_request(
                         "INVALID_ID",
                         format!("parentId {p:?} is not a message id"),

@@ -6,13 +6,12 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
-use shared::UserId;
 use shared::messages::{Exchange, Message, MessagePage, PostMessage, Role};
 use shared::stream::StreamEvent;
+use shared::{ConversationId, MessageId, UserId};
 use sqlx::PgConnection;
 use tokio::sync::mpsc;
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use super::question::Question;
 use super::store::{self, InsertError, MessageRow, NewQuestion};
@@ -49,7 +48,7 @@ fn message_not_found() -> ApiError {
 async fn require_conversation(
     conn: &mut PgConnection,
     user_id: &UserId,
-    id: Uuid,
+    id: ConversationId,
 ) -> Result<(), ApiError> {
     conversations::get(conn, user_id, id)
         .await?
@@ -80,7 +79,7 @@ struct ListQuery {
 async fn list_messages(
     user: AuthUser,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ConversationId>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = cursor::page_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
@@ -95,7 +94,7 @@ async fn list_messages(
         let oldest = rows.last().expect("a full page has a last row");
         Cursor {
             at: oldest.created_at,
-            id: oldest.id,
+            id: oldest.id.as_uuid(),
         }
         .encode()
     });
@@ -130,7 +129,7 @@ async fn post_message(
     user: AuthUser,
     state: web::Data<AppState>,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<ConversationId>,
     body: web::Json<PostMessage>,
 ) -> Result<HttpResponse, ApiError> {
     let conversation_id = *id;
@@ -230,7 +229,7 @@ async fn post_message(
 async fn stop_message(
     user: AuthUser,
     state: web::Data<AppState>,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(ConversationId, MessageId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (conversation_id, message_id) = path.into_inner();
     let mut tx = begin_for_user(&state.pool, &user.id).await?;
@@ -275,7 +274,7 @@ async fn regenerate_message(
     user: AuthUser,
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(ConversationId, MessageId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (conversation_id, message_id) = path.into_inner();
     let stream = sse::wants_event_stream(&req);
@@ -331,7 +330,7 @@ async fn load_history(
     conn: &mut PgConnection,
     state: &AppState,
     user_id: &UserId,
-    question_id: Uuid,
+    question_id: MessageId,
 ) -> Result<Vec<Turn>, ApiError> {
     let turns = store::history(
         conn,

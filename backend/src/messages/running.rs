@@ -4,15 +4,15 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use shared::MessageId;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 /// The answers this process is writing, by message id, so a stop request can reach them.
 #[derive(Default)]
-pub struct Running(Mutex<HashMap<Uuid, CancellationToken>>);
+pub struct Running(Mutex<HashMap<MessageId, CancellationToken>>);
 
 impl Running {
-    pub fn register(self: &Arc<Self>, id: Uuid) -> (CancellationToken, Registration) {
+    pub fn register(self: &Arc<Self>, id: MessageId) -> (CancellationToken, Registration) {
         let token = CancellationToken::new();
         self.0
             .lock()
@@ -28,7 +28,7 @@ impl Running {
     }
 
     /// Cancels a local answer; `false` if this process is not writing it.
-    pub fn stop(&self, id: Uuid) -> bool {
+    pub fn stop(&self, id: MessageId) -> bool {
         match self.0.lock().expect("registry poisoned").get(&id) {
             Some(token) => {
                 token.cancel();
@@ -38,14 +38,14 @@ impl Running {
         }
     }
 
-    pub fn is_running(&self, id: Uuid) -> bool {
+    pub fn is_running(&self, id: MessageId) -> bool {
         self.0.lock().expect("registry poisoned").contains_key(&id)
     }
 }
 
 pub struct Registration {
     running: Arc<Running>,
-    id: Uuid,
+    id: MessageId,
 }
 
 impl Drop for Registration {

@@ -2,10 +2,9 @@
 //! that marks answers a crashed server abandoned.
 
 use serde_json::Value;
-use shared::UserId;
 use shared::messages::{MessageStatus, Source, Usage};
+use shared::{ConversationId, MessageId, UserId};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use super::{MessageRow, Row, get};
 
@@ -15,7 +14,7 @@ use super::{MessageRow, Row, get};
 pub async fn save_progress(
     conn: &mut PgConnection,
     user_id: &UserId,
-    id: Uuid,
+    id: MessageId,
     content: &str,
     sources: &[Source],
 ) -> sqlx::Result<bool> {
@@ -23,7 +22,7 @@ pub async fn save_progress(
         "UPDATE message SET content = $3, sources = $4, status = 'streaming', error = NULL,
                             updated_at = now()
           WHERE id = $1 AND user_id = $2 AND status IN ('streaming', 'error')",
-        id,
+        id.as_uuid(),
         user_id.as_str(),
         content,
         serde_json::to_value(sources).unwrap_or(Value::Array(vec![]))
@@ -48,7 +47,7 @@ pub struct Outcome<'a> {
 pub async fn finish(
     conn: &mut PgConnection,
     user_id: &UserId,
-    id: Uuid,
+    id: MessageId,
     outcome: &Outcome<'_>,
 ) -> sqlx::Result<Option<MessageRow>> {
     sqlx::query_as!(
@@ -64,7 +63,7 @@ pub async fn finish(
             WHERE id = $1 AND user_id = $2 AND status IN ('streaming', 'stopped', 'error')
         RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
                   finish_reason, error, usage, client_id, created_at, updated_at"#,
-        id,
+        id.as_uuid(),
         user_id.as_str(),
         outcome.content,
         serde_json::to_value(outcome.sources).unwrap_or(Value::Array(vec![])),
@@ -83,14 +82,14 @@ pub async fn finish(
 pub async fn request_stop(
     conn: &mut PgConnection,
     user_id: &UserId,
-    conversation_id: Uuid,
-    id: Uuid,
+    conversation_id: ConversationId,
+    id: MessageId,
 ) -> sqlx::Result<Option<MessageRow>> {
     sqlx::query!(
         "UPDATE message SET status = 'stopped', finish_reason = 'stopped', updated_at = now()
           WHERE id = $1 AND conversation_id = $2 AND user_id = $3 AND status = 'streaming'",
-        id,
-        conversation_id,
+        id.as_uuid(),
+        conversation_id.as_uuid(),
         user_id.as_str()
     )
     .execute(&mut *conn)
@@ -104,7 +103,7 @@ pub async fn request_stop(
 pub async fn expire_abandoned(
     conn: &mut PgConnection,
     user_id: &UserId,
-    conversation_id: Uuid,
+    conversation_id: ConversationId,
 ) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "UPDATE message
@@ -112,7 +111,7 @@ pub async fn expire_abandoned(
                 updated_at = now()
           WHERE conversation_id = $1 AND user_id = $2 AND status = 'streaming'
             AND updated_at < now() - interval '90 seconds'",
-        conversation_id,
+        conversation_id.as_uuid(),
         user_id.as_str()
     )
     .execute(conn)

@@ -8,8 +8,8 @@ pub use answers::*;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use shared::UserId;
 use shared::messages::{Message, MessageStatus, Role};
+use shared::{ConversationId, MessageId, UserId};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -19,9 +19,9 @@ use crate::cursor::Cursor;
 /// A message as stored, its `role` and `status` parsed once, here.
 #[derive(Debug, Clone)]
 pub struct MessageRow {
-    pub id: Uuid,
-    pub conversation_id: Uuid,
-    pub parent_id: Option<Uuid>,
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub parent_id: Option<MessageId>,
     pub role: Role,
     pub content: String,
     pub selected_text: Option<String>,
@@ -63,9 +63,9 @@ pub(super) struct Row {
 impl From<Row> for MessageRow {
     fn from(r: Row) -> Self {
         Self {
-            id: r.id,
-            conversation_id: r.conversation_id,
-            parent_id: r.parent_id,
+            id: MessageId::new(r.id),
+            conversation_id: ConversationId::new(r.conversation_id),
+            parent_id: r.parent_id.map(MessageId::new),
             role: parse_role(&r.role),
             content: r.content,
             selected_text: r.selected_text,
@@ -119,7 +119,7 @@ impl From<&MessageRow> for Message {
 pub async fn list(
     conn: &mut PgConnection,
     user_id: &UserId,
-    conversation_id: Uuid,
+    conversation_id: ConversationId,
     before: Option<Cursor>,
     limit: i64,
 ) -> sqlx::Result<Vec<MessageRow>> {
@@ -133,7 +133,7 @@ pub async fn list(
               AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
             ORDER BY created_at DESC, id DESC
             LIMIT $5"#,
-        conversation_id,
+        conversation_id.as_uuid(),
         user_id.as_str(),
         before_at,
         before_id,
@@ -147,16 +147,16 @@ pub async fn list(
 pub async fn get(
     conn: &mut PgConnection,
     user_id: &UserId,
-    conversation_id: Uuid,
-    id: Uuid,
+    conversation_id: ConversationId,
+    id: MessageId,
 ) -> sqlx::Result<Option<MessageRow>> {
     sqlx::query_as!(
         Row,
         r#"SELECT id, conversation_id, parent_id, role, content, selected_text, sources, status,
                   finish_reason, error, usage, client_id, created_at, updated_at
              FROM message WHERE id = $1 AND conversation_id = $2 AND user_id = $3"#,
-        id,
-        conversation_id,
+        id.as_uuid(),
+        conversation_id.as_uuid(),
         user_id.as_str()
     )
     .fetch_optional(conn)
@@ -168,22 +168,23 @@ pub async fn get(
 pub async fn latest_id(
     conn: &mut PgConnection,
     user_id: &UserId,
-    conversation_id: Uuid,
-) -> sqlx::Result<Option<Uuid>> {
+    conversation_id: ConversationId,
+) -> sqlx::Result<Option<MessageId>> {
     sqlx::query_scalar!(
         "SELECT id FROM message WHERE conversation_id = $1 AND user_id = $2
           ORDER BY created_at DESC, id DESC LIMIT 1",
-        conversation_id,
+        conversation_id.as_uuid(),
         user_id.as_str()
     )
     .fetch_optional(conn)
     .await
+    .map(|id| id.map(MessageId::new))
 }
 
 pub struct NewQuestion<'a> {
     pub content: &'a str,
     pub selected_text: Option<&'a str>,
-    pub parent_id: Option<Uuid>,
+    pub parent_id: Option<MessageId>,
     pub client_id: Option<&'a str>,
 }
 
@@ -222,7 +223,7 @@ fn classify(e: sqlx::Error) -> InsertError {
 pub async fn insert_question(
     conn: &mut PgConnection,
     user_id: &UserId,
-    conversation_id: Uuid,
+    conversation_id: ConversationId,
     question: &NewQuestion<'_>,
 ) -> Result<MessageRow, InsertError> {
     sqlx::query_as!(
@@ -233,9 +234,9 @@ pub async fn insert_question(
            RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
                      finish_reason, error, usage, client_id, created_at, updated_at"#,
         Uuid::now_v7(),
-        conversation_id,
+        conversation_id.as_uuid(),
         user_id.as_str(),
-        question.parent_id,
+        question.parent_id.map(MessageId::as_uuid),
         question.content,
         question.selected_text,
         question.client_id
@@ -250,8 +251,8 @@ pub async fn insert_question(
 pub async fn insert_answer(
     conn: &mut PgConnection,
     user_id: &UserId,
-    conversation_id: Uuid,
-    question_id: Uuid,
+    conversation_id: ConversationId,
+    question_id: MessageId,
 ) -> Result<MessageRow, InsertError> {
     sqlx::query_as!(
         Row,
@@ -260,9 +261,9 @@ pub async fn insert_answer(
            RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
                      finish_reason, error, usage, client_id, created_at, updated_at"#,
         Uuid::now_v7(),
-        conversation_id,
+        conversation_id.as_uuid(),
         user_id.as_str(),
-        question_id
+        question_id.as_uuid()
     )
     .fetch_one(conn)
     .await
@@ -274,7 +275,7 @@ pub async fn insert_answer(
 pub async fn exchange_by_client_id(
     conn: &mut PgConnection,
     user_id: &UserId,
-    conversation_id: Uuid,
+    conversation_id: ConversationId,
     client_id: &str,
 ) -> sqlx::Result<Option<(MessageRow, Option<MessageRow>)>> {
     let Some(question) = sqlx::query_as!(
@@ -282,7 +283,7 @@ pub async fn exchange_by_client_id(
         r#"SELECT id, conversation_id, parent_id, role, content, selected_text, sources, status,
                   finish_reason, error, usage, client_id, created_at, updated_at
              FROM message WHERE conversation_id = $1 AND user_id = $2 AND client_id = $3"#,
-        conversation_id,
+        conversation_id.as_uuid(),
         user_id.as_str(),
         client_id
     )
@@ -298,8 +299,8 @@ pub async fn exchange_by_client_id(
 pub async fn latest_answer(
     conn: &mut PgConnection,
     user_id: &UserId,
-    conversation_id: Uuid,
-    question_id: Uuid,
+    conversation_id: ConversationId,
+    question_id: MessageId,
 ) -> sqlx::Result<Option<MessageRow>> {
     // The conversation filter lets the (conversation, created_at) index serve this.
     sqlx::query_as!(
@@ -309,8 +310,8 @@ pub async fn latest_answer(
              FROM message
             WHERE conversation_id = $1 AND parent_id = $2 AND user_id = $3 AND role = 'assistant'
             ORDER BY created_at DESC, id DESC LIMIT 1"#,
-        conversation_id,
-        question_id,
+        conversation_id.as_uuid(),
+        question_id.as_uuid(),
         user_id.as_str()
     )
     .fetch_optional(conn)
@@ -323,7 +324,7 @@ pub async fn latest_answer(
 pub async fn history(
     conn: &mut PgConnection,
     user_id: &UserId,
-    question_id: Uuid,
+    question_id: MessageId,
     limit: i64,
 ) -> sqlx::Result<Vec<(Role, String)>> {
     let rows = sqlx::query!(
@@ -338,7 +339,7 @@ pub async fn history(
              FROM branch b JOIN message m ON m.id = b.parent_id
             WHERE m.user_id = $2 AND m.content <> '' AND b.depth < $3
             ORDER BY b.depth DESC"#,
-        question_id,
+        question_id.as_uuid(),
         user_id.as_str(),
         limit as i32
     )
