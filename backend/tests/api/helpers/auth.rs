@@ -43,7 +43,15 @@ pub struct TestSession {
     pub user_id: String,
 }
 
+/// What sign-up, sign-in and change-password (with `revokeOtherSessions`) all answer.
+#[derive(serde::Deserialize)]
+struct Opened {
+    token: Option<String>,
+    user: shared::auth::User,
+}
+
 impl TestSession {
+    /// The session a sign-up, sign-in or change-password response opened.
     pub async fn from_response(response: reqwest::Response) -> Self {
         let cookie = set_cookies(&response)
             .into_iter()
@@ -54,12 +62,12 @@ impl TestSession {
             .to_str()
             .unwrap()
             .to_owned();
-        let body: serde_json::Value = response.json().await.unwrap();
+        let body: Opened = response.json().await.unwrap();
         Self {
             cookie,
-            token: body["token"].as_str().unwrap().to_owned(),
+            token: body.token.expect("the response carries the session token"),
             bearer,
-            user_id: body["user"]["id"].as_str().unwrap().to_owned(),
+            user_id: body.user.id,
         }
     }
 }
