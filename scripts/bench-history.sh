@@ -30,30 +30,16 @@ start_server() {
 }
 
 if [ "$(psql -tA -h 127.0.0.1 -U postgres -d postgres -c "SELECT count(*) FROM pg_database WHERE datname = '$db'")" != 1 ] \
-   || [ "$(psql_db -tA -c 'SELECT count(*) FROM message' 2>/dev/null || echo 0)" != 1000000 ]; then
-  log "seeding $db (10k users, 100k conversations, 1M messages; a minute or two, once)"
+   || [ "$(psql_db -tA -c "SELECT count(*) FROM message WHERE user_id LIKE 'seed-user-%'" 2>/dev/null || echo 0)" != 1000000 ]; then
+  log "seeding $db with chatkeep seed (10k users, 100k conversations, 1M messages, one heavy user; a few minutes, once)"
   psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
-  start_server; kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""   # creates and migrates it
-  psql_db <<'SQL'
-INSERT INTO "user" (id, name, email, "emailVerified")
-  SELECT 'bench-user-' || g, 'User ' || g, 'user' || g || '@example.com', false FROM generate_series(1, 10000) g;
-INSERT INTO session (id, token, "userId", "expiresAt", "updatedAt")
-  SELECT 'bench-session-' || g, 'tok' || lpad(g::text, 29, '0'), 'bench-user-' || g,
-         now() + interval '7 days', now()
-    FROM generate_series(1, 10000) g;
-INSERT INTO conversation (id, user_id, title, created_at, updated_at, last_message_at)
-  SELECT gen_random_uuid(), 'bench-user-' || u, 'Conversation ' || c,
-         now() - (c || ' hours')::interval, now(), now() - (c || ' hours')::interval
-    FROM generate_series(1, 10000) u, generate_series(1, 10) c;
-INSERT INTO message (id, conversation_id, user_id, role, content, status, created_at, updated_at)
-  SELECT gen_random_uuid(), c.id, c.user_id,
-         CASE WHEN m % 2 = 0 THEN 'user' ELSE 'assistant' END,
-         repeat('Lorem ipsum dolor sit amet, consectetur adipiscing elit. ', 4),
-         'complete', c.created_at + (m || ' minutes')::interval, now()
-    FROM conversation c, generate_series(1, 10) m;
-ANALYZE;
-SQL
+  DATABASE_URL="$url" RUST_LOG=warn "$TARGET_DIR/release/chatkeep" seed \
+    --users 10000 --conversations-per-user 10 --messages-per-conversation 10 --heavy-messages 100000
 fi
+# One bearer session per seeded user (signing 10,000 users in through scrypt would take minutes).
+psql_db -c "INSERT INTO session (id, token, \"userId\", \"expiresAt\", \"updatedAt\")
+  SELECT 'bench-session-' || u.id, md5(u.id), u.id, now() + interval '7 days', now()
+    FROM \"user\" u WHERE u.id LIKE 'seed-user-%' ON CONFLICT DO NOTHING" >/dev/null
 psql_db -tA -F ' ' -c "SELECT DISTINCT ON (s.token) s.token, c.id FROM session s JOIN conversation c ON c.user_id = s.\"userId\" ORDER BY s.token, c.last_message_at DESC" \
   > /tmp/chatkeep-bench-pairs.txt
 

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod rate_limit;
 pub mod routes;
 pub mod security_headers;
+pub mod seed;
 pub mod spa;
 pub mod startup;
 pub mod state;

@@ -13,6 +13,12 @@ chatkeep: accounts and private chat history for a RAG chatbot
 USAGE:
     chatkeep            run the server (settings from the environment and .env)
     chatkeep openapi    print the OpenAPI document (as checked into openapi/openapi.json)
+    chatkeep seed [--users N] [--conversations-per-user N] [--messages-per-conversation N]
+                  [--heavy-messages N]
+                        write a realistic history into DATABASE_URL's database (defaults:
+                        100 users x 10 conversations x 10 messages, and one heavy user with
+                        100,000 messages); seeded users sign in as seed-user-N@example.com
+                        with the password seeded-password-1234
     chatkeep --help     this text
 ";
 
@@ -20,6 +26,7 @@ USAGE:
 async fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         None | Some("serve") => serve().await,
+        Some("seed") => seed(std::env::args().skip(2).collect()).await,
         Some("openapi") => {
             print!("{}", openapi::document_json());
             ExitCode::SUCCESS
@@ -35,15 +42,21 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve() -> ExitCode {
-    let settings = match Settings::from_env() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("chatkeep: configuration error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+/// The settings, with logging started; exit code 2 (and one line why) when they are invalid.
+fn configured() -> Result<Settings, ExitCode> {
+    let settings = Settings::from_env().map_err(|e| {
+        eprintln!("chatkeep: configuration error: {e}");
+        ExitCode::from(2)
+    })?;
     telemetry::init(settings.log_format);
+    Ok(settings)
+}
+
+async fn serve() -> ExitCode {
+    let settings = match configured() {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
     let base_url = settings.base_url.clone();
     let app = match Application::build(settings).await {
         Ok(app) => app,
@@ -63,4 +76,65 @@ async fn serve() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `chatkeep seed ...`: migrates as the owner, then seeds over the owner's connection.
+async fn seed(args: Vec<String>) -> ExitCode {
+    let plan = match parse_seed_args(&args) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprint!("chatkeep seed: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = match configured() {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let result = async {
+        let mut database = chatkeep::db::connect_and_migrate(&settings.database, true).await?;
+        chatkeep::seed::run(&mut database.owner, plan).await
+    }
+    .await;
+    match result {
+        Ok(report) => {
+            println!(
+                "seeded: {} users, {} conversations, {} messages (password {:?})",
+                report.users,
+                report.conversations,
+                report.messages,
+                chatkeep::seed::PASSWORD
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("chatkeep seed: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_seed_args(args: &[String]) -> Result<chatkeep::seed::Plan, String> {
+    let mut plan = chatkeep::seed::Plan {
+        users: 100,
+        conversations_per_user: 10,
+        messages_per_conversation: 10,
+        heavy_messages: 100_000,
+    };
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .ok_or_else(|| format!("{flag} needs a number"))?
+            .parse::<u32>()
+            .map_err(|_| format!("{flag} needs a whole number"))?;
+        match flag.as_str() {
+            "--users" => plan.users = value,
+            "--conversations-per-user" => plan.conversations_per_user = value,
+            "--messages-per-conversation" => plan.messages_per_conversation = value,
+            "--heavy-messages" => plan.heavy_messages = value,
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    Ok(plan)
 }

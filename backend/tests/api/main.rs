@@ -12,5 +12,6 @@ mod helpers;
 mod messages;
 mod migrations;
 mod openapi;
+mod seed;
 mod spa;
 mod startup;
