@@ -123,18 +123,18 @@ fn parse_seed_args(args: &[String]) -> Result<chatkeep::seed::Plan, String> {
     };
     let mut args = args.iter();
     while let Some(flag) = args.next() {
-        let value = args
+        let field = match flag.as_str() {
+            "--users" => &mut plan.users,
+            "--conversations-per-user" => &mut plan.conversations_per_user,
+            "--messages-per-conversation" => &mut plan.messages_per_conversation,
+            "--heavy-messages" => &mut plan.heavy_messages,
+            other => return Err(format!("unknown option {other:?}")),
+        };
+        *field = args
             .next()
             .ok_or_else(|| format!("{flag} needs a number"))?
             .parse::<u32>()
             .map_err(|_| format!("{flag} needs a whole number"))?;
-        match flag.as_str() {
-            "--users" => plan.users = value,
-            "--conversations-per-user" => plan.conversations_per_user = value,
-            "--messages-per-conversation" => plan.messages_per_conversation = value,
-            "--heavy-messages" => plan.heavy_messages = value,
-            other => return Err(format!("unknown option {other:?}")),
-        }
     }
     Ok(plan)
 }
