@@ -20,12 +20,7 @@ impl Cursor {
     }
 
     pub fn decode(raw: &str) -> Result<Self, ApiError> {
-        let invalid = || {
-            ApiError::bad_request(
-                "INVALID_CURSOR",
-                "The cursor is not one this server issued; pass back nextCursor unchanged.",
-            )
-        };
+        let invalid = invalid_cursor;
         let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
         let text = String::from_utf8(bytes).map_err(|_| invalid())?;
         let (micros, id) = text.split_once('.').ok_or_else(invalid)?;
@@ -40,6 +35,14 @@ impl Cursor {
         let id = Uuid::parse_str(id).map_err(|_| invalid())?;
         Ok(Self { at, id })
     }
+}
+
+/// The `400` for a cursor this server did not issue.
+pub fn invalid_cursor() -> ApiError {
+    ApiError::bad_request(
+        "INVALID_CURSOR",
+        "The cursor is not one this server issued; pass back nextCursor unchanged.",
+    )
 }
 
 /// Page sizes: absent = `default`, above `max` = `max`; zero is a client bug, so it is refused.

@@ -214,12 +214,30 @@ pub async fn begin_for_user(
     user_id: &UserId,
 ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
     let mut tx = pool.begin().await?;
-    // One round trip for both: `set_config('role', .., true)` is `SET LOCAL ROLE`.
+    scope_to_user(&mut tx, user_id).await?;
+    Ok(tx)
+}
+
+/// Makes the transaction's queries run as [`APP_ROLE`] for `user_id` alone. One round trip for
+/// both settings: `set_config('role', .., true)` is `SET LOCAL ROLE`.
+async fn scope_to_user(conn: &mut PgConnection, user_id: &UserId) -> sqlx::Result<()> {
     sqlx::query("SELECT set_config('role', $1, true), set_config('app.user_id', $2, true)")
         .bind(APP_ROLE)
         .bind(user_id.as_str())
-        .execute(&mut *tx)
+        .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// Like [`begin_for_user`], in one consistent, read-only snapshot: what an export reads.
+pub async fn begin_snapshot_for_user(
+    pool: &PgPool,
+    user_id: &UserId,
+) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let mut tx = pool
+        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    scope_to_user(&mut tx, user_id).await?;
     Ok(tx)
 }
 

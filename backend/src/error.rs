@@ -216,6 +216,26 @@ pub fn json_body_or_default<T: serde::de::DeserializeOwned + Default>(
     })
 }
 
+/// Reads a request body of at most `limit` bytes (for the few routes whose bodies may be larger
+/// than `CHATKEEP_JSON_LIMIT`).
+pub async fn body_up_to(mut payload: web::Payload, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request("INVALID_BODY", format!("Cannot read request body: {e}"))
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::TooLarge {
+                code: "PAYLOAD_TOO_LARGE",
+                message: format!("Request body is larger than {limit} bytes."),
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
 /// The media type a request or response declares (`Content-Type` without parameters,
 /// lowercased), or `""` when there is none.
 pub fn media_type(headers: &actix_web::http::header::HeaderMap) -> String {

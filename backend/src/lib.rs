@@ -1,6 +1,7 @@
 //! Chatkeep's server as a library: `main.rs` is a thin wrapper, and the integration tests
 //! start the same [`startup::Application`] on port 0.
 
+pub mod account;
 pub mod agent;
 pub mod auth;
 pub mod client_ip;
@@ -10,11 +11,13 @@ pub mod cors;
 pub mod cursor;
 pub mod db;
 pub mod error;
+pub mod feedback;
 pub mod health;
 pub mod messages;
 pub mod openapi;
 pub mod rate_limit;
 pub mod routes;
+pub mod search;
 pub mod security_headers;
 pub mod seed;
 pub mod spa;

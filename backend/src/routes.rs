@@ -17,8 +17,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(
             scope("/api")
                 .service(auth::get_me)
+                .configure(crate::account::configure)
                 .configure(crate::conversations::configure)
                 .configure(crate::messages::configure)
+                .configure(crate::feedback::configure)
+                .configure(crate::search::configure)
                 .default_service(web::to(error::api_route_not_found)),
         );
 }

@@ -31,6 +31,7 @@ impl Application {
         let allow_owner_login = settings.environment != crate::config::Environment::Production;
         let db::Database { pool, mut owner } =
             db::connect_and_migrate(&settings.database, allow_owner_login).await?;
+        crate::search::language::ensure(&mut owner, &settings.history.search_language).await?;
         if settings.agent.url.is_none() {
             crate::agent::retrieval::index_at_startup(&mut owner, &settings.agent.docs_dir).await;
         }

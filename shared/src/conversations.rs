@@ -16,6 +16,9 @@ pub struct Conversation {
     pub updated_at: String,
     /// Bumped by every new message; the list is ordered by it, newest first.
     pub last_message_at: String,
+    /// The leaf of the branch last viewed, when one is remembered.
+    #[serde(default)]
+    pub active_message_id: Option<String>,
 }
 
 /// One page of conversations, newest activity first. Pass `nextCursor` back as `cursor` for
@@ -54,6 +57,34 @@ pub struct UpdateConversation {
     pub pinned: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
+}
+
+/// `DELETE /api/conversations`: the listed conversations, or all of them. With `all`,
+/// archived conversations are deleted only with `includeArchived: true`; listed ids are deleted
+/// archived or not.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BulkDelete {
+    /// At most 10,000 conversation ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_archived: Option<bool>,
+}
+
+/// What a bulk delete did. Ids that are not the caller's conversations (or not anyone's) count
+/// as `notFound`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BulkDeleted {
+    pub deleted: u64,
+    pub not_found: u64,
+    /// The messages deleted with them.
+    pub messages: u64,
 }
 
 /// Tells "absent" (`None`) from "null" (`Some(None)`).

@@ -77,6 +77,9 @@ pub struct Message {
     pub client_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The user's thumbs up or down on an answer; `null` when none is given.
+    #[serde(default)]
+    pub feedback: Option<crate::feedback::Feedback>,
 }
 
 /// `POST /api/conversations/{id}/messages`.

@@ -11,6 +11,7 @@ use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 
+use chrono::{DateTime, Utc};
 use shared::UserId;
 
 use super::session::{self, Lookup};
@@ -23,6 +24,27 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub id: UserId,
+    /// What proved it: routes that need a recent sign-in (deleting the account) look here.
+    pub via: Credential,
+}
+
+/// The credential that authenticated a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// A session (cookie or bearer token) signed in at `signed_in_at`.
+    Session { signed_in_at: DateTime<Utc> },
+    /// A JWT: it proves a live session somewhere, not when it signed in.
+    Jwt,
+}
+
+impl Credential {
+    /// A session signed in within Better Auth's `freshAge` (a day).
+    pub fn is_fresh(self) -> bool {
+        match self {
+            Self::Session { signed_in_at } => session::is_fresh_since(signed_in_at, Utc::now()),
+            Self::Jwt => false,
+        }
+    }
 }
 
 impl FromRequest for AuthUser {
@@ -45,9 +67,9 @@ impl FromRequest for AuthUser {
                     })?;
             }
             match authenticate(&req, &state).await {
-                Ok(user_id) => {
+                Ok((user_id, via)) => {
                     tracing::Span::current().record("user.id", tracing::field::display(&user_id));
-                    Ok(AuthUser { id: user_id })
+                    Ok(AuthUser { id: user_id, via })
                 }
                 Err(Rejection::Internal(e)) => Err(e),
                 Err(reason) => {
@@ -85,7 +107,10 @@ impl From<sqlx::Error> for Rejection {
 /// The bearer credential decides when it verifies, as Better Auth's bearer plugin makes it
 /// stand in for the cookie: a session token (signed or raw) then names the session, live or
 /// not, and a JWT its user. A bearer value that does not verify is ignored for the cookie.
-async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<UserId, Rejection> {
+async fn authenticate(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<(UserId, Credential), Rejection> {
     let auth = &state.auth;
     let mut rejection = Rejection::NoCredentials;
     if let Some(value) = session::bearer_value(req) {
@@ -93,7 +118,7 @@ async fn authenticate(req: &HttpRequest, state: &AppState) -> Result<UserId, Rej
             match jwt_user(state, value).await {
                 Err(Rejection::Internal(e)) => return Err(Rejection::Internal(e)),
                 Err(refused) => rejection = refused,
-                found => return found,
+                Ok(user_id) => return Ok((user_id, Credential::Jwt)),
             }
         } else if let Some(token) = session::bearer_session_token(req, auth.secret()) {
             return live_session_user(state, &token).await;
@@ -112,10 +137,17 @@ fn looks_like_jwt(value: &str) -> bool {
     value.starts_with("eyJ") && value.split('.').count() == 3
 }
 
-async fn live_session_user(state: &AppState, token: &str) -> Result<UserId, Rejection> {
+async fn live_session_user(
+    state: &AppState,
+    token: &str,
+) -> Result<(UserId, Credential), Rejection> {
     let mut conn = state.pool.acquire().await?;
     match session::lookup(&mut conn, token).await? {
-        Lookup::Live(found) => Ok(found.1.id),
+        Lookup::Live(found) => {
+            let (session, user) = *found;
+            let signed_in_at = session.created_at;
+            Ok((user.id, Credential::Session { signed_in_at }))
+        }
         Lookup::Dead => Err(Rejection::DeadSession),
     }
 }

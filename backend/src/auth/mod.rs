@@ -27,7 +27,7 @@ use std::net::IpAddr;
 use actix_web::HttpRequest;
 
 pub use error::AuthError;
-pub use extractor::AuthUser;
+pub use extractor::{AuthUser, Credential};
 pub use me::get_me;
 pub use routes::configure;
 

@@ -90,7 +90,12 @@ pub fn needs_refresh(session: &SessionRow, now: DateTime<Utc>) -> bool {
 
 /// Whether the session was created less than `freshAge` ago.
 pub fn is_fresh(session: &SessionRow, now: DateTime<Utc>) -> bool {
-    now - session.created_at < FRESH_AGE
+    is_fresh_since(session.created_at, now)
+}
+
+/// Whether a sign-in at `signed_in_at` is recent enough for a sensitive action.
+pub fn is_fresh_since(signed_in_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - signed_in_at < FRESH_AGE
 }
 
 /// Creates a session for a fresh sign-in. `remember == false` makes it a one-day session.

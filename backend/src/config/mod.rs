@@ -76,6 +76,7 @@ pub struct Settings {
     pub redis_url: Option<Secret<String>>,
     pub agent: AgentSettings,
     pub chat: ChatSettings,
+    pub history: HistorySettings,
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +97,16 @@ pub struct AgentSettings {
     pub history_messages: i64,
     /// `DOCS_DIR`: the built-in agent's Markdown corpus.
     pub docs_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct HistorySettings {
+    /// `SEARCH_LANGUAGE`: the PostgreSQL text search configuration that stems search words
+    /// (`english` by default; words are also matched as written, so other languages are found).
+    pub search_language: String,
+    /// `IMPORT_MAX_BYTES`: the largest import upload (100 MB by default). An unzipped export may
+    /// be up to eight times this.
+    pub import_max_bytes: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -222,6 +233,7 @@ impl Settings {
             trusted_proxies: read::trusted_proxies(&env)?,
             redis_url: read::redis_url(&env)?,
             chat: read::chat(&env, &agent)?,
+            history: read::history(&env)?,
             agent,
         })
     }

@@ -11,7 +11,7 @@ use url::Url;
 
 use super::{
     AgentSettings, AuthSettings, ChatSettings, ConfigError, DEFAULT_BIND, DEFAULT_DATABASE_URL,
-    DatabaseSettings, Environment, LogFormat, Secret, redact_url,
+    DatabaseSettings, Environment, HistorySettings, LogFormat, Secret, redact_url,
 };
 use crate::auth::external::ExternalIssuerSettings;
 
@@ -326,6 +326,30 @@ pub fn chat<F: Fn(&str) -> Option<String>>(
         max_streams_per_user,
         max_streams_per_ip: env.number("MAX_STREAMS_PER_IP", per_ip_default, 1, 10_000)?,
         keep_alive_secs: env.number("SSE_KEEP_ALIVE", 15, 1, 300)?,
+    })
+}
+
+pub fn history<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<HistorySettings, ConfigError> {
+    let search_language = env
+        .get("SEARCH_LANGUAGE")
+        .unwrap_or_else(|| "english".to_owned())
+        .to_ascii_lowercase();
+    // A name PostgreSQL's catalog could hold; the server checks it exists at startup.
+    if !search_language
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(ConfigError::new(
+            "SEARCH_LANGUAGE",
+            format!("{search_language:?} is not a text search configuration name"),
+            "use a name from `SELECT cfgname FROM pg_ts_config`, e.g. english, german, simple",
+        ));
+    }
+    Ok(HistorySettings {
+        search_language,
+        import_max_bytes: env.number("IMPORT_MAX_BYTES", 100_000_000, 1_000, 10_000_000_000)?,
     })
 }
 

@@ -5,16 +5,17 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use shared::ConversationId;
 use shared::conversations::{
-    Conversation, ConversationPage, CreateConversation, UpdateConversation,
+    BulkDelete, BulkDeleted, Conversation, ConversationPage, CreateConversation, UpdateConversation,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
 
-use super::store::{self, Changes, ListFilter};
+use super::store::{self, Changes, ListFilter, Selection};
 use super::title::parse_title;
 use crate::auth::AuthUser;
 use crate::cursor::{self, Cursor};
 use crate::db::begin_for_user;
-use crate::error::{ApiError, json_body_or_default};
+use crate::error::{ApiError, body_up_to, json_body_or_default};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -22,7 +23,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(create_conversation)
         .service(get_conversation)
         .service(update_conversation)
-        .service(delete_conversation);
+        .service(delete_conversation)
+        .service(delete_conversations);
 }
 
 const DEFAULT_PAGE: u32 = 20;
@@ -43,7 +45,13 @@ struct ListQuery {
     archived: Option<bool>,
     /// `true`: only pinned; `false`: only unpinned; default: both.
     pinned: Option<bool>,
+    /// Only conversations whose title contains this text (any case; at most 200 characters).
+    q: Option<String>,
 }
+
+/// The most ids one bulk delete takes, and a body that holds them.
+const MAX_BULK_IDS: usize = 10_000;
+const MAX_BULK_BODY: usize = 1 << 20;
 
 /// The caller's conversations, newest activity first, keyset-paged.
 #[utoipa::path(
@@ -51,7 +59,7 @@ struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of conversations", body = ConversationPage),
-        (status = 400, description = "Malformed `limit` or `cursor`", body = shared::ErrorBody),
+        (status = 400, description = "Malformed `limit`, `cursor` or `q`", body = shared::ErrorBody),
         (status = 401, description = "Not signed in", body = shared::ErrorBody),
     )
 )]
@@ -62,9 +70,17 @@ async fn list_conversations(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = cursor::page_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
+    let title_contains = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    if title_contains.is_some_and(|q| q.chars().count() > 200) {
+        return Err(ApiError::bad_request(
+            "INVALID_QUERY",
+            "q must be at most 200 characters",
+        ));
+    }
     let filter = ListFilter {
         archived: query.archived.unwrap_or(false),
         pinned: query.pinned,
+        title_contains,
         after: query.cursor.as_deref().map(Cursor::decode).transpose()?,
         // One extra row tells whether there is a next page.
         limit: limit + 1,
@@ -194,4 +210,80 @@ async fn delete_conversation(
     }
     tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Delete many conversations at once: `{ids: [...]}` or `{all: true}` (archived ones too only
+/// with `includeArchived: true`). Ids that are not the caller's count as not found.
+#[utoipa::path(
+    tag = "conversations",
+    request_body = BulkDelete,
+    responses(
+        (status = 200, description = "What was deleted", body = BulkDeleted),
+        (status = 400, description = "Malformed JSON", body = shared::ErrorBody),
+        (status = 401, description = "Not signed in", body = shared::ErrorBody),
+        (status = 413, description = "A body over 1 MiB", body = shared::ErrorBody),
+        (status = 415, description = "The body is not JSON", body = shared::ErrorBody),
+        (status = 422, description = "Neither `ids` nor `all: true`, both, a malformed id, or more than 10,000 ids", body = shared::ErrorBody),
+    )
+)]
+#[delete("/conversations")]
+async fn delete_conversations(
+    user: AuthUser,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body: BulkDelete = json_body_or_default(&req, &body_up_to(payload, MAX_BULK_BODY).await?)?;
+    let ids = match (&body.ids, body.all) {
+        (Some(ids), None | Some(false)) => Some(parse_ids(ids)?),
+        (None, Some(true)) => None,
+        (Some(_), Some(true)) => {
+            return Err(ApiError::validation(
+                "give either ids or all: true, not both",
+            ));
+        }
+        (None, _) => return Err(ApiError::validation("give ids, or all: true")),
+    };
+    let selection = match &ids {
+        Some(ids) => Selection::Ids(ids),
+        None => Selection::All {
+            include_archived: body.include_archived.unwrap_or(false),
+        },
+    };
+    let mut tx = begin_for_user(&state.pool, &user.id).await?;
+    let removed = store::delete_many(&mut tx, &user.id, selection).await?;
+    tx.commit().await?;
+    let asked = ids
+        .as_ref()
+        .map_or(removed.conversations, |ids| ids.len() as u64);
+    tracing::info!(
+        conversations = removed.conversations,
+        messages = removed.messages,
+        "conversations deleted in bulk"
+    );
+    Ok(HttpResponse::Ok().json(BulkDeleted {
+        deleted: removed.conversations,
+        not_found: asked - removed.conversations,
+        messages: removed.messages,
+    }))
+}
+
+/// Distinct, well-formed conversation ids, at most [`MAX_BULK_IDS`].
+fn parse_ids(raw: &[String]) -> Result<Vec<Uuid>, ApiError> {
+    if raw.len() > MAX_BULK_IDS {
+        return Err(ApiError::validation(format!(
+            "at most {MAX_BULK_IDS} ids at once (got {})",
+            raw.len()
+        )));
+    }
+    let mut ids = raw
+        .iter()
+        .map(|id| {
+            Uuid::parse_str(id)
+                .map_err(|_| ApiError::validation(format!("{id:?} is not a conversation id")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }

@@ -17,6 +17,7 @@ pub struct ConversationRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_message_at: DateTime<Utc>,
+    pub active_message_id: Option<Uuid>,
 }
 
 impl From<&ConversationRow> for shared::conversations::Conversation {
@@ -30,6 +31,7 @@ impl From<&ConversationRow> for shared::conversations::Conversation {
             created_at: iso(c.created_at),
             updated_at: iso(c.updated_at),
             last_message_at: iso(c.last_message_at),
+            active_message_id: c.active_message_id.map(|id| id.to_string()),
         }
     }
 }
@@ -39,9 +41,11 @@ pub fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-pub struct ListFilter {
+pub struct ListFilter<'a> {
     pub archived: bool,
     pub pinned: Option<bool>,
+    /// Only conversations whose title contains this (any case).
+    pub title_contains: Option<&'a str>,
     pub after: Option<Cursor>,
     pub limit: i64,
 }
@@ -51,19 +55,21 @@ pub struct ListFilter {
 pub async fn list(
     conn: &mut PgConnection,
     user_id: &UserId,
-    filter: &ListFilter,
+    filter: &ListFilter<'_>,
 ) -> sqlx::Result<Vec<ConversationRow>> {
+    let pattern = filter.title_contains.map(like_pattern);
     let (after_at, after_id) = filter
         .after
         .map_or((None, None), |c| (Some(c.at), Some(c.id)));
     sqlx::query_as!(
         ConversationRow,
-        r#"SELECT id, title, pinned, archived_at, created_at, updated_at, last_message_at
+        r#"SELECT id, title, pinned, archived_at, created_at, updated_at, last_message_at, active_message_id
              FROM conversation
             WHERE user_id = $1
               AND (archived_at IS NOT NULL) = $2
               AND ($3::bool IS NULL OR pinned = $3)
               AND ($4::timestamptz IS NULL OR (last_message_at, id) < ($4, $5::uuid))
+              AND ($7::text IS NULL OR title ILIKE $7)
             ORDER BY last_message_at DESC, id DESC
             LIMIT $6"#,
         user_id.as_str(),
@@ -71,10 +77,25 @@ pub async fn list(
         filter.pinned,
         after_at,
         after_id,
-        filter.limit
+        filter.limit,
+        pattern
     )
     .fetch_all(conn)
     .await
+}
+
+/// `%text%` for `ILIKE`, the text's own `%`, `_` and `\\` matched literally.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 pub async fn create(
@@ -85,7 +106,7 @@ pub async fn create(
     sqlx::query_as!(
         ConversationRow,
         r#"INSERT INTO conversation (id, user_id, title) VALUES ($1, $2, $3)
-           RETURNING id, title, pinned, archived_at, created_at, updated_at, last_message_at"#,
+           RETURNING id, title, pinned, archived_at, created_at, updated_at, last_message_at, active_message_id"#,
         Uuid::now_v7(),
         user_id.as_str(),
         title
@@ -101,7 +122,7 @@ pub async fn get(
 ) -> sqlx::Result<Option<ConversationRow>> {
     sqlx::query_as!(
         ConversationRow,
-        r#"SELECT id, title, pinned, archived_at, created_at, updated_at, last_message_at
+        r#"SELECT id, title, pinned, archived_at, created_at, updated_at, last_message_at, active_message_id
              FROM conversation WHERE id = $1 AND user_id = $2"#,
         id.as_uuid(),
         user_id.as_str()
@@ -137,7 +158,7 @@ pub async fn update(
                                      ELSE NULL END,
                   updated_at = now()
             WHERE id = $1 AND user_id = $2
-        RETURNING id, title, pinned, archived_at, created_at, updated_at, last_message_at"#,
+        RETURNING id, title, pinned, archived_at, created_at, updated_at, last_message_at, active_message_id"#,
         id.as_uuid(),
         user_id.as_str(),
         set_title,
@@ -163,6 +184,59 @@ pub async fn delete(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Which conversations a bulk delete takes.
+pub enum Selection<'a> {
+    Ids(&'a [Uuid]),
+    All { include_archived: bool },
+}
+
+/// What a delete removed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Removed {
+    pub conversations: u64,
+    pub messages: u64,
+}
+
+/// Deletes the selected conversations of the user (their messages and feedback cascade) in
+/// one statement, counting the messages as they were.
+pub async fn delete_many(
+    conn: &mut PgConnection,
+    user_id: &UserId,
+    selection: Selection<'_>,
+) -> sqlx::Result<Removed> {
+    let (ids, all, include_archived) = match selection {
+        Selection::Ids(ids) => (Some(ids), false, true),
+        Selection::All { include_archived } => (None, true, include_archived),
+    };
+    let counts = sqlx::query!(
+        r#"WITH doomed AS (
+               SELECT id FROM conversation
+                WHERE user_id = $1
+                  AND ($2 OR id = ANY($3::uuid[]))
+                  AND ($4 OR archived_at IS NULL)
+           ), messages AS (
+               SELECT count(*) AS n FROM message
+                WHERE user_id = $1 AND conversation_id IN (SELECT id FROM doomed)
+           ), gone AS (
+               DELETE FROM conversation c USING doomed d
+                WHERE c.id = d.id AND c.user_id = $1
+               RETURNING 1
+           )
+           SELECT (SELECT count(*) FROM gone) AS "conversations!",
+                  (SELECT n FROM messages) AS "messages!""#,
+        user_id.as_str(),
+        all,
+        ids as Option<&[Uuid]>,
+        include_archived
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(Removed {
+        conversations: counts.conversations as u64,
+        messages: counts.messages as u64,
+    })
 }
 
 /// Records new activity and titles an untitled conversation; returns the title if it set one.

@@ -9,6 +9,7 @@ mod errors;
 mod fake_llm;
 mod health;
 mod helpers;
+mod history;
 mod messages;
 mod migrations;
 mod openapi;

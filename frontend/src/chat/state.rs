@@ -513,6 +513,7 @@ fn local_message(
         client_id: None,
         created_at: now.to_owned(),
         updated_at: now.to_owned(),
+        feedback: None,
     }
 }
 

@@ -14,6 +14,7 @@ use crate::auth::body::Fields;
 use crate::auth::error::AuthError;
 use crate::auth::password::{MAX_PASSWORD_LENGTH, js_length};
 use crate::auth::{session, store};
+use crate::db::begin_for_user;
 use crate::state::AppState;
 
 /// Change the user's name or image. The email cannot change here.
@@ -189,7 +190,10 @@ pub(super) async fn delete_user(
             }
         }
     }
-    store::delete_user(&mut conn, &caller.user.id).await?;
+    drop(conn);
+    let mut tx = begin_for_user(&state.pool, &caller.user.id).await?;
+    crate::account::deletion::erase(&mut tx, &caller.user.id).await?;
+    tx.commit().await?;
     tracing::info!(user.id = %caller.user.id, "account deleted");
     headers.clear(auth);
     Ok(headers.ok().json(DeleteUserResponse {

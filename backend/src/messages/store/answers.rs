@@ -62,7 +62,10 @@ pub async fn finish(
                   updated_at = now()
             WHERE id = $1 AND user_id = $2 AND status IN ('streaming', 'stopped', 'error')
         RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
-                  finish_reason, error, usage, client_id, created_at, updated_at"#,
+                  finish_reason, error, usage, client_id, created_at, updated_at,
+                  (SELECT rating FROM message_feedback WHERE message_id = message.id) AS "feedback_rating?",
+                  (SELECT reason FROM message_feedback WHERE message_id = message.id) AS "feedback_reason?",
+                  (SELECT f.updated_at FROM message_feedback f WHERE f.message_id = message.id) AS "feedback_at?""#,
         id.as_uuid(),
         user_id.as_str(),
         outcome.content,

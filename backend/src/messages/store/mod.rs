@@ -8,6 +8,7 @@ pub use answers::*;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use shared::feedback::Feedback;
 use shared::messages::{Message, MessageStatus, Role};
 use shared::{ConversationId, MessageId, UserId};
 use sqlx::PgConnection;
@@ -15,6 +16,7 @@ use uuid::Uuid;
 
 use crate::conversations::store::iso;
 use crate::cursor::Cursor;
+use crate::feedback::store::{FeedbackRow, parse_rating};
 
 /// A message as stored, its `role` and `status` parsed once, here.
 #[derive(Debug, Clone)]
@@ -33,6 +35,7 @@ pub struct MessageRow {
     pub client_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub feedback: Option<FeedbackRow>,
 }
 
 impl MessageRow {
@@ -43,7 +46,7 @@ impl MessageRow {
 
 /// The columns as PostgreSQL returns them; `message_role_check` and `message_status_check` keep
 /// `role` and `status` to the enums' values.
-pub(super) struct Row {
+pub struct Row {
     id: Uuid,
     conversation_id: Uuid,
     parent_id: Option<Uuid>,
@@ -58,6 +61,9 @@ pub(super) struct Row {
     client_id: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    feedback_rating: Option<String>,
+    feedback_reason: Option<String>,
+    feedback_at: Option<DateTime<Utc>>,
 }
 
 impl From<Row> for MessageRow {
@@ -82,11 +88,19 @@ impl From<Row> for MessageRow {
             client_id: r.client_id,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            feedback: r
+                .feedback_rating
+                .zip(r.feedback_at)
+                .map(|(rating, updated_at)| FeedbackRow {
+                    rating: parse_rating(&rating),
+                    reason: r.feedback_reason,
+                    updated_at,
+                }),
         }
     }
 }
 
-fn parse_role(role: &str) -> Role {
+pub fn parse_role(role: &str) -> Role {
     if role == "user" {
         Role::User
     } else {
@@ -111,6 +125,7 @@ impl From<&MessageRow> for Message {
             client_id: m.client_id.clone(),
             created_at: iso(m.created_at),
             updated_at: iso(m.updated_at),
+            feedback: m.feedback.as_ref().map(Feedback::from),
         }
     }
 }
@@ -126,12 +141,14 @@ pub async fn list(
     let (before_at, before_id) = before.map_or((None, None), |c| (Some(c.at), Some(c.id)));
     sqlx::query_as!(
         Row,
-        r#"SELECT id, conversation_id, parent_id, role, content, selected_text, sources, status,
-                  finish_reason, error, usage, client_id, created_at, updated_at
-             FROM message
-            WHERE conversation_id = $1 AND user_id = $2
-              AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
-            ORDER BY created_at DESC, id DESC
+        r#"SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.selected_text, m.sources,
+                  m.status, m.finish_reason, m.error, m.usage, m.client_id, m.created_at, m.updated_at,
+                  f.rating AS "feedback_rating?", f.reason AS "feedback_reason?",
+                  f.updated_at AS "feedback_at?"
+             FROM message m LEFT JOIN message_feedback f ON f.message_id = m.id
+            WHERE m.conversation_id = $1 AND m.user_id = $2
+              AND ($3::timestamptz IS NULL OR (m.created_at, m.id) < ($3, $4::uuid))
+            ORDER BY m.created_at DESC, m.id DESC
             LIMIT $5"#,
         conversation_id.as_uuid(),
         user_id.as_str(),
@@ -144,6 +161,28 @@ pub async fn list(
     .map(|rows| rows.into_iter().map(MessageRow::from).collect())
 }
 
+/// Every message of a conversation, every branch, oldest first, streamed as PostgreSQL sends
+/// them (for exports: memory stays flat however long the conversation).
+pub fn all_in_conversation<'c>(
+    conn: &'c mut PgConnection,
+    user_id: &'c UserId,
+    conversation_id: ConversationId,
+) -> impl futures_util::Stream<Item = sqlx::Result<Row>> + 'c {
+    sqlx::query_as!(
+        Row,
+        r#"SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.selected_text, m.sources,
+                  m.status, m.finish_reason, m.error, m.usage, m.client_id, m.created_at, m.updated_at,
+                  f.rating AS "feedback_rating?", f.reason AS "feedback_reason?",
+                  f.updated_at AS "feedback_at?"
+             FROM message m LEFT JOIN message_feedback f ON f.message_id = m.id
+            WHERE m.conversation_id = $1 AND m.user_id = $2
+            ORDER BY m.created_at, m.id"#,
+        conversation_id.as_uuid(),
+        user_id.as_str()
+    )
+    .fetch(conn)
+}
+
 pub async fn get(
     conn: &mut PgConnection,
     user_id: &UserId,
@@ -152,9 +191,12 @@ pub async fn get(
 ) -> sqlx::Result<Option<MessageRow>> {
     sqlx::query_as!(
         Row,
-        r#"SELECT id, conversation_id, parent_id, role, content, selected_text, sources, status,
-                  finish_reason, error, usage, client_id, created_at, updated_at
-             FROM message WHERE id = $1 AND conversation_id = $2 AND user_id = $3"#,
+        r#"SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.selected_text, m.sources,
+                  m.status, m.finish_reason, m.error, m.usage, m.client_id, m.created_at, m.updated_at,
+                  f.rating AS "feedback_rating?", f.reason AS "feedback_reason?",
+                  f.updated_at AS "feedback_at?"
+             FROM message m LEFT JOIN message_feedback f ON f.message_id = m.id
+            WHERE m.id = $1 AND m.conversation_id = $2 AND m.user_id = $3"#,
         id.as_uuid(),
         conversation_id.as_uuid(),
         user_id.as_str()
@@ -232,7 +274,9 @@ pub async fn insert_question(
                                 selected_text, status, client_id, created_at, updated_at)
            VALUES ($1, $2, $3, $4, 'user', $5, $6, 'complete', $7, clock_timestamp(), clock_timestamp())
            RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
-                     finish_reason, error, usage, client_id, created_at, updated_at"#,
+                     finish_reason, error, usage, client_id, created_at, updated_at,
+                     NULL::text AS "feedback_rating?", NULL::text AS "feedback_reason?",
+                     NULL::timestamptz AS "feedback_at?""#,
         Uuid::now_v7(),
         conversation_id.as_uuid(),
         user_id.as_str(),
@@ -259,7 +303,9 @@ pub async fn insert_answer(
         r#"INSERT INTO message (id, conversation_id, user_id, parent_id, role, status, created_at, updated_at)
            VALUES ($1, $2, $3, $4, 'assistant', 'streaming', clock_timestamp(), clock_timestamp())
            RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
-                     finish_reason, error, usage, client_id, created_at, updated_at"#,
+                     finish_reason, error, usage, client_id, created_at, updated_at,
+                     NULL::text AS "feedback_rating?", NULL::text AS "feedback_reason?",
+                     NULL::timestamptz AS "feedback_at?""#,
         Uuid::now_v7(),
         conversation_id.as_uuid(),
         user_id.as_str(),
@@ -280,9 +326,12 @@ pub async fn exchange_by_client_id(
 ) -> sqlx::Result<Option<(MessageRow, Option<MessageRow>)>> {
     let Some(question) = sqlx::query_as!(
         Row,
-        r#"SELECT id, conversation_id, parent_id, role, content, selected_text, sources, status,
-                  finish_reason, error, usage, client_id, created_at, updated_at
-             FROM message WHERE conversation_id = $1 AND user_id = $2 AND client_id = $3"#,
+        r#"SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.selected_text, m.sources,
+                  m.status, m.finish_reason, m.error, m.usage, m.client_id, m.created_at, m.updated_at,
+                  f.rating AS "feedback_rating?", f.reason AS "feedback_reason?",
+                  f.updated_at AS "feedback_at?"
+             FROM message m LEFT JOIN message_feedback f ON f.message_id = m.id
+            WHERE m.conversation_id = $1 AND m.user_id = $2 AND m.client_id = $3"#,
         conversation_id.as_uuid(),
         user_id.as_str(),
         client_id
@@ -305,11 +354,14 @@ pub async fn latest_answer(
     // The conversation filter lets the (conversation, created_at) index serve this.
     sqlx::query_as!(
         Row,
-        r#"SELECT id, conversation_id, parent_id, role, content, selected_text, sources, status,
-                  finish_reason, error, usage, client_id, created_at, updated_at
-             FROM message
-            WHERE conversation_id = $1 AND parent_id = $2 AND user_id = $3 AND role = 'assistant'
-            ORDER BY created_at DESC, id DESC LIMIT 1"#,
+        r#"SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.selected_text, m.sources,
+                  m.status, m.finish_reason, m.error, m.usage, m.client_id, m.created_at, m.updated_at,
+                  f.rating AS "feedback_rating?", f.reason AS "feedback_reason?",
+                  f.updated_at AS "feedback_at?"
+             FROM message m LEFT JOIN message_feedback f ON f.message_id = m.id
+            WHERE m.conversation_id = $1 AND m.parent_id = $2 AND m.user_id = $3
+              AND m.role = 'assistant'
+            ORDER BY m.created_at DESC, m.id DESC LIMIT 1"#,
         conversation_id.as_uuid(),
         question_id.as_uuid(),
         user_id.as_str()

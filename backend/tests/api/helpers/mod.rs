@@ -76,6 +76,9 @@ pub async fn spawn_app_with(
     chatkeep::db::enable_app_login(&mut owner, None)
         .await
         .expect("chatkeep_app can log in");
+    chatkeep::search::language::ensure(&mut owner, &settings.history.search_language)
+        .await
+        .expect("the search language is set");
     if settings.agent.url.is_none() {
         chatkeep::agent::retrieval::index_at_startup(&mut owner, &settings.agent.docs_dir).await;
     }

@@ -1,0 +1,361 @@
+//! Reads an uploaded export as a stream, one conversation at a time, whatever its size: a ZIP
+//! (ChatGPT's download, its `conversations.json` or `conversations-NNN.json` files read in
+//! order), or JSON: an array of ChatGPT or Claude conversations, or Chatkeep's export object.
+//! Runs on a blocking thread; each conversation is handed to `sink` as soon as it is read.
+
+use std::cell::Cell;
+use std::fmt;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+use std::rc::Rc;
+
+use chrono::{DateTime, Utc};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use shared::account::{EXPORT_FORMAT, EXPORT_VERSION, ImportFailure};
+
+use super::model::{self, Conversation};
+use super::{chatgpt, chatkeep, claude};
+
+/// What the reader hands over.
+pub enum Item {
+    Conversation(Box<Conversation>),
+    Failed(ImportFailure),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Nothing in the file is an export; nothing has been handed over.
+    #[error("{0}")]
+    NotAnExport(String),
+    /// The file broke off (or became malformed) after some conversations were handed over.
+    #[error("{0}")]
+    Broken(String),
+    /// The ZIP unpacks to more than it may.
+    #[error("the archive unpacks to more than {0} bytes")]
+    Unpacked(u64),
+    /// The receiver went away.
+    #[error("stopped")]
+    Stopped,
+}
+
+/// Which app the file came from, once known.
+pub type Format = Option<&'static str>;
+
+struct State<'s> {
+    format: Format,
+    /// Conversations met so far (for naming the ones without an id).
+    seen: usize,
+    now: DateTime<Utc>,
+    sink: &'s mut dyn FnMut(Item) -> bool,
+    /// Why the visitor stopped the parse, when it did.
+    stop: Option<ReadError>,
+}
+
+impl State<'_> {
+    fn hand_over(&mut self, item: Item) -> bool {
+        if (self.sink)(item) {
+            true
+        } else {
+            self.stop = Some(ReadError::Stopped);
+            false
+        }
+    }
+
+    /// One conversation of an array: ChatGPT's or Claude's.
+    fn element(&mut self, value: Value) -> Result<(), ReadError> {
+        self.seen += 1;
+        let (format, converted) = if chatgpt::recognizes(&value) {
+            ("chatgpt", None)
+        } else if claude::recognizes(&value) {
+            ("claude", None)
+        } else if self.format.is_none() {
+            return Err(ReadError::NotAnExport(
+                "This is not an export Chatkeep reads: a ChatGPT or Claude conversations.json, a \
+                 ChatGPT ZIP, or a Chatkeep export."
+                    .to_owned(),
+            ));
+        } else {
+            (
+                self.format.unwrap_or("chatgpt"),
+                Some(Err("not a ChatGPT or Claude conversation".to_owned())),
+            )
+        };
+        self.format.get_or_insert(format);
+        let name = identify(&value, self.seen);
+        let converted = converted.unwrap_or_else(|| match format {
+            "chatgpt" => chatgpt::convert(value, self.now),
+            _ => claude::convert(value, self.now),
+        });
+        self.deliver(name, converted)
+    }
+
+    fn deliver(
+        &mut self,
+        (conversation, title): (String, Option<String>),
+        converted: Result<Conversation, String>,
+    ) -> Result<(), ReadError> {
+        let item = match converted.and_then(|c| model::check(&c).map(|()| c)) {
+            Ok(c) => Item::Conversation(Box::new(c)),
+            Err(reason) => Item::Failed(ImportFailure {
+                conversation,
+                title,
+                reason,
+            }),
+        };
+        if self.hand_over(item) {
+            Ok(())
+        } else {
+            Err(ReadError::Stopped)
+        }
+    }
+}
+
+/// A conversation's id and title as the file names them, for the report.
+fn identify(value: &Value, position: usize) -> (String, Option<String>) {
+    let text = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| value.get(*k).and_then(Value::as_str))
+            .map(|s| s.chars().take(200).collect::<String>())
+    };
+    (
+        text(&["conversation_id", "id", "uuid"]).unwrap_or_else(|| format!("#{position}")),
+        model::clean_title(text(&["title", "name"]).as_deref()),
+    )
+}
+
+/// Reads the file at `path`, handing each conversation to `sink` (which returns `false` to
+/// stop). `max_unpacked` bounds what a ZIP may unpack to. Says which app the file came from
+/// (once known), and why reading stopped early, if it did.
+pub fn read(
+    path: &Path,
+    max_unpacked: u64,
+    now: DateTime<Utc>,
+    sink: &mut dyn FnMut(Item) -> bool,
+) -> (Format, Result<(), ReadError>) {
+    let mut state = State {
+        format: None,
+        seen: 0,
+        now,
+        sink,
+        stop: None,
+    };
+    let result = read_file(path, max_unpacked, &mut state);
+    (state.format, result)
+}
+
+fn read_file(path: &Path, max_unpacked: u64, state: &mut State<'_>) -> Result<(), ReadError> {
+    let unreadable =
+        |e: std::io::Error| ReadError::NotAnExport(format!("cannot read the upload: {e}"));
+    let mut file = File::open(path).map_err(unreadable)?;
+    let mut magic = [0u8; 4];
+    let n = file.read(&mut magic).map_err(unreadable)?;
+    drop(file);
+    if n == 4 && magic == *b"PK\x03\x04" {
+        read_zip(path, max_unpacked, state)
+    } else {
+        let file = File::open(path).map_err(unreadable)?;
+        read_json(BufReader::with_capacity(256 * 1024, file), state, None)
+    }
+}
+
+fn read_zip(path: &Path, max_unpacked: u64, state: &mut State<'_>) -> Result<(), ReadError> {
+    let not_zip =
+        |e: zip::result::ZipError| ReadError::NotAnExport(format!("not a readable ZIP: {e}"));
+    let file = File::open(path).map_err(|e| ReadError::NotAnExport(e.to_string()))?;
+    let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(not_zip)?;
+    let mut names: Vec<(String, usize)> = (0..archive.len())
+        .filter_map(|i| {
+            let entry = archive.by_index_raw(i).ok()?;
+            let name = entry.name().ok()?.into_owned();
+            let base = name.rsplit('/').next().unwrap_or(&name);
+            let wanted = base == "conversations.json"
+                || (base.starts_with("conversations-") && base.ends_with(".json"));
+            (wanted && entry.is_file()).then_some((name, i))
+        })
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        return Err(ReadError::NotAnExport(
+            "The ZIP holds no conversations.json (or conversations-NNN.json).".to_owned(),
+        ));
+    }
+    let budget = Rc::new(Cell::new(max_unpacked));
+    let over = Rc::new(Cell::new(false));
+    for (_, i) in names {
+        let entry = archive.by_index(i).map_err(not_zip)?;
+        let limited = Budgeted {
+            inner: entry,
+            left: Rc::clone(&budget),
+            over: Rc::clone(&over),
+        };
+        read_json(
+            BufReader::with_capacity(256 * 1024, limited),
+            state,
+            Some(&over),
+        )
+        .map_err(|e| {
+            if over.get() {
+                ReadError::Unpacked(max_unpacked)
+            } else {
+                e
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// A reader that fails once the shared budget of bytes is spent (a ZIP bomb stops here).
+struct Budgeted<R> {
+    inner: R,
+    left: Rc<Cell<u64>>,
+    over: Rc<Cell<bool>>,
+}
+
+impl<R: Read> Read for Budgeted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let left = self.left.get();
+        if n as u64 > left {
+            self.over.set(true);
+            return Err(std::io::Error::other("unpacked size limit"));
+        }
+        self.left.set(left - n as u64);
+        Ok(n)
+    }
+}
+
+fn read_json<R: Read>(
+    reader: R,
+    state: &mut State<'_>,
+    over: Option<&Rc<Cell<bool>>>,
+) -> Result<(), ReadError> {
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let parsed = de::Deserializer::deserialize_any(&mut de, Top { state: &mut *state })
+        .and_then(|()| de.end());
+    if let Some(stop) = state.stop.take() {
+        return Err(stop);
+    }
+    if over.is_some_and(|o| o.get()) {
+        return Err(ReadError::Unpacked(0));
+    }
+    parsed.map_err(|e| {
+        if state.seen == 0 && state.format.is_none() {
+            ReadError::NotAnExport(format!("This is not an export Chatkeep reads ({e})."))
+        } else {
+            ReadError::Broken(format!(
+                "The file is cut short or malformed after {} conversations ({e}); the ones \
+                 before it were read.",
+                state.seen
+            ))
+        }
+    })
+}
+
+/// A visitor's way of stopping the parse: the reason goes in the state.
+fn stop<E: de::Error>(state: &mut State<'_>, why: ReadError) -> E {
+    let message = why.to_string();
+    state.stop = Some(why);
+    E::custom(message)
+}
+
+struct Top<'a, 's> {
+    state: &'a mut State<'s>,
+}
+
+impl<'de> Visitor<'de> for Top<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of conversations or a Chatkeep export")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(value) = seq.next_element::<Value>()? {
+            if let Err(why) = self.state.element(value) {
+                return Err(stop(self.state, why));
+            }
+        }
+        if self.state.seen == 0 {
+            return Err(stop(
+                self.state,
+                ReadError::NotAnExport("The file holds no conversations.".to_owned()),
+            ));
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let not_ours = || {
+            ReadError::NotAnExport(format!(
+                "This is not an export Chatkeep reads: a Chatkeep export starts with \
+                 \"format\": \"{EXPORT_FORMAT}\"."
+            ))
+        };
+        match map.next_key::<String>()? {
+            Some(key) if key == "format" => {
+                let format: Value = map.next_value()?;
+                if format != EXPORT_FORMAT {
+                    return Err(stop(self.state, not_ours()));
+                }
+            }
+            _ => return Err(stop(self.state, not_ours())),
+        }
+        self.state.format = Some("chatkeep");
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "version" => {
+                    let version: u64 = map.next_value()?;
+                    if version > u64::from(EXPORT_VERSION) {
+                        return Err(stop(
+                            self.state,
+                            ReadError::NotAnExport(format!(
+                                "This export is version {version}; this server reads up to {EXPORT_VERSION}."
+                            )),
+                        ));
+                    }
+                }
+                "conversations" => map.next_value_seed(Conversations {
+                    state: &mut *self.state,
+                })?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `conversations` array of a Chatkeep export.
+struct Conversations<'a, 's> {
+    state: &'a mut State<'s>,
+}
+
+impl<'de> DeserializeSeed<'de> for Conversations<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Conversations<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of conversations")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(value) = seq.next_element::<Value>()? {
+            self.state.seen += 1;
+            let name = identify(&value, self.state.seen);
+            if let Err(why) = self.state.deliver(name, chatkeep::convert(value)) {
+                return Err(stop(self.state, why));
+            }
+        }
+        Ok(())
+    }
+}
