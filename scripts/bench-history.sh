@@ -29,18 +29,8 @@ start_server() {
   echo "the server did not start" >&2; exit 1
 }
 
-if [ "$(psql -tA -h 127.0.0.1 -U postgres -d postgres -c "SELECT count(*) FROM pg_database WHERE datname = '$db'")" != 1 ] \
-   || [ "$(psql_db -tA -c "SELECT count(*) FROM message WHERE user_id LIKE 'seed-user-%'" 2>/dev/null || echo 0)" != 1000000 ]; then
-  log "seeding $db with chatkeep seed (10k users, 100k conversations, 1M messages, one heavy user; a few minutes, once)"
-  psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
-  DATABASE_URL="$url" RUST_LOG=warn "$TARGET_DIR/release/chatkeep" seed \
-    --users 10000 --conversations-per-user 10 --messages-per-conversation 10 --heavy-messages 100000
-fi
-# One bearer session per seeded user (signing 10,000 users in through scrypt would take minutes).
-psql_db -c "INSERT INTO session (id, token, \"userId\", \"expiresAt\", \"updatedAt\")
-  SELECT 'bench-session-' || u.id, md5(u.id), u.id, now() + interval '7 days', now()
-    FROM \"user\" u WHERE u.id LIKE 'seed-user-%' ON CONFLICT DO NOTHING" >/dev/null
-psql_db -tA -F ' ' -c "SELECT DISTINCT ON (s.token) s.token, c.id FROM session s JOIN conversation c ON c.user_id = s.\"userId\" ORDER BY s.token, c.last_message_at DESC" \
+ensure_seeded_history_db "$db"
+psql_db -tA -F ' ' -c "SELECT DISTINCT ON (s.token) s.token, c.id FROM session s JOIN conversation c ON c.user_id = s.\"userId\" WHERE s.\"userId\" LIKE 'seed-user-%' ORDER BY s.token, c.last_message_at DESC" \
   > /tmp/chatkeep-bench-pairs.txt
 
 start_server

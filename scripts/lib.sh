@@ -93,3 +93,22 @@ ensure_redis() {
   echo "Redis is not running at 127.0.0.1:6379 and could not be started (the shared rate-limit test needs it)." >&2
   return 1
 }
+
+# The benchmarks' history: `chatkeep seed`'s 10k users / 100k conversations / 1M messages and
+# one heavy user in $1 (seeded once, a few minutes), and one bearer session per seeded user
+# whose token is md5(user id) (signing 10,000 users in through scrypt would take minutes).
+# Needs the release binary.
+ensure_seeded_history_db() {
+  local db="$1" url="postgres://postgres@127.0.0.1:5432/$1"
+  local psql_db=(psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d "$db")
+  if [ "$(psql -tA -h 127.0.0.1 -U postgres -d postgres -c "SELECT count(*) FROM pg_database WHERE datname = '$db'")" != 1 ] \
+     || [ "$("${psql_db[@]}" -tA -c "SELECT count(*) FROM message WHERE user_id LIKE 'seed-user-%'" 2>/dev/null || echo 0)" != 1000000 ]; then
+    log "seeding $db with chatkeep seed (10k users, 100k conversations, 1M messages, one heavy user; a few minutes, once)"
+    psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
+    DATABASE_URL="$url" RUST_LOG=warn "$TARGET_DIR/release/chatkeep" seed \
+      --users 10000 --conversations-per-user 10 --messages-per-conversation 10 --heavy-messages 100000
+  fi
+  "${psql_db[@]}" -c "INSERT INTO session (id, token, \"userId\", \"expiresAt\", \"updatedAt\")
+    SELECT 'bench-session-' || u.id, md5(u.id), u.id, now() + interval '7 days', now()
+      FROM \"user\" u WHERE u.id LIKE 'seed-%' ON CONFLICT DO NOTHING" >/dev/null
+}

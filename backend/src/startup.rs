@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::messages::runtime::ChatRuntime;
 use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
+
 use crate::{cors, db, error, openapi, routes, security_headers, spa, telemetry};
 
 pub struct Application {
@@ -68,6 +69,10 @@ impl Application {
             auth,
             auth_rate_limiter,
             chat,
+            exports: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                crate::state::EXPORTS_AT_ONCE,
+            )),
+            imports: tokio::sync::Semaphore::new(crate::state::IMPORTS_AT_ONCE),
         });
         if !spa_dir.join("index.html").is_file() {
             tracing::warn!(

@@ -1,7 +1,8 @@
 //! The search language: the text search configuration that stems words in the stored vectors.
 //! The migrations generate them in English; `SEARCH_LANGUAGE` names another, and startup
 //! re-generates the columns once (a rewrite of the message table, logged) when it changes. The
-//! expressions must stay those of `migrations/0004_history.sql`.
+//! expressions must stay those of `migrations/0004_history.sql` (and the policy that of
+//! `0005_search_role.sql`).
 
 use sqlx::PgConnection;
 
@@ -49,12 +50,15 @@ pub async fn ensure(owner: &mut PgConnection, language: &str) -> Result<(), Lang
     // `language` is a catalog name checked above, made of [a-z0-9_].
     let statement = format!(
         "BEGIN;
+         DROP POLICY IF EXISTS message_search_match ON message;
          DROP INDEX IF EXISTS message_search_idx;
          ALTER TABLE message DROP COLUMN search;
          ALTER TABLE message ADD COLUMN search tsvector GENERATED ALWAYS AS (
              to_tsvector('{language}'::regconfig, translate(content, '<>', chr(57346) || chr(57347)))
              || to_tsvector('simple'::regconfig, translate(content, '<>', chr(57346) || chr(57347)))) STORED;
          CREATE INDEX message_search_idx ON message USING gin (user_id, search);
+         CREATE POLICY message_search_match ON message AS RESTRICTIVE FOR SELECT TO chatkeep_search
+             USING (search @@ current_setting('app.search_query', true)::tsquery);
          DROP INDEX IF EXISTS conversation_title_search_idx;
          ALTER TABLE conversation DROP COLUMN title_search;
          ALTER TABLE conversation ADD COLUMN title_search tsvector GENERATED ALWAYS AS (

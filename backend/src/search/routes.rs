@@ -131,7 +131,6 @@ async fn search(
         limit: limit + 1,
     };
     let mut tx = begin_for_user(&state.pool, &user.id).await?;
-    store::quiet_notices(&mut tx).await?;
     let mut rows = store::search(&mut tx, &user.id, &filter).await?;
     tx.commit().await?;
     let next_cursor = (rows.len() as i64 > limit).then(|| {

@@ -41,53 +41,95 @@ pub struct HitRow {
     pub headline: String,
 }
 
-/// One page of hits, best first. The query is the stemmed websearch query OR the same words as
-/// written (`simple`), each AND the word being typed as a prefix; the stored vectors hold both
-/// forms of every word.
+/// The most matching messages ranked for one query: the newest this many (all of them for
+/// nearly every user). Ranking is per match, so it bounds the work for a common word in a very
+/// long history.
+pub const MAX_RANKED: i64 = 1000;
+
+/// Makes the transaction a search for `typed`: the query (the stemmed websearch query OR the
+/// same words as written, each with the word being typed as a prefix) goes into
+/// `app.search_query`, and the role becomes `chatkeep_search`, whose row-level-security policy
+/// matches it through the index (see migrations/0005_search_role.sql). Also keeps PostgreSQL's
+/// notices about stop-word-only queries off the connection (and out of the logs), JIT off (it
+/// costs more than these queries take), and plans made for this user (how many messages they
+/// have decides between reading theirs and the GIN index).
+async fn prepare(conn: &mut PgConnection, language: &str, typed: &Typed) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"SELECT set_config('client_min_messages', 'warning', true) AS quiet,
+                  set_config('jit', 'off', true) AS jit,
+                  set_config('plan_cache_mode', 'force_custom_plan', true) AS plans,
+                  set_config('app.search_query', (
+                      CASE WHEN $4 THEN
+                          (websearch_to_tsquery($1::text::regconfig, $2)
+                             || coalesce(to_tsquery($1::text::regconfig, $3 || ':*'), ''::tsquery))
+                       || (websearch_to_tsquery('simple'::regconfig, $2)
+                             || coalesce(to_tsquery('simple'::regconfig, $3 || ':*'), ''::tsquery))
+                      ELSE
+                          (websearch_to_tsquery($1::text::regconfig, $2)
+                             && coalesce(to_tsquery($1::text::regconfig, $3 || ':*'), ''::tsquery))
+                       || (websearch_to_tsquery('simple'::regconfig, $2)
+                             && coalesce(to_tsquery('simple'::regconfig, $3 || ':*'), ''::tsquery))
+                      END)::text, true) AS query,
+                  set_config('role', 'chatkeep_search', true) AS role"#,
+        language,
+        typed.head,
+        typed.prefix,
+        typed.or_prefix
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(())
+}
+
+/// One page of hits, best first. Makes the transaction a search first ([`prepare`]): the
+/// matching is the search role's, so the query cannot run without it.
 pub async fn search(
     conn: &mut PgConnection,
     user_id: &UserId,
     filter: &Filter<'_>,
 ) -> sqlx::Result<Vec<HitRow>> {
+    prepare(&mut *conn, filter.language, filter.typed).await?;
     let (after_rank, after_at, after_id) = filter.after.map_or((None, None, None), |c| {
         (Some(c.rank), Some(c.at), Some(c.id))
     });
     sqlx::query_as!(
         HitRow,
         r#"WITH q AS (
-               SELECT CASE WHEN $12 THEN
-                          (websearch_to_tsquery($2::text::regconfig, $3)
-                             || coalesce(to_tsquery($2::text::regconfig, $4 || ':*'), ''::tsquery))
-                       || (websearch_to_tsquery('simple'::regconfig, $3)
-                             || coalesce(to_tsquery('simple'::regconfig, $4 || ':*'), ''::tsquery))
-                      ELSE
-                          (websearch_to_tsquery($2::text::regconfig, $3)
-                             && coalesce(to_tsquery($2::text::regconfig, $4 || ':*'), ''::tsquery))
-                       || (websearch_to_tsquery('simple'::regconfig, $3)
-                             && coalesce(to_tsquery('simple'::regconfig, $4 || ':*'), ''::tsquery))
-                      END AS query
+               SELECT current_setting('app.search_query', true)::tsquery AS query
+           ), matches AS (
+               -- Message alone (no join), so the plan is the one GIN scan over both keys. The
+               -- match itself is the search role's policy (matching again here would cost as
+               -- much as the scan).
+               SELECT m.id, m.conversation_id, m.role, m.created_at, m.search
+                 FROM message m
+                WHERE m.user_id = $1
+                  AND ($3::timestamptz IS NULL OR m.created_at >= $3)
+                  AND ($4::timestamptz IS NULL OR m.created_at < $4)
+                  AND ($5::bool IS NULL OR EXISTS (
+                          SELECT 1 FROM conversation c
+                           WHERE c.id = m.conversation_id AND c.user_id = $1
+                             AND (c.archived_at IS NOT NULL) = $5))
+                ORDER BY m.created_at DESC, m.id DESC
+                LIMIT $10
            ), hits AS (
-               SELECT 'message' AS kind, m.id, m.conversation_id, m.role, m.created_at AS at,
-                      ts_rank(m.search, q.query, 1) AS rank
-                 FROM message m, q
-                WHERE m.user_id = $1 AND m.search @@ q.query
-                  AND ($6::timestamptz IS NULL OR m.created_at >= $6)
-                  AND ($7::timestamptz IS NULL OR m.created_at < $7)
+               SELECT 'message' AS kind, x.id, x.conversation_id, x.role, x.created_at AS at,
+                      ts_rank(x.search, q.query, 1) AS rank
+                 FROM matches x, q
                UNION ALL
                -- A title says what the whole conversation is about: it counts double.
                SELECT 'title', c.id, c.id, NULL, c.last_message_at,
                       ts_rank(c.title_search, q.query, 1) * 2::real
                  FROM conversation c, q
                 WHERE c.user_id = $1 AND c.title_search @@ q.query
-                  AND ($6::timestamptz IS NULL OR c.last_message_at >= $6)
-                  AND ($7::timestamptz IS NULL OR c.last_message_at < $7)
+                  AND ($3::timestamptz IS NULL OR c.last_message_at >= $3)
+                  AND ($4::timestamptz IS NULL OR c.last_message_at < $4)
+                  AND ($5::bool IS NULL OR (c.archived_at IS NOT NULL) = $5)
            ), page AS (
                SELECT h.kind, h.id, h.conversation_id, h.role, h.at, h.rank, c.title
                  FROM hits h JOIN conversation c ON c.id = h.conversation_id AND c.user_id = $1
-                WHERE ($5::bool IS NULL OR (c.archived_at IS NOT NULL) = $5)
-                  AND ($8::real IS NULL OR (h.rank, h.at, h.id) < ($8, $9::timestamptz, $10::uuid))
+                WHERE ($6::real IS NULL OR (h.rank, h.at, h.id) < ($6, $7::timestamptz, $8::uuid))
                 ORDER BY h.rank DESC, h.at DESC, h.id DESC
-                LIMIT $11
+                LIMIT $9
            ), texts AS (
                SELECT p.*, CASE WHEN p.kind = 'message' THEN m.content ELSE p.title END AS raw
                  FROM page p
@@ -109,26 +151,15 @@ pub async fn search(
             ORDER BY t.rank DESC, t.at DESC, t.id DESC"#,
         user_id.as_str(),
         filter.language,
-        filter.typed.head,
-        filter.typed.prefix,
-        filter.archived,
         filter.from,
         filter.to,
+        filter.archived,
         after_rank,
         after_at,
         after_id,
         filter.limit,
-        filter.typed.or_prefix
+        MAX_RANKED
     )
     .fetch_all(conn)
     .await
-}
-
-/// Keeps PostgreSQL's notices about stop-word-only queries off the connection (and so out of
-/// the logs) for this transaction.
-pub async fn quiet_notices(conn: &mut PgConnection) -> sqlx::Result<()> {
-    sqlx::query("SELECT set_config('client_min_messages', 'warning', true)")
-        .execute(conn)
-        .await?;
-    Ok(())
 }

@@ -7,6 +7,7 @@ pub mod markdown;
 pub mod store;
 
 use std::io;
+use std::time::Duration;
 
 use actix_web::http::header::{CONTENT_DISPOSITION, HeaderValue};
 use actix_web::{HttpResponse, get, web};
@@ -92,6 +93,9 @@ pub async fn export_conversation(
         .json(document))
 }
 
+/// A client that takes no data for this long is gone: its export stops and frees the connection.
+const STALLED_CLIENT: Duration = Duration::from_secs(30);
+
 /// Download everything: the account (never its password hash or tokens), its sign-in accounts
 /// and sessions, and every conversation with every message of every branch, their sources and
 /// feedback. Streamed as it is read, from one consistent snapshot.
@@ -100,7 +104,7 @@ pub async fn export_conversation(
     responses(
         (status = 200, description = "The export (`chatkeep.export`, version 1) as a download", body = ExportDocument),
         (status = 401, description = "Not signed in", body = shared::ErrorBody),
-        (status = 503, description = "The database is unavailable", body = shared::ErrorBody),
+        (status = 503, description = "`BUSY`: as many exports are running as the server allows (retry shortly); or the database is unavailable", body = shared::ErrorBody),
     )
 )]
 #[get("/me/export")]
@@ -108,15 +112,21 @@ pub async fn export_me(
     user: AuthUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let permit = std::sync::Arc::clone(&state.exports)
+        .try_acquire_owned()
+        .map_err(|_| ApiError::Busy)?;
     // Everything that can fail with a status fails here, before the first byte is sent.
     let mut tx = begin_snapshot_for_user(&state.pool, &user.id).await?;
     let header = header(&mut tx, &user.id).await?;
     let (sender, receiver) = mpsc::channel::<io::Result<Bytes>>(4);
     tokio::spawn(async move {
+        let _permit = permit;
         let user_id = user.id;
         if let Err(e) = write_history(tx, &user_id, header, Chunks::new(sender)).await {
             match e {
-                WriteError::Gone => tracing::info!("export abandoned by the client"),
+                WriteError::Gone => {
+                    tracing::info!("export abandoned: the client left or stopped reading")
+                }
                 WriteError::Db(e) => tracing::error!(
                     error = crate::telemetry::chain(&e),
                     "export failed part-way; the download ends truncated"
@@ -197,10 +207,11 @@ impl Chunks {
     async fn flush(&mut self) -> Result<(), WriteError> {
         let chunk = Bytes::from(std::mem::take(&mut self.buffer));
         self.buffer.reserve(Self::SIZE * 2);
-        self.sender
-            .send(Ok(chunk))
-            .await
-            .map_err(|_| WriteError::Gone)
+        match tokio::time::timeout(STALLED_CLIENT, self.sender.send(Ok(chunk))).await {
+            Ok(Ok(())) => Ok(()),
+            // The client went away, or stopped reading.
+            Ok(Err(_)) | Err(_) => Err(WriteError::Gone),
+        }
     }
 }
 

@@ -37,7 +37,7 @@ const UNPACK_FACTOR: u64 = 8;
         (status = 401, description = "Not signed in", body = shared::ErrorBody),
         (status = 413, description = "Larger than `IMPORT_MAX_BYTES`, or a ZIP that unpacks to more than eight times that", body = shared::ErrorBody),
         (status = 422, description = "Not an export Chatkeep reads; nothing was stored", body = shared::ErrorBody),
-        (status = 503, description = "The database is unavailable; what was imported stays, and importing again skips it", body = shared::ErrorBody),
+        (status = 503, description = "`BUSY`: as many imports are running as the server allows (retry shortly); or the database became unavailable (what was imported stays, and importing again skips it)", body = shared::ErrorBody),
     )
 )]
 #[post("/me/import")]
@@ -47,6 +47,7 @@ pub async fn import_me(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let _permit = state.imports.try_acquire().map_err(|_| ApiError::Busy)?;
     let limit = state.settings.history.import_max_bytes;
     let declared = req
         .headers()

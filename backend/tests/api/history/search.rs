@@ -308,3 +308,55 @@ async fn the_sidebar_filters_by_title(pool: PgPoolOptions, conn: PgConnectOption
     assert!(titles("_").await.is_empty());
     assert_eq!(titles("").await.len(), 3);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_search_role_sees_only_the_users_matching_messages(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app(pool, conn).await;
+    let alice = app.sign_up(&unique_email("alice")).await;
+    let bob = app.sign_up(&unique_email("bob")).await;
+    insert_history(
+        &app,
+        &alice.user_id,
+        "A",
+        &[("user", "tomato soup"), ("user", "bread")],
+    )
+    .await;
+    insert_history(&app, &bob.user_id, "B", &[("user", "tomato salad")]).await;
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL ROLE chatkeep_search")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    // No user and no query: nothing.
+    assert_eq!(visible(&mut tx).await, 0);
+    sqlx::query("SELECT set_config('app.user_id', $1, true)")
+        .bind(&alice.user_id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(visible(&mut tx).await, 0, "a user but no query: nothing");
+    sqlx::query("SELECT set_config('app.search_query', 'tomato', true)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(
+        visible(&mut tx).await,
+        1,
+        "Alice's one matching message, not Bob's"
+    );
+    // It may only read.
+    let write = sqlx::query("UPDATE message SET content = 'x'")
+        .execute(&mut *tx)
+        .await;
+    assert!(write.is_err());
+}
+
+async fn visible(conn: &mut sqlx::PgConnection) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM message")
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
