@@ -397,3 +397,61 @@ async fn uploads_and_archives_over_the_limit_are_refused(
     assert_eq!((status, code.as_str()), (413, "ARCHIVE_TOO_LARGE"));
     assert!(stored(&app, &alice.user_id).await.is_empty());
 }
+
+/// A request body that sends `first` and then nothing more until the returned sender is
+/// dropped (the upload then ends).
+fn held_body(first: &'static [u8]) -> (HeldBody, reqwest::Body) {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(1);
+    sender
+        .try_send(Ok(bytes::Bytes::from_static(first)))
+        .expect("the channel has room for the first chunk");
+    let body = reqwest::Body::wrap_stream(futures_util::stream::unfold(
+        receiver,
+        |mut receiver| async move { receiver.recv().await.map(|item| (item, receiver)) },
+    ));
+    (sender, body)
+}
+
+type HeldBody = tokio::sync::mpsc::Sender<Result<bytes::Bytes, std::io::Error>>;
+
+#[sqlx::test(migrations = "../migrations")]
+async fn imports_beyond_the_per_instance_cap_are_told_to_retry(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app(pool, conn).await;
+    let alice = app.sign_up(&unique_email("alice")).await;
+    // Two uploads that have started and not finished hold both import slots. One that lost a
+    // race for a slot (to a probe below) has been answered already: it is started again.
+    let start_held = || {
+        let (hold, body) = held_body(b"[");
+        let request = call(&app, &alice, Method::POST, "/api/me/import").body(body);
+        (hold, tokio::spawn(request.send()))
+    };
+    let mut held = vec![start_held(), start_held()];
+    let mut third = None;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        for slot in held.iter_mut() {
+            if slot.1.is_finished() {
+                *slot = start_held();
+            }
+        }
+        let response = upload(&app, &alice, fixture("claude-conversations.json")).await;
+        if response.status() == 503 {
+            third = Some(response);
+            break;
+        }
+    }
+    let third = third.expect("a third import while two run is refused");
+    assert_eq!(third.headers()["retry-after"], "1");
+    assert_eq!(error_body(third).await.1, "BUSY");
+    // Once they end (here: cut short, so they store nothing), imports are taken again.
+    for (hold, request) in held {
+        drop(hold);
+        let _ = request.await;
+    }
+    let report = import(&app, &alice, fixture("claude-conversations.json")).await;
+    // (A try that came before the two reached the server may have imported it already.)
+    assert_eq!(report.imported + report.already_imported, 1);
+}
