@@ -118,17 +118,7 @@ async fn the_signing_key_is_stored_encrypted_and_reused(
 async fn api_routes_accept_every_credential_form(pool: PgPoolOptions, conn: PgConnectOptions) {
     let app = spawn_app(pool, conn).await;
     let s = app.sign_up(&unique_email("me")).await;
-    let token: serde_json::Value = app
-        .client
-        .get(app.url("/api/auth/token"))
-        .header("cookie", &s.cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jwt = token["token"].as_str().unwrap();
+    let jwt = app.jwt(&s).await;
 
     for (name, value) in [
         ("cookie", s.cookie.clone()),

@@ -20,6 +20,20 @@ impl TestApp {
         self.sign_up_with(email, DEFAULT_PASSWORD).await
     }
 
+    /// A JWT for `session`'s user from `GET /api/auth/token`.
+    pub async fn jwt(&self, session: &TestSession) -> String {
+        let response = self
+            .client
+            .get(self.url("/api/auth/token"))
+            .bearer_auth(&session.bearer)
+            .send()
+            .await
+            .expect("request is sent");
+        assert_eq!(response.status(), 200, "GET /api/auth/token");
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["token"].as_str().expect("a token").to_owned()
+    }
+
     pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
         self.post("/api/auth/sign-in/email")
             .json(&serde_json::json!({ "email": email, "password": password }))

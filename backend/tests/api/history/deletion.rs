@@ -182,19 +182,7 @@ async fn a_fresh_session_deletes_without_a_password_and_a_jwt_needs_one(
 ) {
     let app = spawn_app(pool, conn).await;
     let alice = app.sign_up(&unique_email("alice")).await;
-    let jwt = app
-        .client
-        .get(app.url("/api/auth/token"))
-        .bearer_auth(&alice.bearer)
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let jwt = app.jwt(&alice).await;
     let with_jwt = app
         .client
         .delete(app.url("/api/me"))
