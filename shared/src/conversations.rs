@@ -57,6 +57,10 @@ pub struct UpdateConversation {
     pub pinned: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived: Option<bool>,
+    /// The branch in view, by its leaf: a message of this conversation. Remembered so a reload
+    /// or another device opens the same branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_message_id: Option<String>,
 }
 
 /// `DELETE /api/conversations`: the listed conversations, or all of them. With `all`,

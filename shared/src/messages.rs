@@ -95,6 +95,10 @@ pub struct PostMessage {
     /// The message this one follows (defaults to the conversation's latest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<String>,
+    /// An earlier question this one rewrites: the new question becomes its sibling (it follows
+    /// what that question followed). Not together with `parentId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit_of: Option<String>,
     /// A client-chosen id (1-100 chars): a retried POST with the same id returns the stored
     /// exchange instead of creating another.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -118,4 +122,7 @@ pub struct Exchange {
 pub struct MessagePage {
     pub items: Vec<Message>,
     pub next_cursor: Option<String>,
+    /// The leaf of the branch last viewed (the conversation's `activeMessageId`): open there.
+    #[serde(default)]
+    pub active_message_id: Option<String>,
 }

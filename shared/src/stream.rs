@@ -74,8 +74,14 @@ impl StreamEvent {
         json.expect("stream events always serialize")
     }
 
-    /// One SSE frame: `id: <seq>`, `event: <name>`, `data: <json>` (JSON has no raw newlines).
-    pub fn to_sse(&self, id: u64) -> String {
+    /// One SSE frame without an id: `event: <name>`, `data: <json>`.
+    pub fn to_sse_unnumbered(&self) -> String {
+        format!("event: {}\ndata: {}\n\n", self.name(), self.data())
+    }
+
+    /// One SSE frame: `id: <id>`, `event: <name>`, `data: <json>` (JSON has no raw newlines).
+    /// A live answer numbers its events; a followed one names positions (`{chars}.{sources}`).
+    pub fn to_sse(&self, id: impl std::fmt::Display) -> String {
         format!(
             "id: {id}\nevent: {}\ndata: {}\n\n",
             self.name(),

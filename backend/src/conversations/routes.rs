@@ -3,10 +3,10 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
-use shared::ConversationId;
 use shared::conversations::{
     BulkDelete, BulkDeleted, Conversation, ConversationPage, CreateConversation, UpdateConversation,
 };
+use shared::{ConversationId, MessageId};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -153,7 +153,8 @@ async fn get_conversation(
     Ok(HttpResponse::Ok().json(Conversation::from(&row)))
 }
 
-/// Rename (`title`, `null` to clear), pin or archive a conversation.
+/// Rename (`title`, `null` to clear), pin or archive a conversation, or remember the branch in
+/// view (`activeMessageId`).
 #[utoipa::path(
     tag = "conversations",
     params(("id" = Uuid, Path, description = "Conversation id")),
@@ -161,7 +162,8 @@ async fn get_conversation(
     responses(
         (status = 200, description = "Updated", body = Conversation),
         (status = 404, description = "No such conversation", body = shared::ErrorBody),
-        (status = 422, description = "Invalid title or unknown field", body = shared::ErrorBody),
+        (status = 400, description = "`activeMessageId` is not an id", body = shared::ErrorBody),
+        (status = 422, description = "Invalid title, unknown field, or `activeMessageId` not a message of this conversation", body = shared::ErrorBody),
     )
 )]
 #[patch("/conversations/{id}")]
@@ -176,15 +178,42 @@ async fn update_conversation(
         Some(None) => Some(None),
         None => None,
     };
+    let active = body
+        .active_message_id
+        .as_deref()
+        .map(|raw| {
+            Uuid::parse_str(raw).map(MessageId::new).map_err(|_| {
+                ApiError::bad_request(
+                    "INVALID_ID",
+                    format!("activeMessageId {raw:?} is not a message id"),
+                )
+            })
+        })
+        .transpose()?;
     let changes = Changes {
         title: title.as_ref().map(Option::as_deref),
         pinned: body.pinned,
         archived: body.archived,
     };
     let mut tx = begin_for_user(&state.pool, &user.id).await?;
-    let row = store::update(&mut tx, &user.id, *id, &changes)
-        .await?
-        .ok_or_else(not_found)?;
+    if let Some(message) = active {
+        match store::set_active(&mut tx, &user.id, *id, message).await {
+            Ok(true) => {}
+            Ok(false) => return Err(not_found()),
+            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                return Err(ApiError::validation(
+                    "activeMessageId is not a message of this conversation",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let row = if changes.is_empty() {
+        store::get(&mut tx, &user.id, *id).await?
+    } else {
+        store::update(&mut tx, &user.id, *id, &changes).await?
+    }
+    .ok_or_else(not_found)?;
     tx.commit().await?;
     Ok(HttpResponse::Ok().json(Conversation::from(&row)))
 }

@@ -2,7 +2,7 @@
 //! connection, inside the transaction where row-level security admits only that user's rows.
 
 use chrono::{DateTime, Utc};
-use shared::{ConversationId, UserId};
+use shared::{ConversationId, MessageId, UserId};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -138,6 +138,12 @@ pub struct Changes<'a> {
     pub archived: Option<bool>,
 }
 
+impl Changes<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none() && self.pinned.is_none() && self.archived.is_none()
+    }
+}
+
 pub async fn update(
     conn: &mut PgConnection,
     user_id: &UserId,
@@ -237,6 +243,25 @@ pub async fn delete_many(
         conversations: counts.conversations as u64,
         messages: counts.messages as u64,
     })
+}
+
+/// Remembers `message` (a message of this conversation, else a foreign-key error) as the leaf
+/// of the branch in view. Not activity: `updatedAt` and the sidebar's order stay.
+pub async fn set_active(
+    conn: &mut PgConnection,
+    user_id: &UserId,
+    id: ConversationId,
+    message: MessageId,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE conversation SET active_message_id = $3 WHERE id = $1 AND user_id = $2",
+        id.as_uuid(),
+        user_id.as_str(),
+        message.as_uuid()
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Records new activity and titles an untitled conversation; returns the title if it set one.

@@ -1,8 +1,10 @@
-//! Writing an answer: a task per answer runs the agent, forwards its events to the client,
-//! and saves the text as it arrives (batched: at most every 250 ms, and at least every 10 s as
-//! a heartbeat). The task, not the HTTP response, owns the answer: when the client leaves,
-//! the task notices, saves what it has as `stopped`, and frees its slot. A stop request, an
-//! agent error or a timeout end it the same way, with the right status. Nothing waits forever.
+//! Writing an answer: a task per answer runs the agent, forwards its events to the client
+//! that asked, and saves the text as it arrives (batched: at most every 250 ms, and at least
+//! every 10 s as a heartbeat). The task, not the HTTP response, owns the answer: when the
+//! client leaves (a reload, a lost network) the answer goes on to its end, and anyone may
+//! follow it from what is stored (`GET .../messages/{mid}/events`). A stop request, an agent
+//! error or the answer's time limit (`AGENT_MAX_DURATION`) end it, with the right status, and
+//! free its slot. Nothing waits forever.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +17,6 @@ use shared::{ConversationId, MessageId, UserId};
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior};
-use tokio_util::sync::CancellationToken;
 
 use super::admission::Slot;
 use super::running::Running;
@@ -26,8 +27,9 @@ use crate::state::AppState;
 
 const SAVE_EVERY: Duration = Duration::from_millis(250);
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
-/// A client that reads nothing for this long is treated as gone (its answer is kept, stopped),
-/// so a connection held open without reading cannot pin a generation slot.
+/// A client that reads nothing for this long is let go: the answer goes on without it (and it
+/// can follow the stored answer instead), so a connection held open without reading cannot
+/// hold the answer up.
 const CLIENT_STALL: Duration = Duration::from_secs(30);
 /// How long the final event may wait for a slow reader.
 const FINAL_EVENT_WAIT: Duration = Duration::from_secs(5);
@@ -94,7 +96,7 @@ pub fn start(
 }
 
 /// Starts the answer task; its events arrive on the returned channel, which ends when the
-/// answer is saved. Dropping the receiver is how a departing client stops the answer.
+/// answer is saved. Dropping the receiver lets the answer go on without that client.
 pub fn spawn(job: Job) -> mpsc::Receiver<StreamEvent> {
     let (tx, rx) = mpsc::channel(64);
     tokio::spawn(run(job, tx));
@@ -102,6 +104,7 @@ pub fn spawn(job: Job) -> mpsc::Receiver<StreamEvent> {
 }
 
 async fn run(job: Job, tx: mpsc::Sender<StreamEvent>) {
+    let mut client = Client(Some(tx));
     let (cancel, _registration) = job.running.register(job.answer_id);
     let mut answer = Answer::default();
     let mut saver = Saver::new();
@@ -120,16 +123,12 @@ async fn run(job: Job, tx: mpsc::Sender<StreamEvent>) {
             user_message_id: job.question_id.to_string(),
             conversation_id: job.conversation_id.to_string(),
         });
-        if !emit(&tx, &cancel, start).await {
-            break 'answer End::Stopped;
-        }
+        client.emit(start).await;
         if let Some(title) = &job.new_title {
             let event = StreamEvent::Title(TitleEvent {
                 title: title.clone(),
             });
-            if !emit(&tx, &cancel, event).await {
-                break 'answer End::Stopped;
-            }
+            client.emit(event).await;
         }
 
         // Connecting can take a while (a model loading): keep the heartbeat going meanwhile.
@@ -139,7 +138,6 @@ async fn run(job: Job, tx: mpsc::Sender<StreamEvent>) {
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => break 'answer End::Stopped,
-                () = tx.closed() => break 'answer End::Stopped,
                 () = tokio::time::sleep_until(deadline) => break 'answer too_long(),
                 _ = saver.tick.tick() => {
                     if saver.beat(&job, &answer).await {
@@ -157,7 +155,6 @@ async fn run(job: Job, tx: mpsc::Sender<StreamEvent>) {
             tokio::select! {
                 biased;
                 () = cancel.cancelled() => break End::Stopped,
-                () = tx.closed() => break End::Stopped,
                 () = tokio::time::sleep_until(deadline) => break too_long(),
                 _ = saver.tick.tick() => {
                     if saver.beat(&job, &answer).await {
@@ -170,8 +167,10 @@ async fn run(job: Job, tx: mpsc::Sender<StreamEvent>) {
                     Some(Ok(event)) => {
                         if let Some(out) = answer.apply(event) {
                             saver.dirty = true;
-                            if !emit(&tx, &cancel, out).await {
-                                break End::Stopped;
+                            tokio::select! {
+                                biased;
+                                () = cancel.cancelled() => break End::Stopped,
+                                () = client.emit(out) => {}
                             }
                         }
                     }
@@ -187,7 +186,7 @@ async fn run(job: Job, tx: mpsc::Sender<StreamEvent>) {
         chars = answer.content.chars().count(),
         "answer finished"
     );
-    if let Some((_, event)) = final_event {
+    if let (Some((_, event)), Some(tx)) = (final_event, client.0) {
         // A slow reader still gets the last word; one that is gone does not hold us up.
         let _ = tokio::time::timeout(FINAL_EVENT_WAIT, tx.send(event)).await;
     }
@@ -236,17 +235,20 @@ impl Saver {
     }
 }
 
-/// Sends an event unless the answer was cancelled first, or the client stopped reading for
-/// `CLIENT_STALL`; `false` means stop writing.
-async fn emit(
-    tx: &mpsc::Sender<StreamEvent>,
-    cancel: &CancellationToken,
-    event: StreamEvent,
-) -> bool {
-    tokio::select! {
-        biased;
-        () = cancel.cancelled() => false,
-        sent = tokio::time::timeout(CLIENT_STALL, tx.send(event)) => matches!(sent, Ok(Ok(()))),
+/// The client that asked, while it reads.
+struct Client(Option<mpsc::Sender<StreamEvent>>);
+
+impl Client {
+    /// Sends an event; a client that has gone, or has read nothing for `CLIENT_STALL`, is let
+    /// go, and the answer goes on without it.
+    async fn emit(&mut self, event: StreamEvent) {
+        let Some(tx) = &self.0 else { return };
+        if !matches!(
+            tokio::time::timeout(CLIENT_STALL, tx.send(event)).await,
+            Ok(Ok(()))
+        ) {
+            self.0 = None;
+        }
     }
 }
 

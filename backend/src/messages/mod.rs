@@ -2,6 +2,7 @@
 //! stored before the agent is called; the answer is saved as it is written.
 
 pub mod admission;
+pub mod follow;
 pub mod generate;
 pub mod question;
 pub mod quota;

@@ -14,7 +14,18 @@ pub struct Question {
     pub content: String,
     pub selected_text: Option<String>,
     pub parent_id: Option<MessageId>,
+    /// The question this one rewrites (it takes that question's parent).
+    pub edit_of: Option<MessageId>,
     pub client_id: Option<String>,
+}
+
+fn message_id(field: &str, raw: Option<String>) -> Result<Option<MessageId>, ApiError> {
+    raw.map(|p| {
+        Uuid::parse_str(&p).map(MessageId::new).map_err(|_| {
+            ApiError::bad_request("INVALID_ID", format!("{field} {p:?} is not a message id"))
+        })
+    })
+    .transpose()
 }
 
 /// Text as PostgreSQL can store it and people can read it: control characters other than line
@@ -61,17 +72,13 @@ impl Question {
                 });
             }
         }
-        let parent_id = body
-            .parent_id
-            .map(|p| {
-                Uuid::parse_str(&p).map(MessageId::new).map_err(|_| {
-                    ApiError::bad_request(
-                        "INVALID_ID",
-                        format!("parentId {p:?} is not a message id"),
-                    )
-                })
-            })
-            .transpose()?;
+        let parent_id = message_id("parentId", body.parent_id)?;
+        let edit_of = message_id("editOf", body.edit_of)?;
+        if parent_id.is_some() && edit_of.is_some() {
+            return Err(ApiError::validation(
+                "give parentId or editOf, not both: an edit follows what its question followed",
+            ));
+        }
         let client_id = body.client_id;
         if let Some(id) = &client_id {
             let chars = id.chars().count();
@@ -85,6 +92,7 @@ impl Question {
             content,
             selected_text,
             parent_id,
+            edit_of,
             client_id,
         })
     }

@@ -29,7 +29,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_messages)
         .service(post_message)
         .service(stop_message)
-        .service(regenerate_message);
+        .service(regenerate_message)
+        .service(super::follow::follow_answer);
 }
 
 const DEFAULT_PAGE: u32 = 50;
@@ -85,7 +86,9 @@ async fn list_messages(
     let limit = cursor::page_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
     let before = query.before.as_deref().map(Cursor::decode).transpose()?;
     let mut tx = begin_for_user(&state.pool, &user.id).await?;
-    require_conversation(&mut tx, &user.id, *id).await?;
+    let conversation = conversations::get(&mut tx, &user.id, *id)
+        .await?
+        .ok_or_else(conversation_not_found)?;
     store::expire_abandoned(&mut tx, &user.id, *id).await?;
     let mut rows = store::list(&mut tx, &user.id, *id, before, limit + 1).await?;
     tx.commit().await?;
@@ -102,6 +105,7 @@ async fn list_messages(
     Ok(HttpResponse::Ok().json(MessagePage {
         items: rows.iter().map(Message::from).collect(),
         next_cursor,
+        active_message_id: conversation.active_message_id.map(|m| m.to_string()),
     }))
 }
 
@@ -157,9 +161,18 @@ async fn post_message(
         Some(&title_from(&question.content)),
     )
     .await?;
-    let parent_id = match question.parent_id {
-        Some(parent) => Some(parent),
-        None => store::latest_id(&mut tx, &user.id, conversation_id).await?,
+    let parent_id = match (question.parent_id, question.edit_of) {
+        (Some(parent), _) => Some(parent),
+        (None, Some(edited)) => {
+            store::get(&mut tx, &user.id, conversation_id, edited)
+                .await?
+                .filter(|m| m.role == Role::User)
+                .ok_or_else(|| {
+                    ApiError::validation("editOf is not a question in this conversation")
+                })?
+                .parent_id
+        }
+        (None, None) => store::latest_id(&mut tx, &user.id, conversation_id).await?,
     };
     let new = NewQuestion {
         content: &question.content,
@@ -191,6 +204,7 @@ async fn post_message(
         Err(other) => return Err(other.into()),
     };
     let answer = store::insert_answer(&mut tx, &user.id, conversation_id, stored.id).await?;
+    conversations::set_active(&mut tx, &user.id, conversation_id, answer.id).await?;
     let history = load_history(&mut tx, &state, &user.id, stored.id).await?;
     tx.commit().await?;
 
@@ -297,6 +311,7 @@ async fn regenerate_message(
     let admitted = admission::admit(&state, &req, &user.id).await?;
     conversations::record_activity(&mut tx, &user.id, conversation_id, None).await?;
     let answer = store::insert_answer(&mut tx, &user.id, conversation_id, question.id).await?;
+    conversations::set_active(&mut tx, &user.id, conversation_id, answer.id).await?;
     let history = load_history(&mut tx, &state, &user.id, question.id).await?;
     tx.commit().await?;
 
@@ -361,7 +376,7 @@ async fn respond(
         return Ok(sse::event_stream(rx, Some(remaining), keep_alive));
     }
     // JSON: wait for the answer to be saved (the channel closes then). If this request is
-    // dropped meanwhile, so is `rx`, and the answer is saved as stopped.
+    // dropped meanwhile, the answer goes on and is saved all the same.
     while rx.recv().await.is_some() {}
     let mut tx = begin_for_user(&state.pool, user_id).await?;
     let question = store::get(&mut tx, user_id, conversation_id, question_id).await?;

@@ -411,6 +411,7 @@ impl Chat {
                 content: content.clone(),
                 selected_text: None,
                 parent_id: parent_id.clone(),
+                edit_of: None,
                 client_id: Some(client_id),
             };
             let result = stream::post_events(

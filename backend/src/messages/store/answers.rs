@@ -121,3 +121,56 @@ pub async fn expire_abandoned(
     .await?;
     Ok(done.rows_affected())
 }
+
+/// An answer as stored, from a position on: what a follower of the answer has not seen yet.
+pub struct Progress {
+    pub status: MessageStatus,
+    /// The text's length in characters.
+    pub chars: i64,
+    /// The text after the follower's position.
+    pub tail: String,
+    /// Every source, when there are more than the follower has.
+    pub sources: Option<Value>,
+    pub source_count: i32,
+    pub finish_reason: Option<String>,
+    pub error: Option<String>,
+    pub usage: Option<Value>,
+}
+
+/// The answer `id` past `after_chars` characters and `known_sources` sources; `None` when
+/// there is no such answer in the conversation.
+pub async fn progress(
+    conn: &mut PgConnection,
+    user_id: &UserId,
+    conversation_id: ConversationId,
+    id: MessageId,
+    after_chars: i64,
+    known_sources: i32,
+) -> sqlx::Result<Option<Progress>> {
+    let row = sqlx::query!(
+        r#"SELECT status, char_length(content)::int8 AS "chars!",
+                  substr(content, ($4::int8 + 1)::int4) AS "tail!",
+                  CASE WHEN jsonb_array_length(sources) > $5 THEN sources END AS sources,
+                  jsonb_array_length(sources) AS "source_count!",
+                  finish_reason, error, usage
+             FROM message
+            WHERE id = $1 AND conversation_id = $2 AND user_id = $3 AND role = 'assistant'"#,
+        id.as_uuid(),
+        conversation_id.as_uuid(),
+        user_id.as_str(),
+        after_chars,
+        known_sources
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| Progress {
+        status: super::parse_status(&r.status),
+        chars: r.chars,
+        tail: r.tail,
+        sources: r.sources,
+        source_count: r.source_count,
+        finish_reason: r.finish_reason,
+        error: r.error,
+        usage: r.usage,
+    }))
+}

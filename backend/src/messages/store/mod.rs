@@ -76,12 +76,7 @@ impl From<Row> for MessageRow {
             content: r.content,
             selected_text: r.selected_text,
             sources: r.sources,
-            status: match r.status.as_str() {
-                "streaming" => MessageStatus::Streaming,
-                "complete" => MessageStatus::Complete,
-                "stopped" => MessageStatus::Stopped,
-                _ => MessageStatus::Error,
-            },
+            status: parse_status(&r.status),
             finish_reason: r.finish_reason,
             error: r.error,
             usage: r.usage,
@@ -97,6 +92,15 @@ impl From<Row> for MessageRow {
                     updated_at,
                 }),
         }
+    }
+}
+
+pub fn parse_status(status: &str) -> MessageStatus {
+    match status {
+        "streaming" => MessageStatus::Streaming,
+        "complete" => MessageStatus::Complete,
+        "stopped" => MessageStatus::Stopped,
+        _ => MessageStatus::Error,
     }
 }
 

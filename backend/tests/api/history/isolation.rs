@@ -32,6 +32,12 @@ const WITH_IDS: &[(&str, &str, &str)] = &[
     ("POST", "/api/conversations/{c}/messages/{a}/regenerate", ""),
     ("POST", "/api/conversations/{c}/messages/{q}/regenerate", ""),
     ("POST", "/api/conversations/{c}/messages/{a}/stop", ""),
+    ("GET", "/api/conversations/{c}/messages/{a}/events", ""),
+    (
+        "PATCH",
+        "/api/conversations/{c}",
+        r#"{"activeMessageId":"{q}"}"#,
+    ),
     (
         "PUT",
         "/api/messages/{a}/feedback",

@@ -1,5 +1,5 @@
-//! Every way an answer ends, with an upstream we control: complete, stopped by the user, left
-//! by its client, and failed (HTTP 500, a hang, malformed data, no `[DONE]`, an error mid-way).
+//! Every way an answer ends, with an upstream we control: complete, stopped by the user, and
+//! failed (HTTP 500, a hang, malformed data, no `[DONE]`, an error mid-way).
 //! In each case the question and the partial answer are stored with the right status.
 
 use shared::messages::{MessageStatus, Usage};
@@ -10,7 +10,7 @@ use super::{count, message_id_of_start, text_of, wait_for_status};
 use crate::fake_llm::{self, FakeLlm};
 use crate::helpers::{SseReader, TestApp, TestSession, read_sse, spawn_app_with, unique_email};
 
-async fn app_with_upstream(
+pub(super) async fn app_with_upstream(
     pool: PgPoolOptions,
     conn: PgConnectOptions,
     model: &str,
@@ -194,38 +194,6 @@ async fn stop_keeps_the_partial_answer(pool: PgPoolOptions, conn: PgConnectOptio
         again["content"].as_str().unwrap(),
         wait_for_status(&app.pool, &id, "stopped").await
     );
-}
-
-#[sqlx::test(migrations = "../migrations")]
-async fn a_client_that_leaves_mid_answer_stops_it_and_the_partial_is_kept(
-    pool: PgPoolOptions,
-    conn: PgConnectOptions,
-) {
-    let (app, _llm, s, conversation) = app_with_upstream(pool, conn, "slow", &[]).await;
-    let mut stream = SseReader::new(
-        app.ask_stream(
-            &s,
-            &conversation,
-            serde_json::json!({ "content": "Count slowly" }),
-        )
-        .await,
-    );
-    let id = message_id_of_start(&stream.next().await.unwrap());
-    let mut deltas = 0;
-    while deltas < 3 {
-        if let Some(StreamEvent::Delta(_)) = stream.next().await {
-            deltas += 1;
-        }
-    }
-    drop(stream);
-
-    let partial = wait_for_status(&app.pool, &id, "stopped").await;
-    assert!(partial.starts_with("tick tick tick"), "{partial:?}");
-    let question: String = sqlx::query_scalar("SELECT content FROM message WHERE role = 'user'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(question, "Count slowly");
 }
 
 /// Starts an answer against a failing upstream and returns (final SSE event, stored status,

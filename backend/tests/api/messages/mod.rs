@@ -2,7 +2,9 @@
 //! an answer can end, quotas, and isolation between users (twice: queries and row-level security).
 
 mod asking;
+mod branches;
 mod endings;
+mod following;
 mod isolation;
 mod quotas;
 
@@ -14,8 +16,17 @@ use sqlx::PgPool;
 /// Waits (bounded) until the stored message has `status`; returns its content. Polling, not
 /// timing: the test fails only if the state never arrives.
 pub async fn wait_for_status(pool: &PgPool, id: &str, status: &str) -> String {
+    wait_for_status_within(pool, id, status, Duration::from_secs(10)).await
+}
+
+pub async fn wait_for_status_within(
+    pool: &PgPool,
+    id: &str,
+    status: &str,
+    within: Duration,
+) -> String {
     let id = uuid::Uuid::parse_str(id).unwrap();
-    for _ in 0..200 {
+    for _ in 0..within.as_millis() / 50 {
         let row: Option<(String, String)> =
             sqlx::query_as("SELECT status, content FROM message WHERE id = $1")
                 .bind(id)

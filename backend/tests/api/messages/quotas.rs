@@ -7,7 +7,7 @@ use crate::fake_llm;
 use crate::helpers::{SseReader, error_body, spawn_app_with, unique_email};
 
 #[sqlx::test(migrations = "../migrations")]
-async fn when_every_slot_is_busy_a_new_answer_is_503_and_a_leaving_client_frees_its_slot(
+async fn when_every_slot_is_busy_a_new_answer_is_503_and_a_stopped_answer_frees_its_slot(
     pool: PgPoolOptions,
     conn: PgConnectOptions,
 ) {
@@ -53,9 +53,17 @@ async fn when_every_slot_is_busy_a_new_answer_is_503_and_a_leaving_client_frees_
         "nothing of Bob's stored"
     );
 
+    // Leaving does not end the answer (it is written on for whoever follows it); stopping it
+    // does, and the slot is free again once it is saved.
     drop(running);
+    let stop = app
+        .post(&format!("/api/conversations/{alices}/messages/{id}/stop"))
+        .bearer_auth(&alice.bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stop.status(), 200);
     wait_for_status(&app.pool, &id, "stopped").await;
-    // The slot is free again once the departed client's answer is saved.
     let mut status = 0;
     for _ in 0..100 {
         let response = app

@@ -1,0 +1,288 @@
+//! Answers that outlive their client, and following one from what is stored
+//! (`GET .../messages/{mid}/events`): from another connection while the first still reads,
+//! after the first has gone, from a `Last-Event-ID`, and once it has ended.
+
+use std::time::Duration;
+
+use shared::stream::{SseParser, StreamEvent};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use super::endings::app_with_upstream;
+use super::{message_id_of_start, text_of, wait_for_status_within};
+use crate::helpers::{SseReader, TestApp, TestSession, unique_email};
+
+/// The slow fake answer: 200 ticks, 50 ms apart.
+const SLOW_ANSWER: &str = "tick ";
+const WHOLE: Duration = Duration::from_secs(30);
+
+/// A followed answer read frame by frame, keeping each frame's id.
+struct Follow {
+    response: reqwest::Response,
+    parser: SseParser,
+    queue: std::collections::VecDeque<(Option<String>, StreamEvent)>,
+}
+
+impl Follow {
+    async fn open(
+        app: &TestApp,
+        s: &TestSession,
+        conversation: &str,
+        answer: &str,
+        last_event_id: Option<&str>,
+    ) -> Self {
+        let mut request = app
+            .client
+            .get(app.url(&format!(
+                "/api/conversations/{conversation}/messages/{answer}/events"
+            )))
+            .bearer_auth(&s.bearer);
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Self {
+            response,
+            parser: SseParser::new(),
+            queue: Default::default(),
+        }
+    }
+
+    async fn next(&mut self) -> Option<(Option<String>, StreamEvent)> {
+        loop {
+            if let Some(item) = self.queue.pop_front() {
+                return Some(item);
+            }
+            let chunk = self.response.chunk().await.expect("the stream reads")?;
+            for frame in self.parser.push(&chunk) {
+                if let Some(event) = StreamEvent::from_frame(&frame) {
+                    self.queue.push_back((frame.id.clone(), event.unwrap()));
+                }
+            }
+        }
+    }
+
+    /// Everything to the end: the events, and the id of the last one that had an id.
+    async fn rest(mut self) -> (Vec<StreamEvent>, Option<String>) {
+        let (mut events, mut last_id) = (Vec::new(), None);
+        while let Some((id, event)) = self.next().await {
+            last_id = id.or(last_id);
+            events.push(event);
+        }
+        (events, last_id)
+    }
+}
+
+async fn start_slow(app: &TestApp, s: &TestSession, conversation: &str) -> (SseReader, String) {
+    let mut live = SseReader::new(
+        app.ask_stream(
+            s,
+            conversation,
+            serde_json::json!({ "content": "Count slowly" }),
+        )
+        .await,
+    );
+    let id = message_id_of_start(&live.next().await.unwrap());
+    while !matches!(live.next().await, Some(StreamEvent::Delta(_))) {}
+    (live, id)
+}
+
+fn finish_reason(events: &[StreamEvent]) -> String {
+    match events.last() {
+        Some(StreamEvent::Finish(f)) => f.finish_reason.clone(),
+        other => panic!("the stream did not end with finish: {other:?}"),
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_answer_whose_client_leaves_is_written_to_its_end(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let (app, _llm, s, conversation) = app_with_upstream(pool, conn, "slow", &[]).await;
+    let (live, id) = start_slow(&app, &s, &conversation).await;
+    drop(live);
+
+    let content = wait_for_status_within(&app.pool, &id, "complete", WHOLE).await;
+    assert_eq!(content, SLOW_ANSWER.repeat(200));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_second_reader_follows_a_live_answer_to_the_same_end(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let (app, _llm, s, conversation) = app_with_upstream(pool, conn, "slow", &[]).await;
+    let (mut live, id) = start_slow(&app, &s, &conversation).await;
+    let follow = Follow::open(&app, &s, &conversation, &id, None).await;
+
+    let (followed, followed_last) = tokio::join!(follow.rest(), async {
+        let mut events = Vec::new();
+        while let Some(e) = live.next().await {
+            events.push(e);
+        }
+        events
+    });
+    let (events, last_id) = followed;
+    assert!(matches!(events.first(), Some(StreamEvent::Start(start)) if start.message_id == id));
+    assert_eq!(finish_reason(&events), "stop");
+    assert_eq!(finish_reason(&followed_last), "stop");
+    // Several deltas: the follower saw the answer grow, not only its end.
+    let deltas = events
+        .iter()
+        .filter(|e| matches!(e, StreamEvent::Delta(_)))
+        .count();
+    assert!(deltas > 1, "{deltas} deltas");
+    let whole = SLOW_ANSWER.repeat(200);
+    assert_eq!(text_of(&events), whole);
+    assert_eq!(
+        last_id.as_deref(),
+        Some("1000.0"),
+        "the last id is the end position"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn last_event_id_resumes_where_the_reader_left_off(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let (app, _llm, s, conversation) = app_with_upstream(pool, conn, "slow", &[]).await;
+    let (live, id) = start_slow(&app, &s, &conversation).await;
+    drop(live);
+
+    // Read a little, then leave as a lost network would.
+    let mut first = Follow::open(&app, &s, &conversation, &id, None).await;
+    let (mut seen, mut position) = (String::new(), None);
+    while seen.len() < 10 {
+        if let Some((frame_id, StreamEvent::Delta(d))) = first.next().await {
+            seen.push_str(&d.text);
+            position = frame_id;
+        }
+    }
+    drop(first);
+    let position = position.expect("deltas carry their position");
+    assert_eq!(position, format!("{}.0", seen.chars().count()));
+
+    let (events, _) = Follow::open(&app, &s, &conversation, &id, Some(&position))
+        .await
+        .rest()
+        .await;
+    assert_eq!(finish_reason(&events), "stop");
+    assert_eq!(
+        format!("{seen}{}", text_of(&events)),
+        SLOW_ANSWER.repeat(200)
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_finished_answer_replays_at_once_with_its_sources(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = crate::helpers::spawn_app(pool, conn).await;
+    let s = app.sign_up(&unique_email("replay")).await;
+    let conversation = app.create_conversation(&s).await;
+    let exchange = app
+        .exchange(
+            &s,
+            &conversation,
+            serde_json::json!({ "content": "How should I water my tomatoes?" }),
+        )
+        .await;
+    let answer = &exchange.assistant_message;
+    assert!(!answer.sources.is_empty());
+
+    let (events, last_id) = Follow::open(&app, &s, &conversation, &answer.id, None)
+        .await
+        .rest()
+        .await;
+    let sources: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::Source(source) => Some(source.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sources, answer.sources);
+    assert_eq!(text_of(&events), answer.content);
+    assert_eq!(finish_reason(&events), "stop");
+    assert_eq!(
+        last_id,
+        Some(format!(
+            "{}.{}",
+            answer.content.chars().count(),
+            answer.sources.len()
+        ))
+    );
+
+    // From its end: no text again, only the ending. A garbled id replays it all.
+    let (events, _) = Follow::open(&app, &s, &conversation, &answer.id, last_id.as_deref())
+        .await
+        .rest()
+        .await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(finish_reason(&events), "stop");
+    let (events, _) = Follow::open(&app, &s, &conversation, &answer.id, Some("x.y"))
+        .await
+        .rest()
+        .await;
+    assert_eq!(text_of(&events), answer.content);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_followed_answer_stopped_elsewhere_ends_stopped(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let (app, _llm, s, conversation) = app_with_upstream(pool, conn, "slow", &[]).await;
+    let (live, id) = start_slow(&app, &s, &conversation).await;
+    drop(live);
+    let follow = Follow::open(&app, &s, &conversation, &id, None).await;
+    let stopped = app
+        .post(&format!(
+            "/api/conversations/{conversation}/messages/{id}/stop"
+        ))
+        .bearer_auth(&s.bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stopped.status(), 200);
+    let stopped: serde_json::Value = stopped.json().await.unwrap();
+    let (events, _) = follow.rest().await;
+    assert_eq!(finish_reason(&events), "stopped");
+    assert_eq!(text_of(&events), stopped["content"].as_str().unwrap());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn only_answers_of_the_callers_conversation_can_be_followed(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = crate::helpers::spawn_app(pool, conn).await;
+    let alice = app.sign_up(&unique_email("alice")).await;
+    let bob = app.sign_up(&unique_email("bob")).await;
+    let conversation = app.create_conversation(&alice).await;
+    let exchange = app
+        .exchange(
+            &alice,
+            &conversation,
+            serde_json::json!({ "content": "Hello" }),
+        )
+        .await;
+    let events = |s: &TestSession, message: &str| {
+        let url = app.url(&format!(
+            "/api/conversations/{conversation}/messages/{message}/events"
+        ));
+        app.client.get(url).bearer_auth(s.bearer.clone()).send()
+    };
+    let answer = exchange.assistant_message.id.as_str();
+    let question = exchange.user_message.id.as_str();
+    assert_eq!(events(&bob, answer).await.unwrap().status(), 404);
+    assert_eq!(events(&alice, question).await.unwrap().status(), 404);
+    let garbled = events(&alice, "not-an-id").await.unwrap();
+    assert_eq!(garbled.status(), 400);
+    let body: serde_json::Value = garbled.json().await.unwrap();
+    assert!(body["code"].is_string() && body["message"].is_string());
+}
