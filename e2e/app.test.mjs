@@ -3,29 +3,52 @@
 // (fast answers with sources), one whose agent is a slow fake OpenAI-compatible upstream, so an
 // answer can be watched while it is written and stopped midway.
 //
-// Better Auth allows 3 sign-ins (and 3 sign-ups) per 10 s per client IP. The servers trust
-// 127.0.0.1 as a proxy and every browser context sends its own X-Forwarded-For, so each context
-// is its own client and the limit never trips across tests.
+// The helpers (contexts of their own with their own client IP, sign-up, ask, …) are in
+// lib/app.mjs, shared with everyday.test.mjs.
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { launchBrowser } from "./lib/browser.mjs";
+import {
+  articles,
+  ask,
+  assertNoErrors,
+  axeViolations,
+  closeBrowser,
+  conversationId,
+  conversationLog,
+  fillSignUp,
+  focusNothing,
+  gone,
+  history,
+  lastArticle,
+  messageBox,
+  newChatButton,
+  newUser,
+  openBrowser,
+  openContext,
+  openMenu,
+  signIn,
+  signUp,
+  sleep,
+  storedMessages,
+  submitSignIn,
+  tag,
+  TEST,
+  until,
+  UUID,
+  visible,
+  WAIT,
+  waitForAnswerDone,
+  watchRequests,
+} from "./lib/app.mjs";
 import { startChatkeep } from "./lib/chatkeep.mjs";
 import { quickAnswerText, startFakeUpstream } from "./lib/fake-upstream.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const screenshotDir = process.env.SCREENSHOT_DIR ?? path.join(root, "target", "screenshots");
 
-/** How long anything may take to appear. Generous: this is about behaviour, not speed. */
-const WAIT = 15_000;
-const TEST = { timeout: 120_000 };
-const PASSWORD = "correct horse battery";
-const UUID = /^\/c\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-let browser;
 /** Chatkeep with the built-in retrieval agent. */
 let main;
 /** Chatkeep whose agent is `upstream`. */
@@ -37,181 +60,21 @@ let upstream;
 before(async () => {
   const env = { CHATKEEP_TRUSTED_PROXIES: "127.0.0.1" };
   upstream = await startFakeUpstream({ words: 400, delayMs: 40 });
-  [main, slow, limited, browser] = await Promise.all([
+  [main, slow, limited] = await Promise.all([
     startChatkeep({ env }),
     startChatkeep({ env: { ...env, AGENT_URL: upstream.url } }),
     startChatkeep({
       env: { ...env, AGENT_URL: upstream.url, AGENT_MAX_CONCURRENCY: "1", MESSAGE_RATE_LIMIT: "2" },
     }),
-    launchBrowser(),
+    openBrowser(),
   ]);
 });
 
 after(async () => {
-  await browser?.close();
+  await closeBrowser();
   await Promise.all([main?.stop(), slow?.stop(), limited?.stop()]);
   await upstream?.close();
 });
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const tag = () => randomBytes(4).toString("hex");
-
-/** Polls `check` until it returns something truthy; returns that. */
-async function until(check, what, timeout = WAIT) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-      last = value;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last})`);
-    }
-    await sleep(100);
-  }
-}
-
-/** Waits until (the first element of) `locator` is visible. */
-async function visible(locator, timeout = WAIT) {
-  await locator.first().waitFor({ state: "visible", timeout });
-  return locator;
-}
-
-async function gone(locator, timeout = WAIT) {
-  await until(async () => (await locator.count()) === 0 || !(await locator.first().isVisible()), `${locator} to go`, timeout);
-}
-
-let clients = 0;
-/** A client address of its own for each browser context (10.9.0.1, 10.9.0.2, …). */
-function nextClientIp() {
-  clients += 1;
-  return `10.9.${Math.floor(clients / 250)}.${(clients % 250) + 1}`;
-}
-
-/** Console noise that is expected: the browser logging a refused request (401 when signed out,
- * 404 for someone else's conversation, 422 for a taken email…). Server errors still count. */
-function ignorable(text) {
-  return /Failed to load resource: the server responded with a status of 4\d\d/.test(text);
-}
-
-/**
- * A browser context of its own (own cookies, own client IP) on `server`, closed after the test.
- * Every page it opens has its page errors and console errors collected into `errors`.
- */
-async function openContext(t, server, options = {}) {
-  const context = await browser.newContext({
-    baseURL: server.url,
-    ...options,
-    extraHTTPHeaders: { "x-forwarded-for": nextClientIp() },
-  });
-  context.setDefaultTimeout(WAIT);
-  const errors = [];
-  context.on("page", (page) => {
-    page.on("pageerror", (e) => errors.push(`page error on ${page.url()}: ${e.message}`));
-    page.on("console", (message) => {
-      if (message.type() === "error" && !ignorable(message.text())) {
-        errors.push(`console error on ${page.url()}: ${message.text()}`);
-      }
-    });
-  });
-  t.after(() => context.close());
-  const page = await context.newPage();
-  return { context, page, errors };
-}
-
-function assertNoErrors(...sessions) {
-  assert.deepEqual(
-    sessions.flatMap((s) => s.errors),
-    [],
-    "pages logged errors",
-  );
-}
-
-function newUser(name = "Ada") {
-  return { name: `${name} ${tag()}`, email: `u-${tag()}${tag()}@example.com`, password: PASSWORD };
-}
-
-const history = (page) => page.getByRole("navigation", { name: "History" });
-const conversationLog = (page) => page.getByRole("log", { name: "Conversation" });
-const articles = (page) => conversationLog(page).getByRole("article");
-const lastArticle = (page) => articles(page).last();
-const messageBox = (page) => page.getByRole("textbox", { name: "Message" });
-const newChatButton = (page) => page.getByRole("button", { name: "New chat" });
-
-async function fillSignUp(page, { name, email, password }) {
-  await page.getByLabel("Name", { exact: true }).fill(name);
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-}
-
-/** Signs a new user up through the form; returns once the chat is there. */
-async function signUp(page, user) {
-  await page.goto("/sign-up");
-  await fillSignUp(page, user);
-  await visible(newChatButton(page));
-  return user;
-}
-
-/** Fills in and submits the sign-in form (going to /sign-in unless already there). */
-async function submitSignIn(page, { email, password }) {
-  if (!new URL(page.url()).pathname.startsWith("/sign-in")) await page.goto("/sign-in");
-  await visible(page.getByRole("heading", { name: "Sign in", exact: true }));
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-}
-
-/** Signs in and waits until the app has left the sign-in page. */
-async function signIn(page, user) {
-  await submitSignIn(page, user);
-  await page.waitForURL((url) => !url.pathname.startsWith("/sign-in"), { timeout: WAIT });
-}
-
-/** Asks a question; returns once both the question and the (possibly unfinished) answer show. */
-async function ask(page, text, { pressEnter = false } = {}) {
-  const before = await articles(page).count();
-  await messageBox(page).fill(text);
-  if (pressEnter) await messageBox(page).press("Enter");
-  else await page.getByRole("button", { name: "Send", exact: true }).click();
-  await until(async () => (await articles(page).count()) >= before + 2, "the question and its answer to show");
-}
-
-/** Waits until no answer is being written and the last answer can be copied. */
-async function waitForAnswerDone(page, timeout = WAIT) {
-  await gone(page.getByRole("button", { name: "Stop", exact: true }), timeout);
-  await until(async () => (await conversationLog(page).getAttribute("aria-busy", { timeout: 1_000 })) !== "true", "the log to stop being busy", timeout);
-  await visible(lastArticle(page).getByRole("button", { name: "Copy", exact: true }), timeout);
-}
-
-/** Opens a conversation's menu in History and returns the menu. */
-async function openMenu(page, title) {
-  await history(page).getByRole("button", { name: `Options for ${title}`, exact: true }).click();
-  const menu = page.getByRole("menu");
-  await visible(menu);
-  return menu;
-}
-
-function conversationId(page) {
-  const { pathname } = new URL(page.url());
-  assert.match(pathname, UUID);
-  return pathname.slice("/c/".length);
-}
-
-/** The conversation's stored messages, read with the page's own session. */
-async function storedMessages(page, id) {
-  return page.evaluate(async (id) => {
-    const response = await fetch(`/api/conversations/${id}/messages?limit=200`);
-    return response.json();
-  }, id);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Accounts
@@ -698,19 +561,6 @@ test("the API docs render under their Content-Security-Policy", TEST, async (t) 
 // ---------------------------------------------------------------------------------------------
 // Accessibility
 
-const axeSource = fileURLToPath(import.meta.resolve("axe-core/axe.min.js"));
-
-/** axe-core's serious and critical findings on the page as it is now (WCAG 2.1 A and AA). */
-async function axeViolations(page) {
-  await page.addScriptTag({ path: axeSource });
-  const results = await page.evaluate(() =>
-    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
-  );
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
-}
-
 test("every screen passes axe-core's WCAG A and AA checks in light and dark", TEST, async (t) => {
   for (const colorScheme of ["light", "dark"]) {
     // axe-core is injected as an inline script, which the app's CSP (rightly) refuses.
@@ -740,6 +590,25 @@ test("every screen passes axe-core's WCAG A and AA checks in light and dark", TE
 // ---------------------------------------------------------------------------------------------
 // Screenshots
 
+/** At narrow widths History is a drawer: opens it unless it is open already. */
+async function showHistory(page) {
+  if (await history(page).isVisible()) return;
+  await page.getByRole("button", { name: "Open history" }).click();
+  await visible(history(page));
+}
+
+/** Closes the History drawer if it is open (at narrow widths). */
+async function hideHistoryDrawer(page) {
+  const close = page.getByRole("button", { name: "Close history" });
+  if (await close.isVisible()) {
+    await close.click();
+    await gone(history(page));
+  }
+}
+
+/** The versions group of the conversation's first question. */
+const firstQuestionVersions = (page) => articles(page).first().getByRole("group", { name: "question versions" });
+
 test("screenshots of every screen", { timeout: 600_000 }, async (t) => {
   await mkdir(screenshotDir, { recursive: true });
   const setup = await openContext(t, main);
@@ -757,6 +626,24 @@ test("screenshots of every screen", { timeout: 600_000 }, async (t) => {
   const menu = await openMenu(setup.page, first);
   await menu.getByRole("menuitem", { name: "Pin", exact: true }).click();
   await visible(history(setup.page).getByRole("heading", { name: "Pinned" }));
+
+  // The first question of the first chat, edited: a second branch with its own answer. Then back
+  // to the first branch, which the conversation remembers, so "chat" shows all four messages.
+  await setup.page.goto(`/c/${chatId}`);
+  await until(async () => (await articles(setup.page).count()) === 4, "the transcript");
+  await waitForAnswerDone(setup.page);
+  await articles(setup.page).first().getByRole("button", { name: "Edit", exact: true }).click();
+  const editor = setup.page.getByRole("textbox", { name: "Edit your message" });
+  await visible(editor);
+  await editor.fill("How do I install Chatkeep with Docker?");
+  await setup.page.getByRole("button", { name: "Send edit", exact: true }).click();
+  await visible(firstQuestionVersions(setup.page).getByText("2 / 2"));
+  await waitForAnswerDone(setup.page);
+  const requests = watchRequests(setup.page);
+  await firstQuestionVersions(setup.page).getByRole("button", { name: "Previous question" }).click();
+  await visible(firstQuestionVersions(setup.page).getByText("1 / 2"));
+  await until(async () => (await articles(setup.page).count()) === 4, "the first branch again");
+  await requests.idle();
 
   const variants = [];
   for (const [width, height] of [
@@ -779,8 +666,8 @@ test("screenshots of every screen", { timeout: 600_000 }, async (t) => {
 
     await signIn(page, user);
     await page.goto("/");
-    // At phone width "New chat" may sit in the closed history drawer.
-    if (width >= 600) await visible(newChatButton(page));
+    // Below 768 px "New chat" may sit in the closed history drawer.
+    if (width >= 768) await visible(newChatButton(page));
     await visible(messageBox(page));
     await shot("empty-chat");
 
@@ -789,7 +676,40 @@ test("screenshots of every screen", { timeout: 600_000 }, async (t) => {
     await visible(lastArticle(page).getByRole("list", { name: "Sources" }));
     await shot("chat");
 
-    if (width < 600) await page.getByRole("button", { name: "Open history" }).click();
+    // The edited first question: "‹ 2 / 2 ›" on it, and its own answer. Then back to the first
+    // branch, so the next variant opens the chat as this one did.
+    await firstQuestionVersions(page).getByRole("button", { name: "Next question" }).click();
+    await visible(firstQuestionVersions(page).getByText("2 / 2"));
+    await until(async () => (await articles(page).count()) === 2, "the edited branch");
+    await waitForAnswerDone(page);
+    await shot("branches");
+    const requests = watchRequests(page);
+    await firstQuestionVersions(page).getByRole("button", { name: "Previous question" }).click();
+    await visible(firstQuestionVersions(page).getByText("1 / 2"));
+    await until(async () => (await articles(page).count()) === 4, "the first branch again");
+    await requests.idle();
+
+    if (width < 768) await showHistory(page);
+    await page.getByRole("button", { name: "Search chats" }).click();
+    const search = page.getByRole("dialog", { name: "Search" });
+    await visible(search);
+    await search.getByRole("searchbox", { name: "Search your chats" }).fill("install");
+    await visible(search.getByRole("list", { name: "Results" }).getByRole("link").filter({ hasText: /install/i }));
+    await visible(search.getByRole("status").filter({ hasText: /\d+ results?/ }));
+    await shot("search");
+    await page.keyboard.press("Escape");
+    await gone(search);
+
+    await hideHistoryDrawer(page);
+    await focusNothing(page);
+    await page.keyboard.press("Shift+Slash");
+    const shortcuts = page.getByRole("dialog", { name: "Keyboard shortcuts" });
+    await visible(shortcuts);
+    await shot("shortcuts");
+    await page.keyboard.press("Escape");
+    await gone(shortcuts);
+
+    if (width < 768) await showHistory(page);
     await visible(history(page).getByRole("heading", { name: "Pinned" }));
     await visible(history(page).getByRole("link", { name: "Where is my data stored?", exact: true }));
     await shot("history");

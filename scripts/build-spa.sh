@@ -14,7 +14,7 @@ cargo build -p frontend --target wasm32-unknown-unknown --profile wasm-release
 wasm="$TARGET_DIR/wasm32-unknown-unknown/wasm-release/frontend.wasm"
 
 dist="${CHATKEEP_SPA_DIR:-$ROOT/dist}"
-stamp="$(cat "$wasm" frontend/index.html frontend/style.css | sha256sum | cut -c1-64)"
+stamp="$(cat "$wasm" frontend/index.html frontend/style.css frontend/theme.js | sha256sum | cut -c1-64)"
 if [ -f "$dist/.build-stamp" ] && [ "$(cat "$dist/.build-stamp")" = "$stamp" ]; then
   log "SPA unchanged: $dist"
   exit 0
@@ -32,6 +32,7 @@ mkdir -p "$work/dist/assets"
 js="app-$(hash "$work/app.js").js"
 wasm_out="app-$(hash "$work/app_bg.opt.wasm").wasm"
 css="style-$(hash frontend/style.css).css"
+theme="theme-$(hash frontend/theme.js).js"
 cp "$work/app.js" "$work/dist/assets/$js"
 # The page starts the app from a file, not an inline script, so the Content-Security-Policy
 # can forbid inline script altogether.
@@ -41,8 +42,9 @@ boot="boot-$(hash "$work/boot.js").js"
 cp "$work/boot.js" "$work/dist/assets/$boot"
 cp "$work/app_bg.opt.wasm" "$work/dist/assets/$wasm_out"
 cp frontend/style.css "$work/dist/assets/$css"
+cp frontend/theme.js "$work/dist/assets/$theme"
 sed -e "s/{{APP_JS}}/$js/g" -e "s/{{APP_WASM}}/$wasm_out/g" -e "s/{{STYLE_CSS}}/$css/g" \
-  -e "s/{{BOOT_JS}}/$boot/g" \
+  -e "s/{{BOOT_JS}}/$boot/g" -e "s/{{THEME_JS}}/$theme/g" \
   frontend/index.html > "$work/dist/index.html"
 echo "$stamp" > "$work/dist/.build-stamp"
 

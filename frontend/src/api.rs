@@ -72,7 +72,7 @@ pub fn on_unauthorized(handler: impl Fn() + 'static) {
     ON_UNAUTHORIZED.with(|h| *h.borrow_mut() = Some(Rc::new(handler)));
 }
 
-fn report_unauthorized(path: &str) {
+pub fn report_unauthorized(path: &str) {
     // Sign-in and sign-up answer 401 for a wrong password: that is not a lost session.
     if path.starts_with("/api/auth/sign-") {
         return;
@@ -98,6 +98,10 @@ pub fn post(path: &str) -> Call {
 pub fn patch(path: &str) -> Call {
     Call::new(Method::PATCH, path)
 }
+pub fn put(path: &str) -> Call {
+    Call::new(Method::PUT, path)
+}
+
 pub fn delete(path: &str) -> Call {
     Call::new(Method::DELETE, path)
 }

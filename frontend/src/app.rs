@@ -11,6 +11,7 @@ use crate::auth::{AuthState, SignInPage, SignUpPage, provide_auth, use_auth};
 use crate::chat::{ConversationPage, NewChatPage, provide_chats};
 use crate::history::{Sidebar, provide_history};
 use crate::settings::SettingsPage;
+use crate::shell::{KeyboardShortcuts, SearchDialog, ShortcutsDialog, provide_ui};
 use crate::ui::icon;
 
 #[component]
@@ -96,17 +97,12 @@ fn Shell() -> impl IntoView {
 #[component]
 fn SignedInShell() -> impl IntoView {
     provide_history();
-    let open = RwSignal::new(false);
+    let ui = provide_ui();
+    let open = ui.drawer_open;
     let navigate = use_navigate();
-    // Escape closes the drawer on narrow screens.
-    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-        if ev.key() == "Escape" && open.get_untracked() {
-            open.set(false);
-        }
-    });
-    on_cleanup(move || handle.remove());
     view! {
-        <div class="app" class:drawer-open=move || open.get()>
+        <div class="app" class:drawer-open=move || open.get() class:sidebar-hidden=move || ui.sidebar_hidden.get()>
+            <KeyboardShortcuts />
             <aside class="sidebar" id="sidebar">
                 <Sidebar open />
             </aside>
@@ -126,6 +122,10 @@ fn SignedInShell() -> impl IntoView {
                 </header>
                 <Outlet />
             </main>
+            <SearchDialog />
+            <ShortcutsDialog />
+            // Finished answers are said here once, politely (not token by token).
+            <div id="announcer" class="visually-hidden" role="status" aria-live="polite" aria-atomic="true"></div>
         </div>
     }
 }

@@ -6,6 +6,7 @@ mod auth;
 mod chat;
 mod history;
 mod settings;
+mod shell;
 mod time;
 mod ui;
 

@@ -133,6 +133,15 @@ pub mod browser {
         js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64)).get_timezone_offset() as i64
     }
 
+    /// A server timestamp as people read it ("Today 14:05", "3 Nov 2026 18:00").
+    pub fn short_date(rfc3339: &str) -> String {
+        let Some(at) = super::parse_rfc3339(rfc3339) else {
+            return String::new();
+        };
+        let now = now();
+        super::describe(at, offset_at(at), now, offset_at(now))
+    }
+
     /// An RFC 3339 string for "now", in the server's shape.
     pub fn now_rfc3339() -> String {
         String::from(js_sys::Date::new_0().to_iso_string())

@@ -211,3 +211,20 @@ impl Follower {
         (out, true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Position;
+
+    #[test]
+    fn last_event_id_is_read_back_or_means_the_beginning() {
+        let at = Position {
+            chars: 1200,
+            sources: 3,
+        };
+        assert_eq!(Position::parse(&at.id()), at);
+        for garbled in ["", "12", "x.y", "-1.0", "1.-2", "1.2.3"] {
+            assert_eq!(Position::parse(garbled), Position::default(), "{garbled:?}");
+        }
+    }
+}

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
-use super::state::{Chat, ChatStore, Failure, Retry};
+use super::state::{Ask, Chat, ChatStore, Failure, Retry};
 use crate::history::{History, use_history};
 use crate::ui::{icon, random_id};
 
@@ -32,13 +32,9 @@ pub fn Composer(chat: Chat, store: ChatStore) -> impl IntoView {
     });
 
     let ask = StoredValue::new(move |retry: Retry, history: History| match retry {
-        Retry::Ask {
-            content,
-            client_id,
-            parent_id,
-        } => {
+        Retry::Ask(question) => {
             let navigate = navigate.clone();
-            chat.ask(store, history, content, client_id, parent_id, move |id| {
+            chat.ask(store, history, question, move |id| {
                 navigate(
                     &format!("/c/{id}"),
                     NavigateOptions {
@@ -61,11 +57,12 @@ pub fn Composer(chat: Chat, store: ChatStore) -> impl IntoView {
         let content = chat.draft.get_untracked().trim().to_owned();
         ask.with_value(|ask| {
             ask(
-                Retry::Ask {
+                Retry::Ask(Ask {
                     content,
                     client_id: random_id(),
                     parent_id: chat.leaf.get_untracked(),
-                },
+                    edit_of: None,
+                }),
                 history,
             );
         });

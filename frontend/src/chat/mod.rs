@@ -10,4 +10,4 @@ mod stream;
 pub mod tree;
 
 pub use page::{ConversationPage, NewChatPage};
-pub use state::provide_chats;
+pub use state::{provide_chats, use_chats};

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::composer::Composer;
 use super::message::MessageView;
@@ -32,6 +32,24 @@ pub fn ConversationPage() -> impl IntoView {
     }
 }
 
+/// Scrolls the message into view and marks it for a moment.
+fn highlight(id: &str) {
+    let selector = format!("[data-message-id=\"{id}\"]");
+    let Ok(Some(el)) = crate::ui::document().query_selector(&selector) else {
+        return;
+    };
+    let options = web_sys::ScrollIntoViewOptions::new();
+    options.set_block(web_sys::ScrollLogicalPosition::Center);
+    el.scroll_into_view_with_scroll_into_view_options(&options);
+    let _ = el.class_list().add_1("highlighted");
+    set_timeout(
+        move || {
+            let _ = el.class_list().remove_1("highlighted");
+        },
+        std::time::Duration::from_millis(2500),
+    );
+}
+
 const SUGGESTIONS: [&str; 3] = [
     "How do I install Chatkeep?",
     "How does Chatkeep keep each user's history private?",
@@ -41,6 +59,10 @@ const SUGGESTIONS: [&str; 3] = [
 #[component]
 fn ChatView(chat: Chat, store: ChatStore) -> impl IntoView {
     let history = use_history();
+    // The chat on screen, for the keyboard; a view replacing this one has its own token.
+    let token = store.set_current(chat);
+    on_cleanup(move || store.leave_current(token));
+    let query = use_query_map();
     let log = NodeRef::<leptos::html::Div>::new();
     let at_bottom = StoredValue::new(true);
     let path = Memo::new(move |_| chat.path());
@@ -116,7 +138,36 @@ fn ChatView(chat: Chat, store: ChatStore) -> impl IntoView {
         }
     };
 
-    focus_later("composer".to_owned());
+    // `?m=<message>` (a search result): show its branch, scroll to it, and mark it a moment.
+    // Older pages are fetched until it is found (at most 20).
+    let revealed = StoredValue::new(None::<String>);
+    let pages_fetched = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let Some(target) = query.read().get("m") else {
+            return;
+        };
+        if chat.load.get() != Load::Ready
+            || revealed.get_value().as_deref() == Some(target.as_str())
+        {
+            return;
+        }
+        let _ = chat.tree.read().is_empty();
+        if chat.message(&target).is_none() {
+            if chat.has_older() && !chat.loading_older.get() && pages_fetched.get_value() < 20 {
+                pages_fetched.update_value(|n| *n += 1);
+                chat.load_older(|| {});
+            }
+            return;
+        }
+        revealed.set_value(Some(target.clone()));
+        at_bottom.set_value(false);
+        chat.reveal(&target);
+        request_animation_frame(move || highlight(&target));
+    });
+
+    if query.read_untracked().get("m").is_none() {
+        focus_later("composer".to_owned());
+    }
 
     let is_empty = move || {
         chat.conversation_id.read().is_none()

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use shared::conversations::{Conversation, CreateConversation};
+use shared::conversations::{Conversation, CreateConversation, UpdateConversation};
 use shared::messages::{Message, MessagePage, MessageStatus, PostMessage, Role};
 use shared::stream::StreamEvent;
 use web_sys::AbortController;
@@ -32,14 +32,18 @@ pub enum Load {
 /// How to try a failed request again, exactly as it was (the same `clientId`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Retry {
-    Ask {
-        content: String,
-        client_id: String,
-        parent_id: Option<String>,
-    },
-    Regenerate {
-        message_id: String,
-    },
+    Ask(Ask),
+    Regenerate { message_id: String },
+}
+
+/// A question to send: its text, the `clientId` that makes a retry safe, and where it goes
+/// (after `parent_id`, or beside `edit_of`, the question it rewrites).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ask {
+    pub content: String,
+    pub client_id: String,
+    pub parent_id: Option<String>,
+    pub edit_of: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,8 +166,31 @@ impl Chat {
                     if first_load {
                         self.older_cursor.set(page.next_cursor);
                     }
+                    let live = page
+                        .items
+                        .iter()
+                        .rev()
+                        .find(|m| m.status == MessageStatus::Streaming)
+                        .map(|m| m.id.clone());
                     self.merge(page.items);
+                    // Open on the branch last viewed, here or on another device.
+                    if first_load
+                        && let Some(active) = page.active_message_id
+                        && self.message(&active).is_some()
+                    {
+                        let leaf = self
+                            .tree
+                            .read_untracked()
+                            .newest_leaf_under(&active)
+                            .to_owned();
+                        self.leaf.set(Some(leaf));
+                    }
                     self.load.set(Load::Ready);
+                    // An answer still being written (by a reload of this tab, another tab or
+                    // device): follow it to its end.
+                    if let Some(answer) = live {
+                        self.follow(answer);
+                    }
                 }
                 Err(e) if matches!(e.status, Some(400 | 404)) => self.load.set(Load::NotFound),
                 Err(e) if e.is_unauthorized() => {}
@@ -211,14 +238,55 @@ impl Chat {
         leaf.map(|l| tree.path_to(&l)).unwrap_or_default()
     }
 
-    /// Moves to the sibling `step` away from `id`, and down to its newest leaf.
+    /// Moves to the sibling `step` away from `id`, and down to its newest leaf; the
+    /// conversation remembers it for the next visit, from any device.
     pub fn switch(&self, id: &str, step: isize) {
         let tree = self.tree.read_untracked();
         if let Some(sibling) = tree.sibling(id, step) {
             let leaf = tree.newest_leaf_under(sibling).to_owned();
             drop(tree);
-            self.leaf.set(Some(leaf));
+            self.show_branch(leaf);
         }
+    }
+
+    /// Shows the branch ending at `leaf` and remembers it on the conversation.
+    pub fn show_branch(&self, leaf: String) {
+        self.leaf.set(Some(leaf.clone()));
+        let Some(id) = self.conversation_id.get_untracked() else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            // Best effort: a branch not remembered only means the next visit opens another.
+            let _ = api::patch(&format!("/api/conversations/{id}"))
+                .body(&UpdateConversation {
+                    active_message_id: Some(leaf),
+                    ..Default::default()
+                })
+                .send()
+                .await;
+        });
+    }
+
+    /// Shows the branch through `message` (down to its newest leaf), e.g. a search result.
+    pub fn reveal(&self, message: &str) {
+        if self.message(message).is_none() {
+            return;
+        }
+        let on_path = self.path_untracked().iter().any(|m| m == message);
+        if !on_path {
+            let leaf = self
+                .tree
+                .read_untracked()
+                .newest_leaf_under(message)
+                .to_owned();
+            self.show_branch(leaf);
+        }
+    }
+
+    fn path_untracked(&self) -> Vec<String> {
+        let leaf = self.leaf.get_untracked();
+        let tree = self.tree.read_untracked();
+        leaf.map(|l| tree.path_to(&l)).unwrap_or_default()
     }
 
     fn queue_delta(self, id: &str, text: &str) {
@@ -282,32 +350,107 @@ impl Chat {
                     self.draft.set(String::new());
                     history.touch(&start.conversation_id);
                 }
-                StreamEvent::Source(source) => self.update_streaming(|m| m.sources.push(source)),
-                StreamEvent::Delta(delta) => {
-                    if let Some(id) = self.streaming.get_untracked() {
-                        self.queue_delta(&id, &delta.text);
-                    }
-                }
                 StreamEvent::Title(title) => {
                     if let Some(id) = self.conversation_id.get_untracked() {
                         history.set_title(&id, &title.title);
                     }
                 }
-                StreamEvent::Finish(finish) => self.update_streaming(|m| {
-                    m.status = if finish.finish_reason == "stopped" {
+                other => self.apply_to_answer(other),
+            }
+        }
+    }
+
+    /// An event about the answer being written (asked here or followed).
+    fn apply_to_answer(self, event: StreamEvent) {
+        if !matches!(event, StreamEvent::Delta(_)) {
+            self.flush();
+        }
+        match event {
+            StreamEvent::Source(source) => self.update_streaming(|m| m.sources.push(source)),
+            StreamEvent::Delta(delta) => {
+                if let Some(id) = self.streaming.get_untracked() {
+                    self.queue_delta(&id, &delta.text);
+                }
+            }
+            StreamEvent::Finish(finish) => {
+                let stopped = finish.finish_reason == "stopped";
+                self.update_streaming(|m| {
+                    m.status = if stopped {
                         MessageStatus::Stopped
                     } else {
                         MessageStatus::Complete
                     };
                     m.finish_reason = Some(finish.finish_reason);
                     m.usage = finish.usage;
-                }),
-                StreamEvent::Error(error) => self.update_streaming(|m| {
+                });
+                if let Some(m) = self
+                    .streaming
+                    .get_untracked()
+                    .and_then(|id| self.message(&id))
+                {
+                    announce_answer(&m.read_untracked().content, stopped);
+                }
+            }
+            StreamEvent::Error(error) => {
+                self.update_streaming(|m| {
                     m.status = MessageStatus::Error;
                     m.error = Some(error.message);
-                }),
+                });
+                crate::ui::announce("The answer failed.");
             }
+            StreamEvent::Start(_) | StreamEvent::Title(_) => {}
         }
+    }
+
+    /// Follows an answer being written elsewhere (or by this tab before a reload or a lost
+    /// connection) from what is stored, to its end. A dropped connection tries again, from
+    /// where it was, until the answer ends or the page leaves.
+    pub fn follow(self, answer: String) {
+        let Some(conversation) = self.conversation_id.get_untracked() else {
+            return;
+        };
+        if self.streaming.get_untracked().is_some() {
+            return;
+        }
+        let Some(controller) = self.begin() else {
+            return;
+        };
+        self.streaming.set(Some(answer.clone()));
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/conversations/{conversation}/messages/{answer}/events");
+            let mut failures = 0u32;
+            let result = loop {
+                let Some(m) = self.message(&answer) else {
+                    break Ok(());
+                };
+                self.flush();
+                let position = {
+                    let m = m.read_untracked();
+                    format!("{}.{}", m.content.chars().count(), m.sources.len())
+                };
+                let result =
+                    stream::follow_events(&path, &position, &controller.signal(), |events| {
+                        for event in events {
+                            self.apply_to_answer(event);
+                        }
+                    })
+                    .await;
+                self.flush();
+                let still_writing = m.read_untracked().status == MessageStatus::Streaming;
+                match result {
+                    _ if controller.signal().aborted() => break Ok(()),
+                    Err(e) if e.is_unauthorized() || matches!(e.status, Some(404)) => break Err(e),
+                    _ if !still_writing => break Ok(()),
+                    // Cut off: wait (longer each time, at most 5 s) and pick up where it was.
+                    _ => {
+                        failures += 1;
+                        let wait = (500 * failures).min(5_000);
+                        crate::ui::sleep_ms(wait).await;
+                    }
+                }
+            };
+            self.end(result, None);
+        });
     }
 
     fn update_streaming(&self, f: impl FnOnce(&mut Message)) {
@@ -330,6 +473,28 @@ impl Chat {
         let controller = AbortController::new().ok()?;
         self.abort.set_value(Some(controller.clone()));
         Some(controller)
+    }
+
+    /// An asking stream ended. If it broke off while the answer is still being written (a lost
+    /// connection), the answer is followed from what the server stores instead.
+    fn end_or_follow(self, result: Result<(), ApiError>, retry: Option<Retry>) {
+        let aborted = self.abort.get_value().is_some_and(|c| c.signal().aborted());
+        let unauthorized = matches!(&result, Err(e) if e.is_unauthorized());
+        self.flush();
+        let live = self.streaming.get_untracked().filter(|id| {
+            self.message(id)
+                .is_some_and(|m| m.read_untracked().status == MessageStatus::Streaming)
+        });
+        match live {
+            Some(answer) if !aborted && !unauthorized => {
+                self.pending_question.set(None);
+                self.streaming.set(None);
+                self.busy.set(false);
+                self.abort.set_value(None);
+                self.follow(answer);
+            }
+            _ => self.end(result, retry),
+        }
     }
 
     /// The stream ended, well or not.
@@ -371,19 +536,24 @@ impl Chat {
         self,
         store: ChatStore,
         history: History,
-        content: String,
-        client_id: String,
-        parent_id: Option<String>,
+        question: Ask,
         on_created: impl FnOnce(String) + 'static,
     ) {
         let Some(controller) = self.begin() else {
             return;
         };
+        let retry = Retry::Ask(question.clone());
+        let Ask {
+            content,
+            client_id,
+            parent_id,
+            edit_of,
+        } = question;
         self.pending_question.set(Some(content.clone()));
-        let retry = Retry::Ask {
-            content: content.clone(),
-            client_id: client_id.clone(),
-            parent_id: parent_id.clone(),
+        // Where the question will sit: an edit beside the question it rewrites.
+        let local_parent = match &edit_of {
+            Some(edited) => self.tree.read_untracked().parent(edited).map(str::to_owned),
+            None => parent_id.clone().or_else(|| self.leaf.get_untracked()),
         };
         leptos::task::spawn_local(async move {
             let id = match self.conversation_id.get_untracked() {
@@ -411,17 +581,17 @@ impl Chat {
                 content: content.clone(),
                 selected_text: None,
                 parent_id: parent_id.clone(),
-                edit_of: None,
+                edit_of,
                 client_id: Some(client_id),
             };
             let result = stream::post_events(
                 &format!("/api/conversations/{id}/messages"),
                 &body,
                 &controller.signal(),
-                |events| self.apply(events, &content, &parent_id, history),
+                |events| self.apply(events, &content, &local_parent, history),
             )
             .await;
-            self.end(result, Some(retry));
+            self.end_or_follow(result, Some(retry));
         });
     }
 
@@ -444,7 +614,7 @@ impl Chat {
                 |events| self.apply(events, "", &None, history),
             )
             .await;
-            self.end(result, Some(retry));
+            self.end_or_follow(result, Some(retry));
         });
     }
 
@@ -490,6 +660,22 @@ impl Chat {
     }
 }
 
+/// Tells a screen reader that the answer is ready, once (not token by token): its first words.
+fn announce_answer(content: &str, stopped: bool) {
+    let start: String = content.chars().take(160).collect();
+    let more = if content.chars().count() > 160 {
+        "…"
+    } else {
+        ""
+    };
+    let what = if stopped {
+        "Answer stopped"
+    } else {
+        "Answer finished"
+    };
+    crate::ui::announce(&format!("{what}: {start}{more}"));
+}
+
 fn local_message(
     id: &str,
     conversation_id: &str,
@@ -526,6 +712,10 @@ pub struct ChatStore {
     owner: StoredValue<Owner>,
     /// Whose chats these are; another user signing in here starts from nothing.
     user_id: StoredValue<Option<String>>,
+    /// The chat on screen, for the keyboard (Escape stops its answer), with the token of the
+    /// view showing it.
+    current: StoredValue<Option<(u64, Chat)>>,
+    views: StoredValue<u64>,
 }
 
 impl ChatStore {
@@ -563,6 +753,27 @@ impl ChatStore {
             return fresh;
         }
         chat
+    }
+
+    pub fn current(&self) -> Option<Chat> {
+        self.current.get_value().map(|(_, chat)| chat)
+    }
+
+    /// A view shows `chat`; returns its token for [`Self::leave_current`].
+    pub fn set_current(&self, chat: Chat) -> u64 {
+        self.views.update_value(|v| *v += 1);
+        let token = self.views.get_value();
+        self.current.set_value(Some((token, chat)));
+        token
+    }
+
+    /// The view with `token` is gone (unless another has taken its place since).
+    pub fn leave_current(&self, token: u64) {
+        if let Some(Some((current, _))) = self.current.try_get_value()
+            && current == token
+        {
+            self.current.set_value(None);
+        }
     }
 
     /// A new chat got its conversation id.
@@ -604,6 +815,8 @@ pub fn provide_chats() -> ChatStore {
         new_chat: RwSignal::new(Chat::new()),
         owner: StoredValue::new(owner),
         user_id: StoredValue::new(None),
+        current: StoredValue::new(None),
+        views: StoredValue::new(0),
     };
     provide_context(store);
     store

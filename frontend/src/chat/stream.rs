@@ -1,5 +1,6 @@
 //! Reads an answer as it is written: `fetch` with `Accept: text/event-stream`, the body read
-//! chunk by chunk into `shared`'s SSE parser. `EventSource` cannot POST, so this is the way.
+//! chunk by chunk into `shared`'s SSE parser. `EventSource` cannot POST (nor send our headers
+//! on a `GET`), so this is the way, for asking and for following an answer.
 
 use js_sys::{Reflect, Uint8Array};
 use serde::Serialize;
@@ -12,12 +13,12 @@ use crate::api::{self, ApiError};
 
 /// Posts `body` and hands over the events of each network chunk together, so a burst of
 /// deltas costs one render. Ends when the server closes the stream; a dropped connection is
-/// a network error (the server keeps what was written, as `stopped`).
+/// a network error (the server goes on writing the answer; it can be followed).
 pub async fn post_events(
     path: &str,
     body: &impl Serialize,
     signal: &AbortSignal,
-    mut on_events: impl FnMut(Vec<StreamEvent>),
+    on_events: impl FnMut(Vec<StreamEvent>),
 ) -> Result<(), ApiError> {
     let response = api::post(path)
         .header("accept", "text/event-stream")
@@ -25,6 +26,29 @@ pub async fn post_events(
         .abort_signal(signal)
         .response()
         .await?;
+    read(response, on_events).await
+}
+
+/// Follows a stored answer from `last_event_id` (`{chars}.{sources}`: what is already here).
+pub async fn follow_events(
+    path: &str,
+    last_event_id: &str,
+    signal: &AbortSignal,
+    on_events: impl FnMut(Vec<StreamEvent>),
+) -> Result<(), ApiError> {
+    let response = api::get(path)
+        .header("accept", "text/event-stream")
+        .header("last-event-id", last_event_id)
+        .abort_signal(signal)
+        .response()
+        .await?;
+    read(response, on_events).await
+}
+
+async fn read(
+    response: gloo_net::http::Response,
+    mut on_events: impl FnMut(Vec<StreamEvent>),
+) -> Result<(), ApiError> {
     let reader: ReadableStreamDefaultReader = response
         .body()
         .ok_or_else(ApiError::network)?

@@ -2,10 +2,13 @@
 //! the chat (a new conversation, its title, a new answer) and paged in by scrolling.
 
 pub mod groups;
+mod select;
 mod sidebar;
 
 use leptos::prelude::*;
-use shared::conversations::{Conversation, ConversationPage, UpdateConversation};
+use shared::conversations::{
+    BulkDelete, BulkDeleted, Conversation, ConversationPage, UpdateConversation,
+};
 
 use crate::api::{self, ApiError};
 use crate::time::{self, Millis};
@@ -26,6 +29,8 @@ pub struct History {
     pub error: RwSignal<Option<String>>,
     /// Showing archived conversations instead of the others.
     pub archived_view: RwSignal<bool>,
+    /// Only titles containing this (the sidebar's filter box); empty for all.
+    pub filter: RwSignal<String>,
     /// "Now", ticking each minute, so the groups move on at midnight.
     pub now: RwSignal<Millis>,
     /// Bumped on every reload, so a late answer for an old view is dropped.
@@ -53,6 +58,7 @@ impl History {
             loaded: RwSignal::new(false),
             error: RwSignal::new(None),
             archived_view: RwSignal::new(false),
+            filter: RwSignal::new(String::new()),
             now: RwSignal::new(time::browser::now()),
             generation: StoredValue::new(0),
         };
@@ -85,6 +91,10 @@ impl History {
         }
         if let Some(c) = cursor {
             path.push_str(&format!("&cursor={}", api::encode(c)));
+        }
+        let filter = self.filter.get_untracked();
+        if !filter.trim().is_empty() {
+            path.push_str(&format!("&q={}", api::encode(filter.trim())));
         }
         path
     }
@@ -225,6 +235,20 @@ impl History {
             .await?;
         self.upsert(updated);
         Ok(())
+    }
+
+    /// Deletes many at once (one request); returns how many were deleted.
+    pub async fn delete_many(&self, ids: &[String]) -> Result<u64, ApiError> {
+        let done: BulkDeleted = api::delete("/api/conversations")
+            .body(&BulkDelete {
+                ids: Some(ids.to_vec()),
+                ..Default::default()
+            })
+            .json()
+            .await?;
+        self.items
+            .update(|items| items.retain(|c| !ids.contains(&c.id)));
+        Ok(done.deleted)
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), ApiError> {

@@ -8,9 +8,10 @@ use shared::conversations::{Conversation, UpdateConversation};
 use wasm_bindgen::JsCast;
 
 use super::groups::{self, Group};
+use super::select::{BulkDeleteDialog, Selection};
 use super::{display_title, use_history};
 use crate::time::{self, browser};
-use crate::ui::{document, focus_later, icon};
+use crate::ui::{Modal, document, download, focus_later, icon};
 
 /// The id in `/c/:id`, if a conversation is open.
 pub fn open_conversation_id() -> Memo<Option<String>> {
@@ -37,8 +38,26 @@ pub fn Sidebar(
     let renaming = RwSignal::new(None::<String>);
     let confirm_delete = RwSignal::new(None::<Conversation>);
     let action_error = RwSignal::new(None::<String>);
+    let ui = crate::shell::use_ui();
+    let select = Selection::new();
 
     history.reload();
+
+    // The filter box: the list reloads a moment after typing stops.
+    let filter_generation = StoredValue::new(0u32);
+    let on_filter = move |ev: leptos::ev::Event| {
+        history.filter.set(event_target_value(&ev));
+        filter_generation.update_value(|g| *g += 1);
+        let mine = filter_generation.get_value();
+        set_timeout(
+            move || {
+                if filter_generation.try_get_value() == Some(mine) {
+                    history.reload();
+                }
+            },
+            std::time::Duration::from_millis(150),
+        );
+    };
 
     let grouped = Memo::new(move |_| {
         let now = history.now.get();
@@ -53,6 +72,14 @@ pub fn Sidebar(
                 groups::group_of(at, browser::offset_at(at), now, now_offset)
             },
         )
+    });
+    // The rows in the order shown, for shift-click ranges.
+    let order = Memo::new(move |_| {
+        grouped
+            .read()
+            .iter()
+            .flat_map(|(_, items)| items.iter().map(|c| c.id.clone()))
+            .collect::<Vec<_>>()
     });
     let group_keys = move || {
         grouped
@@ -107,10 +134,37 @@ pub fn Sidebar(
                 {icon("close")}
             </button>
         </div>
-        <button type="button" class="new-chat" on:click=new_chat>
-            {icon("plus")} "New chat"
-        </button>
+        <div class="sidebar-actions">
+            <button type="button" class="new-chat" on:click=new_chat>
+                {icon("plus")} "New chat"
+            </button>
+            <button type="button" class="icon-button" aria-label="Search chats"
+                title="Search chats (Ctrl+K)"
+                on:click=move |_| { ui.drawer_open.set(false); ui.search_open.set(true); }>
+                {icon("search")}
+            </button>
+        </div>
         <nav aria-label="History" class="history">
+            <div class="history-tools">
+                <input type="search" class="history-filter" aria-label="Filter conversations"
+                    placeholder="Filter by title" autocomplete="off"
+                    prop:value=move || history.filter.get() on:input=on_filter />
+                <button type="button" class="ghost small" aria-pressed=move || select.on.get().to_string()
+                    on:click=move |_| select.toggle()>
+                    {move || if select.on.get() { "Done" } else { "Select" }}
+                </button>
+            </div>
+            <Show when=move || select.on.get()>
+                <div class="bulk-bar" role="toolbar" aria-label="Selected conversations">
+                    <span class="small" role="status">{move || format!("{} selected", select.ids.read().len())}</span>
+                    <button type="button" class="secondary small" disabled=move || select.ids.read().is_empty()
+                        on:click=move |_| select.archive(history, action_error)>
+                        {move || if history.archived_view.get() { "Unarchive selected" } else { "Archive selected" }}
+                    </button>
+                    <button type="button" class="danger-button small" disabled=move || select.ids.read().is_empty()
+                        on:click=move |_| select.confirm.set(true)>"Delete selected"</button>
+                </div>
+            </Show>
             <div class="history-scroll" node_ref=scroller on:scroll=on_scroll>
                 <Show when=move || history.archived_view.get()>
                     <h2 class="view-title">"Archived"</h2>
@@ -131,7 +185,9 @@ pub fn Sidebar(
                 </Show>
                 <Show when=move || history.loaded.get() && history.items.read().is_empty() && history.error.read().is_none()>
                     <div class="empty-history">
-                        {move || if history.archived_view.get() {
+                        {move || if !history.filter.read().trim().is_empty() {
+                            view! { <p>"No conversations match"</p> }.into_any()
+                        } else if history.archived_view.get() {
                             view! { <p>"No archived conversations."</p> }.into_any()
                         } else {
                             view! {
@@ -166,7 +222,7 @@ pub fn Sidebar(
                                         each=members
                                         key=|c| (c.id.clone(), c.title.clone(), c.pinned, c.archived)
                                         children=move |c| view! {
-                                            <Item conversation=c active menu_open renaming confirm_delete action_error open />
+                                            <Item conversation=c active menu_open renaming confirm_delete action_error open select order />
                                         }
                                     />
                                 </ul>
@@ -199,6 +255,7 @@ pub fn Sidebar(
             </div>
         </div>
         <DeleteDialog confirm_delete active action_error />
+        <BulkDeleteDialog select active action_error />
     }
 }
 
@@ -211,6 +268,8 @@ fn Item(
     confirm_delete: RwSignal<Option<Conversation>>,
     action_error: RwSignal<Option<String>>,
     open: RwSignal<bool>,
+    select: Selection,
+    order: Memo<Vec<String>>,
 ) -> impl IntoView {
     let history = use_history();
     let id = conversation.id.clone();
@@ -266,6 +325,10 @@ fn Item(
         let id = id.clone();
         move || {
             let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
+            let (md, json) = (
+                format!("/api/conversations/{id}/export?format=md"),
+                format!("/api/conversations/{id}/export?format=json"),
+            );
             let conversation = conversation.clone();
             view! {
                 <li role="none">
@@ -289,6 +352,18 @@ fn Item(
                     )>{if archived { "Unarchive" } else { "Archive" }}</button>
                 </li>
                 <li role="none">
+                    <button type="button" role="menuitem" on:click=move |_| {
+                        menu_open.set(None);
+                        download(&md);
+                    }>"Export as Markdown"</button>
+                </li>
+                <li role="none">
+                    <button type="button" role="menuitem" on:click=move |_| {
+                        menu_open.set(None);
+                        download(&json);
+                    }>"Export as JSON"</button>
+                </li>
+                <li role="none">
                     <button type="button" role="menuitem" class="danger" on:click=move |_| {
                         menu_open.set(None);
                         confirm_delete.set(Some(conversation.clone()));
@@ -299,8 +374,27 @@ fn Item(
     };
 
     let title_for_label = title.clone();
+    let check_label = format!("Select {title}");
+    let check_id = id.clone();
+    let is_checked = {
+        let id = id.clone();
+        Memo::new(move |_| select.ids.read().contains(&id))
+    };
     view! {
-        <li class="history-item" class:active=move || is_active.get() class:menu-open=move || is_menu_open.get()>
+        <li class="history-item" class:active=move || is_active.get() class:menu-open=move || is_menu_open.get()
+            class:selecting=move || select.on.get()>
+            <Show when=move || select.on.get()>
+                {
+                    let (check_label, check_id) = (check_label.clone(), check_id.clone());
+                    view! {
+                        <input type="checkbox" class="select-box" aria-label=check_label
+                            prop:checked=move || is_checked.get()
+                            on:click=move |ev: leptos::ev::MouseEvent| {
+                                select.click(&check_id, ev.shift_key(), &order.get_untracked());
+                            } />
+                    }
+                }
+            </Show>
             {
                 let stored = StoredValue::new((id, title.clone(), href));
                 move || if is_renaming.get() {
@@ -498,30 +592,25 @@ fn DeleteDialog(
             }
         });
     };
-    Effect::new(move |_| {
-        if confirm_delete.read().is_some() {
-            focus_later("delete-cancel".to_owned());
-        }
-    });
+    let confirm = StoredValue::new_local(confirm);
+    let on_close = Callback::new(move |()| close());
     view! {
         <Show when=move || confirm_delete.read().is_some()>
-            <div class="dialog-backdrop" on:click=move |_| close()></div>
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="delete-title"
-                aria-describedby="delete-text"
-                on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" { close() }>
-                <h2 id="delete-title">"Delete conversation?"</h2>
-                <p id="delete-text">
+            <Modal label="Delete conversation?" on_close>
+                <h2>"Delete conversation?"</h2>
+                <p>
                     {move || confirm_delete.get().map(|c| format!(
                         "“{}” and all its messages will be deleted for good.", display_title(&c)
                     ))}
                 </p>
                 <div class="dialog-actions">
-                    <button type="button" id="delete-cancel" on:click=move |_| close()>"Cancel"</button>
-                    <button type="button" class="danger-button" disabled=move || deleting.get() on:click=confirm.clone()>
+                    <button type="button" autofocus on:click=move |_| close()>"Cancel"</button>
+                    <button type="button" class="danger-button" disabled=move || deleting.get()
+                        on:click=move |ev| confirm.with_value(|f| f(ev))>
                         "Delete"
                     </button>
                 </div>
-            </div>
+            </Modal>
         </Show>
     }
 }

@@ -1,5 +1,8 @@
-//! `/settings`: the profile name, the devices signed in, the password, and deleting the account.
+//! `/settings`: the profile name, the theme, the devices signed in, your data (export and
+//! import), the password, and deleting the account.
 
+mod appearance;
+mod data;
 mod user_agent;
 
 use leptos::prelude::*;
@@ -20,7 +23,9 @@ pub fn SettingsPage() -> impl IntoView {
             <div class="settings-inner">
                 <h1>"Settings"</h1>
                 <Profile />
+                <appearance::Appearance />
                 <Sessions />
+                <data::YourData />
                 <Password />
                 <DeleteAccount />
             </div>

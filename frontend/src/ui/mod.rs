@@ -79,6 +79,12 @@ pub fn icon(name: &'static str) -> impl IntoView {
         }
         "archive" => "M4 7h16v3H4zM6 10v9h12v-9M10 14h4",
         "signout" => "M15 4h4v16h-4M10 8l-4 4 4 4M6 12h10",
+        "edit" => "M4 20h4L19 9l-4-4L4 16v4zM13 7l4 4",
+        "up" => "M7 11v9H4v-9h3zM7 11l4-7a2 2 0 0 1 3 2l-1 4h6a2 2 0 0 1 2 2l-2 7a2 2 0 0 1-2 1H7",
+        "down" => "M7 13V4H4v9h3zM7 13l4 7a2 2 0 0 0 3-2l-1-4h6a2 2 0 0 0 2-2l-2-7a2 2 0 0 0-2-1H7",
+        "search" => "M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM20 20l-4-4",
+        "download" => "M12 4v11M7 10l5 5 5-5M5 20h14",
+        "select" => "M4 4h6v6H4zM14 4h6v6h-6zM4 14h6v6H4zM14 17l2 2 4-4",
         _ => "",
     };
     view! {
@@ -134,4 +140,215 @@ pub fn set_title(title: &str) {
 pub fn event_element(ev: &leptos::ev::Event) -> Option<web_sys::Element> {
     ev.target()
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+}
+
+/// Says `text` through the page's polite live region (`#announcer`), once.
+pub fn announce(text: &str) {
+    if let Some(el) = document().get_element_by_id("announcer") {
+        // Emptied first, so the same words said twice are read twice.
+        el.set_text_content(None);
+        let text = text.to_owned();
+        set_timeout(
+            move || el.set_text_content(Some(&text)),
+            std::time::Duration::from_millis(50),
+        );
+    }
+}
+
+/// Waits `ms` milliseconds.
+pub async fn sleep_ms(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Starts a download of `url` (same origin: the session cookie goes with it).
+pub fn download(url: &str) {
+    let Ok(a) = document().create_element("a") else {
+        return;
+    };
+    let a: web_sys::HtmlAnchorElement = a.unchecked_into();
+    a.set_href(url);
+    a.set_download("");
+    a.set_hidden(true);
+    if let Some(body) = document().body() {
+        let _ = body.append_child(&a);
+        a.click();
+        a.remove();
+    }
+}
+
+/// What can take focus inside `root`, in order.
+fn focusables(root: &web_sys::Element) -> Vec<web_sys::HtmlElement> {
+    let selector = "a[href], button:not([disabled]), input:not([disabled]), textarea:not([disabled]), \
+                    select:not([disabled]), [tabindex]:not([tabindex='-1'])";
+    let Ok(nodes) = root.query_selector_all(selector) else {
+        return Vec::new();
+    };
+    (0..nodes.length())
+        .filter_map(|i| nodes.item(i))
+        .filter_map(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+        .filter(|e| e.offset_width() > 0 || e.offset_height() > 0)
+        .collect()
+}
+
+thread_local! {
+    /// The open dialogs, innermost last: each with the element that had the focus before it.
+    static OPEN_DIALOGS: std::cell::RefCell<Vec<(Option<web_sys::HtmlDialogElement>, Option<web_sys::HtmlElement>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+thread_local! {
+    /// For each open dialog, the elements it made inert.
+    static INERT: std::cell::RefCell<Vec<Vec<web_sys::Element>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Makes everything outside `dialog` (and its backdrop) inert: not focusable, not clickable,
+/// hidden from assistive technology, as a modal's page behind should be. Returns what it changed.
+fn make_rest_inert(dialog: &web_sys::Element) -> Vec<web_sys::Element> {
+    let mut changed = Vec::new();
+    let mut node: web_sys::Element = dialog.clone();
+    while let Some(parent) = node.parent_element() {
+        let children = parent.children();
+        for i in 0..children.length() {
+            let Some(sibling) = children.item(i) else {
+                continue;
+            };
+            if sibling == node
+                || sibling.has_attribute("inert")
+                || sibling.class_list().contains("modal-backdrop")
+                || matches!(sibling.tag_name().as_str(), "SCRIPT" | "STYLE")
+            {
+                continue;
+            }
+            let _ = sibling.set_attribute("inert", "");
+            changed.push(sibling);
+        }
+        if parent.tag_name() == "BODY" {
+            break;
+        }
+        node = parent;
+    }
+    changed
+}
+
+/// A modal dialog (the platform's `<dialog>` with `aria-modal`, over a backdrop that closes
+/// it). Focus moves in, Tab stays inside, Escape closes, and focus goes back where it was.
+#[component]
+pub fn Modal(
+    /// The dialog's accessible name.
+    #[prop(into)]
+    label: Signal<String>,
+    on_close: Callback<()>,
+    #[prop(optional, into)] class: String,
+    children: Children,
+) -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let opener = document()
+        .active_element()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    let depth = OPEN_DIALOGS.with_borrow_mut(|open| {
+        open.push((None, opener));
+        open.len()
+    });
+    Effect::new(move |_| {
+        if let Some(el) = dialog.get() {
+            OPEN_DIALOGS.with_borrow_mut(|open| {
+                if let Some(entry) = open.get_mut(depth - 1) {
+                    entry.0 = Some(el.clone());
+                }
+            });
+            let made_inert = make_rest_inert(&el);
+            INERT.with_borrow_mut(|inert| inert.push(made_inert));
+            // `show()`, not `showModal()`: a modal dialog removed from the page while open
+            // (as a view does when its state closes it) leaves Chromium's page unable to
+            // take typing. The backdrop, `aria-modal` and the Tab trap below do the rest.
+            if !el.open() {
+                el.show();
+            }
+            // Autofocus when something asks for it, else the first control.
+            let target = el
+                .query_selector("[autofocus]")
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                .or_else(|| focusables(&el).into_iter().next());
+            if let Some(target) = target {
+                let _ = target.focus();
+            }
+        }
+    });
+    // Closed before it goes (the page behind is inert while it is open), then the focus goes
+    // back where it was.
+    on_cleanup(move || {
+        let entry = OPEN_DIALOGS
+            .with_borrow_mut(|open| (open.len() >= depth).then(|| open.remove(depth - 1)));
+        if let Some(elements) = INERT.with_borrow_mut(Vec::pop) {
+            for e in elements {
+                let _ = e.remove_attribute("inert");
+            }
+        }
+        if let Some((el, opener)) = entry {
+            if let Some(el) = el {
+                el.close();
+            }
+            // After the dialog has left the page, and blurred first: when the opener is still
+            // the focused element, Chromium's caret stays in the removed dialog and a text box
+            // given back its focus takes no typing until it is focused afresh.
+            if let Some(opener) = opener {
+                request_animation_frame(move || {
+                    if opener.is_connected() {
+                        let _ = opener.blur();
+                        let _ = opener.focus();
+                    }
+                });
+            }
+        }
+    });
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        // Escape is handled here rather than through `cancel` (which does not bubble, and
+        // which the browser may skip without a recent user activation).
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            ev.stop_propagation();
+            on_close.run(());
+            return;
+        }
+        if ev.key() != "Tab" {
+            return;
+        }
+        let Some(el) = dialog.get_untracked() else {
+            return;
+        };
+        let items = focusables(&el);
+        let (Some(first), Some(last)) = (items.first(), items.last()) else {
+            ev.prevent_default();
+            return;
+        };
+        let active = document().active_element();
+        let at = |e: &web_sys::HtmlElement| {
+            active
+                .as_ref()
+                .is_some_and(|a| a == e.unchecked_ref::<web_sys::Element>())
+        };
+        if ev.shift_key() && (at(first) || active.as_ref().is_some_and(|a| !el.contains(Some(a)))) {
+            ev.prevent_default();
+            let _ = last.focus();
+        } else if !ev.shift_key()
+            && (at(last) || active.as_ref().is_some_and(|a| !el.contains(Some(a))))
+        {
+            ev.prevent_default();
+            let _ = first.focus();
+        }
+    };
+    view! {
+            <div class="modal-backdrop" on:click=move |_| on_close.run(())></div>
+            <dialog class=format!("modal {class}") node_ref=dialog aria-label=move || label.get() aria-modal="true"
+                on:keydown=on_keydown
+                on:cancel=move |ev: leptos::ev::Event| { ev.prevent_default(); on_close.run(()); }
+    >
+                <div class="modal-body">{children()}</div>
+            </dialog>
+        }
 }
