@@ -53,6 +53,22 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// `POST .../messages/{answer}/stop`.
+    pub async fn stop(
+        &self,
+        session: &TestSession,
+        conversation: &str,
+        answer: &str,
+    ) -> reqwest::Response {
+        self.post(&format!(
+            "/api/conversations/{conversation}/messages/{answer}/stop"
+        ))
+        .bearer_auth(&session.bearer)
+        .send()
+        .await
+        .expect("request is sent")
+    }
+
     /// `POST .../messages` asking for Server-Sent Events.
     pub async fn ask_stream(
         &self,

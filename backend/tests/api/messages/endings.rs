@@ -144,14 +144,7 @@ async fn stop_keeps_the_partial_answer(pool: PgPoolOptions, conn: PgConnectOptio
     // Wait for some text.
     while !matches!(stream.next().await, Some(StreamEvent::Delta(_))) {}
 
-    let response = app
-        .post(&format!(
-            "/api/conversations/{conversation}/messages/{id}/stop"
-        ))
-        .bearer_auth(&s.bearer)
-        .send()
-        .await
-        .unwrap();
+    let response = app.stop(&s, &conversation, &id).await;
     assert_eq!(response.status(), 200);
     let stopped: serde_json::Value = response.json().await.unwrap();
     assert_eq!(stopped["status"], "stopped");
@@ -179,17 +172,7 @@ async fn stop_keeps_the_partial_answer(pool: PgPoolOptions, conn: PgConnectOptio
     );
 
     // Stopping again changes nothing.
-    let again: serde_json::Value = app
-        .post(&format!(
-            "/api/conversations/{conversation}/messages/{id}/stop"
-        ))
-        .bearer_auth(&s.bearer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again: serde_json::Value = app.stop(&s, &conversation, &id).await.json().await.unwrap();
     assert_eq!(
         again["content"].as_str().unwrap(),
         wait_for_status(&app.pool, &id, "stopped").await

@@ -240,14 +240,7 @@ async fn a_followed_answer_stopped_elsewhere_ends_stopped(
     let (live, id) = start_slow(&app, &s, &conversation).await;
     drop(live);
     let follow = Follow::open(&app, &s, &conversation, &id, None).await;
-    let stopped = app
-        .post(&format!(
-            "/api/conversations/{conversation}/messages/{id}/stop"
-        ))
-        .bearer_auth(&s.bearer)
-        .send()
-        .await
-        .unwrap();
+    let stopped = app.stop(&s, &conversation, &id).await;
     assert_eq!(stopped.status(), 200);
     let stopped: serde_json::Value = stopped.json().await.unwrap();
     let (events, _) = follow.rest().await;

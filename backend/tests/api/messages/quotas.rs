@@ -56,12 +56,7 @@ async fn when_every_slot_is_busy_a_new_answer_is_503_and_a_stopped_answer_frees_
     // Leaving does not end the answer (it is written on for whoever follows it); stopping it
     // does, and the slot is free again once it is saved.
     drop(running);
-    let stop = app
-        .post(&format!("/api/conversations/{alices}/messages/{id}/stop"))
-        .bearer_auth(&alice.bearer)
-        .send()
-        .await
-        .unwrap();
+    let stop = app.stop(&alice, &alices, &id).await;
     assert_eq!(stop.status(), 200);
     wait_for_status(&app.pool, &id, "stopped").await;
     let mut status = 0;
