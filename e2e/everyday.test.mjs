@@ -1080,3 +1080,49 @@ test("dialogs keep the focus inside, close on Escape and give the focus back to 
   await visible(history(page).getByRole("link", { name: question, exact: true }));
   assertNoErrors(s);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Parts loaded on demand
+
+test("pages and dialogs most visits never open are fetched when first opened; one that cannot be fetched says so and loads on Try again", TEST, async (t) => {
+  const session = await openContext(t, main);
+  const { page } = session;
+  const fetched = [];
+  page.on("request", (r) => {
+    const part = /\/(split_\w+)\.wasm$/.exec(new URL(r.url()).pathname);
+    if (part) fetched.push(part[1]);
+  });
+
+  await signUp(page, newUser());
+  assert.deepEqual(fetched, ["split_auth_form"], "the sign-up form is a part of its own");
+  await page.reload();
+  await visible(messageBox(page));
+  assert.deepEqual(fetched, ["split_auth_form"], "the chat needs no other part");
+
+  // Settings cannot be fetched (the network drops that one file): said, and Try again loads it.
+  await page.route("**/split_settings_page.wasm", (route) => route.abort("internetdisconnected"));
+  await page.getByRole("link", { name: "Settings" }).click();
+  const failure = page.getByRole("alert").filter({ hasText: "Settings could not be loaded. Check your connection and try again." });
+  await visible(failure);
+  await page.unroute("**/split_settings_page.wasm");
+  await failure.getByRole("button", { name: "Try again" }).click();
+  await visible(page.getByRole("heading", { name: "Settings", level: 1 }));
+  await gone(failure);
+
+  // Search and the shortcuts list arrive with their first opening, and work.
+  await focusNothing(page);
+  await page.keyboard.press("Control+k");
+  await visible(searchBox(page));
+  await until(() => isFocused(searchBox(page)), "the focus in the search box");
+  await page.keyboard.press("Escape");
+  await gone(searchDialog(page));
+  await page.keyboard.press("?");
+  await visible(shortcutsDialog(page));
+  assert.deepEqual(
+    fetched.filter((p) => p !== "split_auth_form").sort(),
+    ["split_search_dialog", "split_settings_page", "split_settings_page", "split_shortcuts_dialog"],
+    "each part fetched when first opened (settings twice: the failed try and the one after it)",
+  );
+  forgiveErrors(session, /split_settings_page|Failed to fetch|ERR_INTERNET_DISCONNECTED/);
+  assertNoErrors(session);
+});

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds the Leptos SPA into dist/: index.html plus content-hashed files under dist/assets/.
-# Installs the wasm32 target, wasm-bindgen-cli and wasm-opt first if they are missing.
+# Installs the wasm32 target, wasm-bindgen-cli, wasm-split-cli and wasm-opt first if missing.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 ensure_wasm_target
 ensure_wasm_bindgen
+ensure_wasm_split
 ensure_frontend_tools
 
 log "building the SPA (wasm32, profile wasm-release)"
@@ -14,7 +15,8 @@ cargo build -p frontend --target wasm32-unknown-unknown --profile wasm-release
 wasm="$TARGET_DIR/wasm32-unknown-unknown/wasm-release/frontend.wasm"
 
 dist="${CHATKEEP_SPA_DIR:-$ROOT/dist}"
-stamp="$(cat "$wasm" frontend/index.html frontend/style.css frontend/theme.js | sha256sum | cut -c1-64)"
+stamp="$(cat "$wasm" scripts/build-spa.sh frontend/index.html frontend/style.css frontend/theme.js \
+  | sha256sum | cut -c1-64)"
 if [ -f "$dist/.build-stamp" ] && [ "$(cat "$dist/.build-stamp")" = "$stamp" ]; then
   log "SPA unchanged: $dist"
   exit 0
@@ -22,28 +24,39 @@ fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-wasm-bindgen --target web --no-typescript --out-dir "$work" --out-name app "$wasm"
-frontend/node_modules/.bin/wasm-opt -Oz --enable-reference-types --enable-bulk-memory \
-  --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
-  --enable-multivalue -o "$work/app_bg.opt.wasm" "$work/app_bg.wasm"
+# 1. Split: the main module, one file per `#[lazy]` function (and chunks that several share), and
+#    __wasm_split.js, which fetches them on demand and links them to the main module's memory
+#    and function table.
+wasm-split-cli "$wasm" "$work/split" --out-name app
+# 2. The JS bindings for the main module; LLD's exports stay, as the split files need them.
+wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$work/app" --out-name app \
+  "$work/split/app.wasm"
+# 3. Every module optimised for size.
+mv "$work/split/__wasm_split.js" "$work/app/"
+for module in "$work/app/app_bg.wasm" "$work/split/"*.wasm; do
+  [ "$module" = "$work/split/app.wasm" ] && continue
+  frontend/node_modules/.bin/wasm-opt -Oz --enable-reference-types --enable-bulk-memory \
+    --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    --enable-multivalue -o "$work/app/$(basename "$module")" "$module" 2> >(grep -v "unknown name subsection" >&2)
+done
 
-hash() { sha256sum "$1" | cut -c1-16; }
+# The app's files refer to each other by name (`./app.js`, `./chunk_6.wasm`), so they share one
+# folder whose name is the hash of them all: a new build is a new folder, cached for good.
+hash() { cat "$@" | sha256sum | cut -c1-16; }
 mkdir -p "$work/dist/assets"
-js="app-$(hash "$work/app.js").js"
-wasm_out="app-$(hash "$work/app_bg.opt.wasm").wasm"
+app="app-$(hash "$work/app/"*)"
+mv "$work/app" "$work/dist/assets/$app"
 css="style-$(hash frontend/style.css).css"
 theme="theme-$(hash frontend/theme.js).js"
-cp "$work/app.js" "$work/dist/assets/$js"
 # The page starts the app from a file, not an inline script, so the Content-Security-Policy
 # can forbid inline script altogether.
-printf 'import init from "./%s";\ninit({ module_or_path: "/assets/%s" });\n' "$js" "$wasm_out" \
+printf 'import init from "./%s/app.js";\ninit({ module_or_path: "/assets/%s/app_bg.wasm" });\n' "$app" "$app" \
   > "$work/boot.js"
 boot="boot-$(hash "$work/boot.js").js"
 cp "$work/boot.js" "$work/dist/assets/$boot"
-cp "$work/app_bg.opt.wasm" "$work/dist/assets/$wasm_out"
 cp frontend/style.css "$work/dist/assets/$css"
 cp frontend/theme.js "$work/dist/assets/$theme"
-sed -e "s/{{APP_JS}}/$js/g" -e "s/{{APP_WASM}}/$wasm_out/g" -e "s/{{STYLE_CSS}}/$css/g" \
+sed -e "s|{{APP_JS}}|$app/app.js|g" -e "s|{{APP_WASM}}|$app/app_bg.wasm|g" -e "s/{{STYLE_CSS}}/$css/g" \
   -e "s/{{BOOT_JS}}/$boot/g" -e "s/{{THEME_JS}}/$theme/g" \
   frontend/index.html > "$work/dist/index.html"
 echo "$stamp" > "$work/dist/.build-stamp"
@@ -54,6 +67,11 @@ rm -rf "$dist.old"
 mv "$work/dist" "$dist"
 rm -rf "$dist.old"
 
-raw=$(stat -c %s "$dist/assets/$wasm_out")
-gz=$(gzip -9 -c "$dist/assets/$wasm_out" | wc -c)
-log "SPA built into $dist: $wasm_out is $((raw / 1024)) KiB raw, $((gz / 1024)) KiB gzipped"
+gz() { gzip -9 -c "$1" | wc -c; }
+main="$dist/assets/$app/app_bg.wasm"
+lazy=0
+for module in "$dist/assets/$app/"*.wasm; do
+  [ "$module" = "$main" ] || lazy=$((lazy + $(gz "$module")))
+done
+log "SPA built into $dist: the main module is $(($(stat -c %s "$main") / 1024)) KiB raw, \
+$(($(gz "$main") / 1024)) KiB gzipped ($(gz "$main") bytes); the parts loaded on demand add $((lazy / 1024)) KiB gzipped"

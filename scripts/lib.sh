@@ -22,6 +22,18 @@ ensure_wasm_bindgen() {
   fi
 }
 
+# Cuts the SPA's WASM at its `#[lazy]` points into files loaded on demand (what cargo-leptos
+# does for Leptos's lazy routes).
+WASM_SPLIT_VERSION="0.2.4"
+ensure_wasm_split() {
+  if ! command -v wasm-split-cli >/dev/null \
+     || ! cargo install --list | grep -q "^wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+    log "installing wasm-split-cli $WASM_SPLIT_VERSION (about a minute, once)"
+    CARGO_PROFILE_DEV_DEBUG=0 cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" \
+      --features build-binary --locked --debug --force
+  fi
+}
+
 ensure_frontend_tools() {
   ensure_npm_deps "$ROOT/frontend"
 }

@@ -14,8 +14,8 @@ use actix_web::{Error, HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::error::ApiError;
 
-/// Registers `/assets/*`: every file there carries a content hash in its name (the SPA build
-/// guarantees it), so a successful response never changes.
+/// Registers `/assets/*`: every file there carries a content hash in its name or in its folder's
+/// name (the SPA build guarantees it), so a successful response never changes.
 /// A missing asset is a JSON 404, never `index.html` (a stale page asking for an old bundle
 /// must fail loudly, not parse HTML as JavaScript).
 pub fn configure(cfg: &mut web::ServiceConfig, spa_dir: &Path) {

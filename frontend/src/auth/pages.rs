@@ -2,6 +2,7 @@
 //! server's answers land on the field they are about, and the button cannot submit twice.
 
 use leptos::prelude::*;
+use leptos::wasm_split::{SplitLoaderError, wasm_split};
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::auth::{SignInRequest, SignUpRequest};
@@ -9,7 +10,7 @@ use shared::auth::{SignInRequest, SignUpRequest};
 use super::context::{AuthState, use_auth};
 use super::rules;
 use crate::api::ApiError;
-use crate::ui::{Field, focus_later};
+use crate::ui::{Field, Waiting, focus_later, on_demand};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -19,12 +20,35 @@ enum Mode {
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    view! { <AuthForm mode=Mode::SignIn /> }
+    auth_page(Mode::SignIn)
 }
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
-    view! { <AuthForm mode=Mode::SignUp /> }
+    auth_page(Mode::SignUp)
+}
+
+/// The form's code is in a file of its own (see `ui::on_demand`): a signed-in visit never
+/// needs it.
+fn auth_page(mode: Mode) -> impl IntoView {
+    let name = match mode {
+        Mode::SignIn => "Sign-in",
+        Mode::SignUp => "Sign-up",
+    };
+    on_demand(
+        name,
+        || true,
+        Waiting::Spinner,
+        auth_part,
+        move |form: AuthFormFn| form(mode),
+    )
+}
+
+type AuthFormFn = fn(Mode) -> AnyView;
+
+#[wasm_split(auth_form, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn auth_part() -> Result<AuthFormFn, SplitLoaderError> {
+    Ok(|mode| view! { <AuthForm mode /> }.into_any())
 }
 
 #[derive(Clone, Copy)]

@@ -4,11 +4,12 @@
 use std::collections::HashSet;
 
 use leptos::prelude::*;
+use leptos::wasm_split::{SplitLoaderError, wasm_split};
 use leptos_router::hooks::use_navigate;
 use shared::conversations::UpdateConversation;
 
 use super::use_history;
-use crate::ui::Modal;
+use crate::ui::{Modal, Waiting, on_demand};
 
 /// Select mode: the conversations ticked for a bulk action.
 #[derive(Clone, Copy)]
@@ -91,12 +92,34 @@ impl Selection {
     }
 }
 
+/// The count and a confirmation: its code is in a file of its own (see `ui::on_demand`).
 #[component]
 pub fn BulkDeleteDialog(
     select: Selection,
     active: Memo<Option<String>>,
     action_error: RwSignal<Option<String>>,
 ) -> impl IntoView {
+    on_demand(
+        "The confirmation",
+        move || select.confirm.get(),
+        Waiting::Nothing,
+        bulk_delete_part,
+        move |dialog: BulkDelete| dialog(select, active, action_error),
+    )
+}
+
+type BulkDelete = fn(Selection, Memo<Option<String>>, RwSignal<Option<String>>) -> AnyView;
+
+#[wasm_split(bulk_delete_dialog, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn bulk_delete_part() -> Result<BulkDelete, SplitLoaderError> {
+    Ok(bulk_delete)
+}
+
+fn bulk_delete(
+    select: Selection,
+    active: Memo<Option<String>>,
+    action_error: RwSignal<Option<String>>,
+) -> AnyView {
     let history = use_history();
     let navigate = use_navigate();
     let deleting = RwSignal::new(false);
@@ -129,18 +152,17 @@ pub fn BulkDeleteDialog(
     };
     let confirm = StoredValue::new_local(confirm);
     view! {
-        <Show when=move || select.confirm.get()>
-            <Modal label=label on_close=close>
-                <h2>{move || label.get()}</h2>
-                <p>"They and all their messages will be deleted for good."</p>
-                <div class="dialog-actions">
-                    <button type="button" autofocus on:click=move |_| close.run(())>"Cancel"</button>
-                    <button type="button" class="danger-button" disabled=move || deleting.get()
-                        on:click=move |_| confirm.with_value(|f| f())>
-                        "Delete"
-                    </button>
-                </div>
-            </Modal>
-        </Show>
+        <Modal label=label on_close=close>
+            <h2>{move || label.get()}</h2>
+            <p>"They and all their messages will be deleted for good."</p>
+            <div class="dialog-actions">
+                <button type="button" autofocus on:click=move |_| close.run(())>"Cancel"</button>
+                <button type="button" class="danger-button" disabled=move || deleting.get()
+                    on:click=move |_| confirm.with_value(|f| f())>
+                    "Delete"
+                </button>
+            </div>
+        </Modal>
     }
+    .into_any()
 }

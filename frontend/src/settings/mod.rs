@@ -6,6 +6,7 @@ mod data;
 mod user_agent;
 
 use leptos::prelude::*;
+use leptos::wasm_split::{SplitLoaderError, wasm_split};
 use shared::auth::{
     ChangePasswordRequest, DeleteUserRequest, RevokeSessionRequest, Session, UpdateUserRequest,
 };
@@ -13,10 +14,27 @@ use shared::auth::{
 use crate::api::{self, ApiError};
 use crate::auth::{rules, use_auth};
 use crate::time::{self, browser};
-use crate::ui::{Field, set_title};
+use crate::ui::{Field, Waiting, on_demand, set_title};
 
+/// The page's code is in a file of its own (see `ui::on_demand`).
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    on_demand(
+        "Settings",
+        || true,
+        Waiting::Spinner,
+        settings_part,
+        |page: fn() -> AnyView| page(),
+    )
+}
+
+#[wasm_split(settings_page, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn settings_part() -> Result<fn() -> AnyView, SplitLoaderError> {
+    Ok(|| view! { <Page /> }.into_any())
+}
+
+#[component]
+fn Page() -> impl IntoView {
     set_title("Settings");
     view! {
         <section class="settings">

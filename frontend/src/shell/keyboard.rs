@@ -3,11 +3,12 @@
 //! message box, Esc to stop an answer, Ctrl+Shift+S for the sidebar, `?` or Ctrl+/ for the list.
 
 use leptos::prelude::*;
+use leptos::wasm_split::{SplitLoaderError, wasm_split};
 use leptos_router::hooks::use_navigate;
 
 use super::{Ui, is_narrow, use_ui};
 use crate::chat::use_chats;
-use crate::ui::{Modal, document, focus_later};
+use crate::ui::{Modal, Waiting, document, focus_later, on_demand};
 
 /// Whether the Mac's Cmd stands for Ctrl here.
 fn is_mac() -> bool {
@@ -115,30 +116,45 @@ fn close_dialogs(ui: Ui) {
 #[component]
 pub fn ShortcutsDialog() -> impl IntoView {
     let ui = use_ui();
+    on_demand(
+        "The list of shortcuts",
+        move || ui.shortcuts_open.get(),
+        Waiting::Nothing,
+        shortcuts_part,
+        move |list: fn(Ui) -> AnyView| list(ui),
+    )
+}
+
+/// The list's code, in a file of its own (see `ui::on_demand`).
+#[wasm_split(shortcuts_dialog, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn shortcuts_part() -> Result<fn(Ui) -> AnyView, SplitLoaderError> {
+    Ok(shortcuts_list)
+}
+
+fn shortcuts_list(ui: Ui) -> AnyView {
     let close = Callback::new(move |()| ui.shortcuts_open.set(false));
     view! {
-        <Show when=move || ui.shortcuts_open.get()>
-            <Modal label="Keyboard shortcuts" on_close=close class="shortcuts">
-                <div class="modal-head">
-                    <h2>"Keyboard shortcuts"</h2>
-                    <button type="button" class="icon-button" aria-label="Close" on:click=move |_| close.run(())>
-                        {crate::ui::icon("close")}
-                    </button>
-                </div>
-                <table class="shortcut-table">
-                    <thead><tr><th scope="col">"Action"</th><th scope="col">"Keys"</th></tr></thead>
-                    <tbody>
-                        {rows().into_iter().map(|(what, keys)| view! {
-                            <tr>
-                                <td>{what}</td>
-                                <td>{keys.into_iter().map(|k| view! { <kbd>{k}</kbd> }).collect_view()}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </Modal>
-        </Show>
+        <Modal label="Keyboard shortcuts" on_close=close class="shortcuts">
+            <div class="modal-head">
+                <h2>"Keyboard shortcuts"</h2>
+                <button type="button" class="icon-button" aria-label="Close" on:click=move |_| close.run(())>
+                    {crate::ui::icon("close")}
+                </button>
+            </div>
+            <table class="shortcut-table">
+                <thead><tr><th scope="col">"Action"</th><th scope="col">"Keys"</th></tr></thead>
+                <tbody>
+                    {rows().into_iter().map(|(what, keys)| view! {
+                        <tr>
+                            <td>{what}</td>
+                            <td>{keys.into_iter().map(|k| view! { <kbd>{k}</kbd> }).collect_view()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </Modal>
     }
+    .into_any()
 }
 
 fn rows() -> Vec<(&'static str, Vec<String>)> {

@@ -3,13 +3,14 @@
 //! result opens its conversation at that message (`/c/{id}?m={message}`).
 
 use leptos::prelude::*;
+use leptos::wasm_split::{SplitLoaderError, wasm_split};
 use leptos_router::hooks::use_navigate;
 use shared::search::{HitKind, SearchHit, SearchPage};
 use web_sys::AbortController;
 
 use super::use_ui;
 use crate::api;
-use crate::ui::{Modal, icon};
+use crate::ui::{Modal, Waiting, icon, on_demand};
 
 const DEBOUNCE_MS: u64 = 120;
 const LIMIT: u32 = 30;
@@ -55,11 +56,19 @@ fn href(hit: &SearchHit) -> String {
 #[component]
 pub fn SearchDialog() -> impl IntoView {
     let ui = use_ui();
-    view! {
-        <Show when=move || ui.search_open.get()>
-            <SearchBody />
-        </Show>
-    }
+    on_demand(
+        "Search",
+        move || ui.search_open.get(),
+        Waiting::Nothing,
+        search_part,
+        |body: fn() -> AnyView| body(),
+    )
+}
+
+/// The dialog's code, in a file of its own (see `ui::on_demand`).
+#[wasm_split(search_dialog, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn search_part() -> Result<fn() -> AnyView, SplitLoaderError> {
+    Ok(|| view! { <SearchBody /> }.into_any())
 }
 
 #[component]

@@ -1,7 +1,11 @@
 //! Small pieces every page uses: labelled fields, icons, and browser helpers.
 
+mod on_demand;
+
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
+
+pub use on_demand::{Waiting, on_demand};
 
 /// A labelled input whose error is tied to it (`aria-invalid`, `aria-describedby`), so a screen
 /// reader hears the problem with the field.
