@@ -7,7 +7,7 @@ use std::time::Duration;
 use shared::UserId;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection, PgPool};
 
 use crate::config::DatabaseSettings;
 
@@ -168,10 +168,19 @@ fn owner_login_pool(max_connections: u32, options: PgConnectOptions) -> PgPool {
 /// An application pool whose first connection has been made, so a bad login shows now.
 async fn open(options: &PgConnectOptions, max_connections: u32) -> Result<PgPool, DbStartupError> {
     let pool = app_pool(max_connections, options.clone());
-    let conn = tokio::time::timeout(CONNECT_TIMEOUT, pool.acquire())
+    let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, pool.acquire())
         .await
         .map_err(|_| unreachable(options, "timed out"))?
         .map_err(|e| classify(options, &e))?;
+    // Every user transaction switches to the app role in its first statement
+    // (`begin_scoped`); a login that may not is a configuration error, said now, not per request.
+    let mut tx = conn.begin().await.map_err(|e| classify(options, &e))?;
+    sqlx::query("SELECT set_config('role', $1, true)")
+        .bind(APP_ROLE)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(options, &e))?;
+    tx.rollback().await.map_err(|e| classify(options, &e))?;
     drop(conn);
     Ok(pool)
 }
@@ -202,9 +211,10 @@ fn pool_options(max_connections: u32) -> PgPoolOptions {
         // A request waits this long for a free connection before it gets 503.
         .acquire_timeout(Duration::from_secs(5))
         .idle_timeout(Duration::from_secs(300))
-    // The ping before each checkout stays on: it costs ~8% of read throughput
-    // (scripts/bench-history.sh), and saves the first request after a database restart from
-    // failing on a dead connection.
+        // No ping before each checkout: sqlx already pings every connection as it goes back to
+        // the pool, and a connection that died while idle (a database restart) fails the first
+        // statement of its transaction, which `begin_for_user` then retries on another.
+        .test_before_acquire(false)
 }
 
 /// A transaction in which row-level security admits exactly `user_id`'s rows: the handler
@@ -213,20 +223,15 @@ pub async fn begin_for_user(
     pool: &PgPool,
     user_id: &UserId,
 ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-    let mut tx = pool.begin().await?;
-    scope_to_user(&mut tx, user_id).await?;
-    Ok(tx)
+    begin_scoped(pool, "BEGIN", user_id).await
 }
 
-/// Makes the transaction's queries run as [`APP_ROLE`] for `user_id` alone. One round trip for
-/// both settings: `set_config('role', .., true)` is `SET LOCAL ROLE`.
-async fn scope_to_user(conn: &mut PgConnection, user_id: &UserId) -> sqlx::Result<()> {
-    sqlx::query("SELECT set_config('role', $1, true), set_config('app.user_id', $2, true)")
-        .bind(APP_ROLE)
-        .bind(user_id.as_str())
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Ends a transaction that only read. For a read a rollback is as good as a commit, and sqlx
+/// sends it without waiting: it goes out with the ping the pool sends as the connection comes
+/// back, one round trip where `commit` and that ping are two. Never for a transaction that
+/// wrote: its writes would be undone.
+pub fn end_read(tx: sqlx::Transaction<'static, sqlx::Postgres>) {
+    drop(tx);
 }
 
 /// Like [`begin_for_user`], in one consistent, read-only snapshot: what an export reads.
@@ -234,11 +239,83 @@ pub async fn begin_snapshot_for_user(
     pool: &PgPool,
     user_id: &UserId,
 ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-    let mut tx = pool
-        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .await?;
-    scope_to_user(&mut tx, user_id).await?;
-    Ok(tx)
+    begin_scoped(
+        pool,
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        user_id,
+    )
+    .await
+}
+
+/// `begin` and the user's scope in one round trip: the transaction's queries run as
+/// [`APP_ROLE`] (`set_config('role', .., true)` is `SET LOCAL ROLE`) for `user_id` alone.
+///
+/// The two go in one simple-protocol message, which takes no parameters, so the id is written
+/// as a literal ([`quote_literal`]). A connection that died while idle fails here before
+/// anything has run on it, so this is tried again on another connection.
+async fn begin_scoped(
+    pool: &PgPool,
+    begin: &str,
+    user_id: &UserId,
+) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let statement = format!(
+        "{begin}; SELECT set_config('role', '{APP_ROLE}', true), set_config('app.user_id', {}, true)",
+        quote_literal(user_id.as_str()).ok_or_else(|| {
+            sqlx::Error::Protocol("a user id with a NUL character cannot be a setting".into())
+        })?
+    );
+    let mut attempts = attempts(pool);
+    loop {
+        match pool.begin_with(AssertSqlSafe(statement.clone())).await {
+            Err(e) if is_connection_lost(&e) && attempts > 1 => {
+                attempts -= 1;
+                tracing::debug!(
+                    error = crate::telemetry::chain(&e),
+                    "retrying BEGIN on another connection"
+                );
+            }
+            result => return result,
+        }
+    }
+}
+
+/// How many connections a first statement may be tried on: after a restart every idle
+/// connection in the pool is dead, and each is found so only by using it.
+pub fn attempts(pool: &PgPool) -> u32 {
+    pool.options().get_max_connections() + 1
+}
+
+/// Whether the connection itself failed (as opposed to PostgreSQL refusing a statement): with
+/// no ping before checkout, what a connection that died while idle says on its first use.
+pub fn is_connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        // The server ended the session: a shutdown or restart (57P01-57P03), or a connection
+        // exception (class 08), as told on the connection before it closes.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("57P0") || code.starts_with("08")),
+        _ => false,
+    }
+}
+
+/// A PostgreSQL string literal for `text` that means `text` whatever
+/// `standard_conforming_strings` says: an escape string (`E'...'`) with `\` and `'` doubled.
+/// None for text with a NUL character, which no PostgreSQL string can hold.
+pub fn quote_literal(text: &str) -> Option<String> {
+    if text.contains('\0') {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 3);
+    out.push_str("E'");
+    for c in text.chars() {
+        if c == '\'' || c == '\\' {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    Some(out)
 }
 
 /// Connects to the target database; when PostgreSQL says it does not exist, creates it
@@ -325,4 +402,18 @@ fn describe(options: &PgConnectOptions) -> String {
         options.get_database().unwrap_or(""),
         options.get_username()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_literal;
+
+    #[test]
+    fn literals_double_quotes_and_backslashes_inside_an_escape_string() {
+        assert_eq!(quote_literal("plain").as_deref(), Some("E'plain'"));
+        assert_eq!(quote_literal("a'b").as_deref(), Some("E'a''b'"));
+        assert_eq!(quote_literal(r"a\b").as_deref(), Some(r"E'a\\b'"));
+        assert_eq!(quote_literal(r"\'").as_deref(), Some(r"E'\\'''"));
+        assert_eq!(quote_literal("a\0b"), None);
+    }
 }

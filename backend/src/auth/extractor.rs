@@ -17,6 +17,7 @@ use shared::UserId;
 use super::session::{self, Lookup};
 use super::store;
 use super::{jwt, link, origin};
+use crate::db;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -141,8 +142,16 @@ async fn live_session_user(
     state: &AppState,
     token: &str,
 ) -> Result<(UserId, Credential), Rejection> {
-    let mut conn = state.pool.acquire().await?;
-    match session::lookup(&mut conn, token).await? {
+    // A connection that died while idle (the database restarted) is replaced by another.
+    let mut attempts = db::attempts(&state.pool);
+    let found = loop {
+        let mut conn = state.pool.acquire().await?;
+        match session::lookup(&mut conn, token).await {
+            Err(e) if db::is_connection_lost(&e) && attempts > 1 => attempts -= 1,
+            found => break found?,
+        }
+    };
+    match found {
         Lookup::Live(found) => {
             let (session, user) = *found;
             let signed_in_at = session.created_at;
@@ -162,16 +171,31 @@ async fn jwt_user(state: &AppState, token: &str) -> Result<UserId, Rejection> {
         .map_err(|e| Rejection::Internal(ApiError::Internal(e)))?;
     match (own_key, &auth.external) {
         (Some(key), _) => {
-            let claims = jwt::verify(token, &key.key, key.alg, &auth.origin, &auth.origin)
-                .map_err(|e| Rejection::Jwt(e.to_string()))?;
-            if !key.admits(claims.iat) {
+            let (sub, iat) = match auth.verified.get(token, jwt::LEEWAY_SECS as i64) {
+                Some(seen) if seen.kid == kid => (seen.sub, seen.iat),
+                _ => {
+                    let claims = jwt::verify(token, &key.key, key.alg, &auth.origin, &auth.origin)
+                        .map_err(|e| Rejection::Jwt(e.to_string()))?;
+                    auth.verified
+                        .insert(token, &kid, &claims.sub, claims.iat, claims.exp);
+                    (claims.sub, claims.iat)
+                }
+            };
+            if !key.admits(iat) {
                 return Err(Rejection::Jwt(
                     "issued after its key expired (rotated out)".into(),
                 ));
             }
-            let mut conn = state.pool.acquire().await?;
-            let user_id = UserId::new(claims.sub);
-            match store::user_by_id(&mut conn, &user_id).await? {
+            let user_id = UserId::new(sub);
+            let mut attempts = db::attempts(&state.pool);
+            let user = loop {
+                let mut conn = state.pool.acquire().await?;
+                match store::user_by_id(&mut conn, &user_id).await {
+                    Err(e) if db::is_connection_lost(&e) && attempts > 1 => attempts -= 1,
+                    user => break user?,
+                }
+            };
+            match user {
                 Some(_) => Ok(user_id),
                 // Signed by us, but the user has been deleted since.
                 None => Err(Rejection::UnknownUser),

@@ -16,7 +16,7 @@ use super::store::UserRow;
 /// `jwt.expirationTime`: 15 minutes.
 pub const EXPIRES_IN_SECS: i64 = 15 * 60;
 /// Clock skew tolerated on `exp` (jose, Better Auth's library, tolerates none by default).
-const LEEWAY_SECS: u64 = 5;
+pub const LEEWAY_SECS: u64 = 5;
 
 /// The payload Better Auth signs, in its order.
 #[derive(Debug, Serialize, Deserialize)]
@@ -56,6 +56,9 @@ pub struct VerifiedClaims {
     pub created_at: Option<String>,
     #[serde(default)]
     pub updated_at: Option<String>,
+    /// Always present in a token that verified (`exp` is required).
+    #[serde(default)]
+    pub exp: i64,
 }
 
 /// Signs a 15-minute token for `user`. The header is Better Auth's: `{"alg":"EdDSA","kid"}`.

@@ -21,6 +21,7 @@ mod routes;
 pub mod secret;
 pub mod session;
 pub mod store;
+pub mod verified;
 
 use std::net::IpAddr;
 
@@ -45,6 +46,8 @@ pub struct AuthState {
     /// The base URL's origin: JWT `iss`/`aud`, and our own origin for CSRF checks.
     pub origin: String,
     pub client_ip: ClientIpResolver,
+    /// Our own JWTs already verified (their signature is not checked twice).
+    pub verified: verified::VerifiedTokens,
 }
 
 impl AuthState {
@@ -71,6 +74,7 @@ impl AuthState {
             ),
             origin,
             client_ip: ClientIpResolver::new(settings.trusted_proxies.clone()),
+            verified: verified::VerifiedTokens::default(),
             secret,
         })
     }

@@ -14,7 +14,7 @@ use super::store::{self, Changes, ListFilter, Selection};
 use super::title::parse_title;
 use crate::auth::AuthUser;
 use crate::cursor::{self, Cursor};
-use crate::db::begin_for_user;
+use crate::db::{begin_for_user, end_read};
 use crate::error::{ApiError, body_up_to, json_body_or_default};
 use crate::state::AppState;
 
@@ -87,7 +87,7 @@ async fn list_conversations(
     };
     let mut tx = begin_for_user(&state.pool, &user.id).await?;
     let mut rows = store::list(&mut tx, &user.id, &filter).await?;
-    tx.commit().await?;
+    end_read(tx);
     let next_cursor = (rows.len() as i64 > limit).then(|| {
         rows.truncate(limit as usize);
         let last = rows.last().expect("a full page has a last row");
@@ -149,7 +149,7 @@ async fn get_conversation(
     let row = store::get(&mut tx, &user.id, *id)
         .await?
         .ok_or_else(not_found)?;
-    tx.commit().await?;
+    end_read(tx);
     Ok(HttpResponse::Ok().json(Conversation::from(&row)))
 }
 

@@ -21,7 +21,7 @@ use crate::auth::AuthUser;
 use crate::conversations::store as conversations;
 use crate::conversations::title::title_from;
 use crate::cursor::{self, Cursor};
-use crate::db::begin_for_user;
+use crate::db::{begin_for_user, end_read};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -89,9 +89,16 @@ async fn list_messages(
     let conversation = conversations::get(&mut tx, &user.id, *id)
         .await?
         .ok_or_else(conversation_not_found)?;
-    store::expire_abandoned(&mut tx, &user.id, *id).await?;
     let mut rows = store::list(&mut tx, &user.id, *id, before, limit + 1).await?;
-    tx.commit().await?;
+    // An answer whose server died mid-answer is marked interrupted when it is read. Only a page
+    // that shows one pays for the update.
+    if rows.iter().any(store::is_abandoned) {
+        store::expire_abandoned(&mut tx, &user.id, *id).await?;
+        rows = store::list(&mut tx, &user.id, *id, before, limit + 1).await?;
+        tx.commit().await?;
+    } else {
+        end_read(tx);
+    }
     let next_cursor = (rows.len() as i64 > limit).then(|| {
         rows.truncate(limit as usize);
         let oldest = rows.last().expect("a full page has a last row");

@@ -12,7 +12,7 @@ use super::store::{self, Filter, HitRow, RankCursor};
 use crate::auth::AuthUser;
 use crate::conversations::store::iso;
 use crate::cursor::{self, Cursor};
-use crate::db::begin_for_user;
+use crate::db::{begin_for_user, end_read};
 use crate::error::ApiError;
 use crate::messages::store::parse_role;
 use crate::state::AppState;
@@ -132,7 +132,7 @@ async fn search(
     };
     let mut tx = begin_for_user(&state.pool, &user.id).await?;
     let mut rows = store::search(&mut tx, &user.id, &filter).await?;
-    tx.commit().await?;
+    end_read(tx);
     let next_cursor = (rows.len() as i64 > limit).then(|| {
         rows.truncate(limit as usize);
         let last = rows.last().expect("a full page has a last row");

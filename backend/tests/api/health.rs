@@ -90,3 +90,42 @@ async fn every_response_carries_a_request_id(pool: PgPoolOptions, conn: PgConnec
         .unwrap();
     assert_ne!(replaced.headers()["x-request-id"], "bad id\twith spaces");
 }
+
+/// No ping before a pooled connection is used: one that died while idle (here its backend is
+/// terminated, as a database restart does to all of them) fails its first statement, and the
+/// request is retried on a fresh connection instead of failing.
+#[sqlx::test(migrations = "../migrations")]
+async fn connections_that_died_while_idle_are_replaced_without_failing_a_request(
+    pool: sqlx::postgres::PgPoolOptions,
+    conn: sqlx::postgres::PgConnectOptions,
+) {
+    let app = crate::helpers::spawn_app(pool, conn).await;
+    let s = app.sign_up(&crate::helpers::unique_email("idle")).await;
+    let jwt = app.jwt(&s).await;
+    let list = |token: String| {
+        let request = app
+            .client
+            .get(app.url("/api/conversations"))
+            .bearer_auth(token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    for _ in 0..3 {
+        assert_eq!(list(s.bearer.clone()).await, 200);
+        assert_eq!(list(jwt.clone()).await, 200);
+    }
+    let killed: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND usename = 'chatkeep_app'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(!killed.is_empty(), "the server held idle connections");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(list(s.bearer.clone()).await);
+        statuses.push(list(jwt.clone()).await);
+    }
+    assert_eq!(statuses, [200; 6]);
+}

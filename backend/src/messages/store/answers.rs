@@ -103,6 +103,16 @@ pub async fn request_stop(
 /// Answers a crashed process left `streaming` (no save for 90 s, while a live answer saves at
 /// least every 10 s) become `error`, so nothing looks in progress forever. Run whenever a
 /// conversation's messages are read or asked into.
+/// How long an answer may go without a write before it counts as abandoned (its writer died);
+/// `expire_abandoned`'s SQL says the same.
+pub const ABANDONED_AFTER_SECS: i64 = 90;
+
+/// Whether `row` is an answer whose writer has stopped writing without finishing it.
+pub fn is_abandoned(row: &MessageRow) -> bool {
+    row.is_streaming()
+        && row.updated_at < chrono::Utc::now() - chrono::Duration::seconds(ABANDONED_AFTER_SECS)
+}
+
 pub async fn expire_abandoned(
     conn: &mut PgConnection,
     user_id: &UserId,

@@ -251,3 +251,45 @@ async fn cookie_bearing_chat_writes_need_a_trusted_origin(
         .unwrap();
     assert_eq!(ok.status(), 201);
 }
+
+/// The scope is set in the same message as BEGIN, so the user id is written into the SQL as a
+/// literal: an id made of quotes, backslashes and SQL is still exactly that id, and nothing
+/// of it runs.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_user_scope_holds_any_id_exactly_and_runs_none_of_it(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app(pool, conn.clone()).await;
+    let app_pool = chatkeep::db::app_pool(1, conn.clone().username(chatkeep::db::APP_ROLE));
+    for id in [
+        "x'); DROP TABLE message; --",
+        r"back\slash\' and '' quotes",
+        "émoji 🦀 and\nnewline",
+        "$1 $$ dollar $tag$",
+    ] {
+        let mut tx = chatkeep::db::begin_for_user(&app_pool, &shared::UserId::new(id))
+            .await
+            .unwrap();
+        let (setting, role): (String, String) =
+            sqlx::query_as("SELECT current_setting('app.user_id'), current_user::text")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+        assert_eq!((setting.as_str(), role.as_str()), (id, "chatkeep_app"));
+        tx.commit().await.unwrap();
+    }
+    assert_eq!(
+        count(&app.pool, "SELECT count(*) FROM message").await,
+        0,
+        "the table is there"
+    );
+    let nul = chatkeep::db::begin_for_user(&app_pool, &shared::UserId::new("a\0b")).await;
+    assert!(nul.is_err(), "no PostgreSQL text holds a NUL");
+    // The connection is fine afterwards, and holds no setting outside a transaction.
+    let setting: Option<String> = sqlx::query_scalar("SELECT current_setting('app.user_id', true)")
+        .fetch_one(&app_pool)
+        .await
+        .unwrap();
+    assert!(setting.unwrap_or_default().is_empty());
+}
