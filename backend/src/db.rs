@@ -281,13 +281,29 @@ async fn begin_scoped(
 
 /// How many connections a first statement may be tried on: after a restart every idle
 /// connection in the pool is dead, and each is found so only by using it.
-pub fn attempts(pool: &PgPool) -> u32 {
+fn attempts(pool: &PgPool) -> u32 {
     pool.options().get_max_connections() + 1
+}
+
+/// Runs `op` (one statement, or statements safe to run again) on a pooled connection, moving to
+/// the next connection while the one it got turns out to have died while idle.
+pub async fn on_live_connection<T>(
+    pool: &PgPool,
+    op: impl AsyncFn(&mut PgConnection) -> sqlx::Result<T>,
+) -> sqlx::Result<T> {
+    let mut attempts = attempts(pool);
+    loop {
+        let mut conn = pool.acquire().await?;
+        match op(&mut conn).await {
+            Err(e) if is_connection_lost(&e) && attempts > 1 => attempts -= 1,
+            result => return result,
+        }
+    }
 }
 
 /// Whether the connection itself failed (as opposed to PostgreSQL refusing a statement): with
 /// no ping before checkout, what a connection that died while idle says on its first use.
-pub fn is_connection_lost(e: &sqlx::Error) -> bool {
+fn is_connection_lost(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
         // The server ended the session: a shutdown or restart (57P01-57P03), or a connection

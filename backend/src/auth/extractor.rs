@@ -142,15 +142,9 @@ async fn live_session_user(
     state: &AppState,
     token: &str,
 ) -> Result<(UserId, Credential), Rejection> {
-    // A connection that died while idle (the database restarted) is replaced by another.
-    let mut attempts = db::attempts(&state.pool);
-    let found = loop {
-        let mut conn = state.pool.acquire().await?;
-        match session::lookup(&mut conn, token).await {
-            Err(e) if db::is_connection_lost(&e) && attempts > 1 => attempts -= 1,
-            found => break found?,
-        }
-    };
+    let found =
+        db::on_live_connection(&state.pool, async |conn| session::lookup(conn, token).await)
+            .await?;
     match found {
         Lookup::Live(found) => {
             let (session, user) = *found;
@@ -187,14 +181,10 @@ async fn jwt_user(state: &AppState, token: &str) -> Result<UserId, Rejection> {
                 ));
             }
             let user_id = UserId::new(sub);
-            let mut attempts = db::attempts(&state.pool);
-            let user = loop {
-                let mut conn = state.pool.acquire().await?;
-                match store::user_by_id(&mut conn, &user_id).await {
-                    Err(e) if db::is_connection_lost(&e) && attempts > 1 => attempts -= 1,
-                    user => break user?,
-                }
-            };
+            let user = db::on_live_connection(&state.pool, async |conn| {
+                store::user_by_id(conn, &user_id).await
+            })
+            .await?;
             match user {
                 Some(_) => Ok(user_id),
                 // Signed by us, but the user has been deleted since.
