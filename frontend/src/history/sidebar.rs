@@ -373,6 +373,14 @@ fn Item(
         }
     };
 
+    let keys = {
+        let menu_id = menu_id.clone();
+        move |ev: leptos::ev::KeyboardEvent| {
+            if is_menu_open.get_untracked() {
+                menu_keys(&ev, &menu_id, &close_menu);
+            }
+        }
+    };
     let title_for_label = title.clone();
     let check_label = format!("Select {title}");
     let check_id = id.clone();
@@ -381,8 +389,11 @@ fn Item(
         Memo::new(move |_| select.ids.read().contains(&id))
     };
     view! {
+        // Keys are taken here, not on the menu: the first item is focused a frame after the menu
+        // appears, and an Escape pressed in between (on the options button) must close it too.
         <li class="history-item" class:active=move || is_active.get() class:menu-open=move || is_menu_open.get()
-            class:selecting=move || select.on.get()>
+            class:selecting=move || select.on.get()
+            on:keydown=keys>
             <Show when=move || select.on.get()>
                 {
                     let (check_label, check_id) = (check_label.clone(), check_id.clone());
@@ -422,11 +433,7 @@ fn Item(
             <Show when=move || is_menu_open.get()>
                 <div class="menu-backdrop" on:click=move |_| menu_open.set(None)></div>
                 <ul class="menu" role="menu" id=menu_id.clone()
-                    aria-label=format!("Options for {}", title.clone())
-                    on:keydown={
-                        let close_menu = close_menu.clone();
-                        move |ev: leptos::ev::KeyboardEvent| menu_keys(&ev, &close_menu)
-                    }>
+                    aria-label=format!("Options for {}", title.clone())>
                     {menu_items.clone()}
                 </ul>
             </Show>
@@ -444,21 +451,18 @@ fn focus_first_item(menu_id: String) {
     });
 }
 
-/// Arrow keys move through the menu, Home/End jump, Escape and Tab close it.
-fn menu_keys(ev: &leptos::ev::KeyboardEvent, close: &impl Fn()) {
+/// While a menu is open: arrow keys move through it, Home/End jump, Escape and Tab close it.
+/// From outside the items (focus still on the options button), ArrowDown goes to the first item
+/// and ArrowUp to the last.
+fn menu_keys(ev: &leptos::ev::KeyboardEvent, menu_id: &str, close: &impl Fn()) {
     let key = ev.key();
     if key == "Escape" || key == "Tab" {
         ev.prevent_default();
+        ev.stop_propagation();
         close();
         return;
     }
-    let Some(menu) = ev
-        .current_target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-    else {
-        return;
-    };
-    let Ok(nodes) = menu.query_selector_all("[role=menuitem]") else {
+    let Ok(nodes) = document().query_selector_all(&format!("#{menu_id} [role=menuitem]")) else {
         return;
     };
     let items: Vec<web_sys::HtmlElement> = (0..nodes.length())
@@ -469,19 +473,19 @@ fn menu_keys(ev: &leptos::ev::KeyboardEvent, close: &impl Fn()) {
         return;
     }
     let focused = document().active_element();
-    let at = items
-        .iter()
-        .position(|i| {
-            focused
-                .as_ref()
-                .is_some_and(|f| f == i.unchecked_ref::<web_sys::Element>())
-        })
-        .unwrap_or(0);
-    let to = match key.as_str() {
-        "ArrowDown" => (at + 1) % items.len(),
-        "ArrowUp" => (at + items.len() - 1) % items.len(),
-        "Home" => 0,
-        "End" => items.len() - 1,
+    let at = items.iter().position(|i| {
+        focused
+            .as_ref()
+            .is_some_and(|f| f == i.unchecked_ref::<web_sys::Element>())
+    });
+    let last = items.len() - 1;
+    let to = match (key.as_str(), at) {
+        ("ArrowDown", Some(at)) => (at + 1) % items.len(),
+        ("ArrowDown", None) => 0,
+        ("ArrowUp", Some(at)) => (at + last) % items.len(),
+        ("ArrowUp", None) => last,
+        ("Home", _) => 0,
+        ("End", _) => last,
         _ => return,
     };
     ev.prevent_default();
