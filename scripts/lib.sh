@@ -106,6 +106,44 @@ ensure_redis() {
   return 1
 }
 
+# PgBouncer in transaction mode is what a pooled Neon URL is, and Neon's pooler (PgBouncer 1.22
+# and later) keeps the driver's named prepared statements working (`max_prepared_statements`).
+# Debian 12's own package is 1.18, which predates that, so the tests run Debian 13's package
+# (1.24), unpacked under ~/.cache with the libraries it was built against and started through
+# their loader: nothing on the system changes. Prints the path of a `pgbouncer` wrapper.
+PGBOUNCER_DIR="${CHATKEEP_TOOLS_DIR:-$HOME/.cache/chatkeep-tools}/pgbouncer-trixie"
+ensure_pgbouncer() {
+  local wrapper="$PGBOUNCER_DIR/pgbouncer"
+  if [ -x "$wrapper" ] && "$wrapper" --version >/dev/null 2>&1; then
+    echo "$wrapper"
+    return 0
+  fi
+  log "fetching Debian 13's pgbouncer and its libraries into $PGBOUNCER_DIR (once)"
+  local mirror="http://deb.debian.org/debian" work
+  work="$(mktemp -d)"
+  curl -fsS "$mirror/dists/trixie/main/binary-amd64/Packages.xz" -o "$work/Packages.xz" || return 1
+  rm -rf "$PGBOUNCER_DIR" && mkdir -p "$PGBOUNCER_DIR/root"
+  local package file
+  for package in pgbouncer libc6 libcares2 libevent-2.1-7t64 libssl3t64; do
+    file=$(xz -dc "$work/Packages.xz" \
+      | awk -v p="$package" '$0 == "Package: " p { found = 1 } found && /^Filename:/ { print $2; exit }')
+    [ -n "$file" ] || { echo "trixie has no package $package" >&2; return 1; }
+    curl -fsS "$mirror/$file" -o "$work/$package.deb" || return 1
+    dpkg-deb -x "$work/$package.deb" "$PGBOUNCER_DIR/root" || return 1
+  done
+  rm -rf "$work"
+  local lib="$PGBOUNCER_DIR/root/usr/lib/x86_64-linux-gnu"
+  cat >"$wrapper" <<WRAPPER
+#!/bin/sh
+# Debian 13's pgbouncer on its own C library; the rest (libsystemd, libpam) from this system.
+exec "$lib/ld-linux-x86-64.so.2" --library-path "$lib:/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu" \
+  "$PGBOUNCER_DIR/root/usr/sbin/pgbouncer" "\$@"
+WRAPPER
+  chmod +x "$wrapper"
+  "$wrapper" --version >&2 || return 1
+  echo "$wrapper"
+}
+
 # The benchmarks' history: `chatkeep seed`'s 10k users / 100k conversations / 1M messages and
 # one heavy user in $1 (seeded once, a few minutes), and one bearer session per seeded user
 # whose token is md5(user id) (signing 10,000 users in through scrypt would take minutes).

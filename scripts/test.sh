@@ -11,6 +11,7 @@ export SQLX_OFFLINE=true
 ensure_postgres || exit 1
 ensure_redis || exit 1
 ensure_nextest
+ensure_pgbouncer >/dev/null || exit 1
 ensure_chromium
 ensure_npm_deps "$ROOT/e2e"
 scripts/build-spa.sh || exit 1
@@ -26,6 +27,13 @@ log "Rust tests (cargo nextest)"
 cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$logs/rust.log"
 rust_status=${PIPESTATUS[0]}
 
+# The production database path: the same auth, chat and history tests with the app's pool
+# behind a real PgBouncer in transaction mode (two server connections for its five).
+log "Rust tests once more, through PgBouncer in transaction mode"
+CHATKEEP_TEST_VIA_PGBOUNCER=1 cargo nextest run -p chatkeep --test api --no-fail-fast \
+  -E 'test(/^(auth|messages|conversations|history)::/)' 2>&1 | tee "$logs/pooled.log"
+pooled_status=${PIPESTATUS[0]}
+
 log "end-to-end tests (node --test)"
 (cd e2e && npm test --silent) 2>&1 | tee "$logs/e2e.log"
 e2e_status=${PIPESTATUS[0]}
@@ -37,15 +45,17 @@ log "the official-client suite against Better Auth itself (reference run)"
 reference_status=${PIPESTATUS[0]}
 
 strip() { sed -e 's/\x1b\[[0-9;]*m//g' "$1"; }
-rust_summary=$(strip "$logs/rust.log" | grep -E '^ *Summary ' | tail -n1)
-rust_passed=$(grep -oE '[0-9]+ passed' <<<"$rust_summary" | grep -oE '[0-9]+' || echo 0)
-rust_failed=$(grep -oE '[0-9]+ failed' <<<"$rust_summary" | grep -oE '[0-9]+' || echo 0)
+nextest_count() { # log, passed|failed
+  strip "$1" | grep -E '^ *Summary ' | tail -n1 | grep -oE "[0-9]+ $2" | grep -oE '[0-9]+' || echo 0
+}
+rust_passed=$(( $(nextest_count "$logs/rust.log" passed) + $(nextest_count "$logs/pooled.log" passed) ))
+rust_failed=$(( $(nextest_count "$logs/rust.log" failed) + $(nextest_count "$logs/pooled.log" failed) ))
 count() { strip "$1" | grep -E "^ℹ $2 " | tail -n1 | grep -oE '[0-9]+' || echo 0; }
 e2e_passed=$(( $(count "$logs/e2e.log" pass) + $(count "$logs/reference.log" pass) ))
 e2e_failed=$(( $(count "$logs/e2e.log" fail) + $(count "$logs/reference.log" fail) ))
 
 # A suite that crashed before summarising counts as a failure even with no failed test listed.
-[ "$rust_status" -ne 0 ] && [ "$rust_failed" -eq 0 ] && rust_failed=1
+[ "$rust_status" -ne 0 ] || [ "$pooled_status" -ne 0 ] && [ "$rust_failed" -eq 0 ] && rust_failed=1
 [ "$e2e_status" -ne 0 ] || [ "$reference_status" -ne 0 ] && [ "$e2e_failed" -eq 0 ] && e2e_failed=1
 
 passed=$((rust_passed + e2e_passed))

@@ -13,6 +13,7 @@ mod history;
 mod messages;
 mod migrations;
 mod openapi;
+mod pooler;
 mod seed;
 mod spa;
 mod startup;

@@ -4,31 +4,8 @@
 use chatkeep::config::DatabaseSettings;
 use chatkeep::db;
 use chatkeep::startup::Application;
-use sqlx::{Connection, PgConnection};
 
-use crate::helpers::test_settings;
-
-fn server_url() -> String {
-    std::env::var("DATABASE_URL").expect("DATABASE_URL is set for the tests")
-}
-
-fn url_for_database(name: &str) -> String {
-    let mut url = url::Url::parse(&server_url()).unwrap();
-    url.set_path(name);
-    url.to_string()
-}
-
-async fn drop_database(name: &str) {
-    let mut admin = PgConnection::connect(&url_for_database("postgres"))
-        .await
-        .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
-}
+use crate::helpers::{drop_database, test_settings, url_for_database};
 
 #[tokio::test]
 async fn startup_creates_a_missing_database_even_when_two_instances_race() {

@@ -3,6 +3,7 @@
 
 mod auth;
 mod chat;
+mod pooler;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use auth::*;
 pub use chat::*;
+pub use pooler::PgBouncer;
 
 /// A running Chatkeep on a free port, against its own database.
 pub struct TestApp {
@@ -24,6 +26,8 @@ pub struct TestApp {
     /// rows across users. The app itself runs as the RLS-bound `chatkeep_app` role.
     pub pool: PgPool,
     handle: ServerHandle,
+    /// The PgBouncer the app's pool goes through, if any.
+    _pgbouncer: Option<PgBouncer>,
 }
 
 impl Drop for TestApp {
@@ -67,6 +71,20 @@ pub async fn spawn_app_with(
     connect_options: PgConnectOptions,
     overrides: &[(&str, &str)],
 ) -> TestApp {
+    // With CHATKEEP_TEST_VIA_PGBOUNCER=1, through a PgBouncer in transaction mode whose two
+    // server connections the app's five take turns on (`scripts/test.sh` runs the chat and auth
+    // tests both ways).
+    let pgbouncer = via_pgbouncer().then(|| PgBouncer::start(2));
+    spawn_app_behind(pgbouncer, pool_options, connect_options, overrides).await
+}
+
+/// A Chatkeep whose pool goes through `pgbouncer`, when given.
+pub async fn spawn_app_behind(
+    pgbouncer: Option<PgBouncer>,
+    pool_options: PgPoolOptions,
+    connect_options: PgConnectOptions,
+    overrides: &[(&str, &str)],
+) -> TestApp {
     chatkeep::telemetry::init(chatkeep::config::LogFormat::Pretty);
     // The test keeps an owner connection for arranging and inspecting rows across users; the
     // app gets the real thing, a pool logged in as the RLS-bound application role.
@@ -84,7 +102,12 @@ pub async fn spawn_app_with(
     }
     drop(owner);
     // Logged in as the application role, as the server is (trust auth: no password).
-    let app_pool = chatkeep::db::app_pool(5, connect_options.username(chatkeep::db::APP_ROLE));
+    let app_options = connect_options.username(chatkeep::db::APP_ROLE);
+    let app_options = match &pgbouncer {
+        Some(pgbouncer) => app_options.port(pgbouncer.port),
+        None => app_options,
+    };
+    let app_pool = chatkeep::db::app_pool(5, app_options);
     let app = Application::build_with_pool(settings, app_pool).expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.spawn();
@@ -96,7 +119,13 @@ pub async fn spawn_app_with(
             .expect("client builds"),
         pool,
         handle,
+        _pgbouncer: pgbouncer,
     }
+}
+
+/// Whether this run sends the app's queries through PgBouncer (`CHATKEEP_TEST_VIA_PGBOUNCER=1`).
+pub fn via_pgbouncer() -> bool {
+    std::env::var("CHATKEEP_TEST_VIA_PGBOUNCER").is_ok_and(|v| v == "1")
 }
 
 impl TestApp {
@@ -118,6 +147,28 @@ impl TestApp {
             .post(self.url(path))
             .header("origin", &self.address)
     }
+}
+
+/// The tests' PostgreSQL server (`DATABASE_URL`), at database `name`.
+pub fn url_for_database(name: &str) -> String {
+    let server = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for the tests");
+    let mut url = url::Url::parse(&server).expect("DATABASE_URL is a URL");
+    url.set_path(name);
+    url.to_string()
+}
+
+/// Drops database `name` on the tests' server, closing whatever is still connected to it.
+pub async fn drop_database(name: &str) {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&url_for_database("postgres"))
+        .await
+        .expect("the tests' PostgreSQL is up");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+    )))
+    .execute(&mut admin)
+    .await
+    .expect("the database is dropped");
 }
 
 pub fn unique_email(tag: &str) -> String {
