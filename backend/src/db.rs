@@ -36,6 +36,12 @@ pub enum DbStartupError {
         database: String,
         cause: String,
     },
+    #[error(
+        "PostgreSQL at {target} failed the TLS check ({cause}). Check sslmode and sslrootcert in \
+         the URL: the CA file must be the one that signed the server's certificate, and the host \
+         a name the certificate carries."
+    )]
+    Tls { target: String, cause: String },
     #[error("migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -301,6 +307,13 @@ pub async fn on_live_connection<T>(
     }
 }
 
+/// Whether `e` means the database is away (down, restarting, unreachable, or every connection
+/// busy past the pool's wait) rather than a statement failing: a 503 `DATABASE_UNAVAILABLE`, to
+/// retry, not a 500.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) || is_connection_lost(e)
+}
+
 /// Whether the connection itself failed (as opposed to PostgreSQL refusing a statement): with
 /// no ping before checkout, what a connection that died while idle says on its first use.
 fn is_connection_lost(e: &sqlx::Error) -> bool {
@@ -387,6 +400,12 @@ fn is_missing_database(e: &DbStartupError) -> bool {
 }
 
 fn classify(options: &PgConnectOptions, e: &sqlx::Error) -> DbStartupError {
+    if let Some(cause) = tls_failure(e) {
+        return DbStartupError::Tls {
+            target: describe(options),
+            cause,
+        };
+    }
     match e {
         sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut => {
             unreachable(options, &e.to_string())
@@ -399,6 +418,19 @@ fn classify(options: &PgConnectOptions, e: &sqlx::Error) -> DbStartupError {
             target: describe(options),
             cause: other.to_string(),
         },
+    }
+}
+
+/// What went wrong in the TLS handshake, when that is what failed: sqlx reports a certificate
+/// that does not verify as an I/O error carrying rustls's.
+fn tls_failure(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Tls(e) => Some(e.to_string()),
+        sqlx::Error::Io(io) => io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            .map(ToString::to_string),
+        _ => None,
     }
 }
 

@@ -80,7 +80,7 @@ impl ApiError {
             Self::Unauthorized => "UNAUTHORIZED",
             Self::NotFound(_) => "NOT_FOUND",
             Self::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
-            Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Self::Unavailable(_) => "DATABASE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL_ERROR",
         }
     }
@@ -132,6 +132,9 @@ impl ResponseError for ApiError {
             Self::Busy => {
                 response.insert_header(("retry-after", "1"));
             }
+            Self::Unavailable(_) => {
+                response.insert_header(("retry-after", "2"));
+            }
             _ => {}
         }
         response.json(ErrorBody {
@@ -143,12 +146,16 @@ impl ResponseError for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
-                Self::Unavailable("The database is busy or unreachable; please retry.".to_owned())
-            }
-            other => Self::Internal(anyhow::Error::new(other).context("database query failed")),
+        if crate::db::is_unavailable(&e) {
+            tracing::warn!(
+                error = crate::telemetry::chain(&e),
+                "the database is unavailable"
+            );
+            return Self::Unavailable(
+                "The database is busy or unreachable; please retry.".to_owned(),
+            );
         }
+        Self::Internal(anyhow::Error::new(e).context("database query failed"))
     }
 }
 

@@ -46,14 +46,17 @@ impl From<anyhow::Error> for AuthError {
 }
 
 impl From<sqlx::Error> for AuthError {
-    /// A pool timeout is a 503 here as on every route; anything else a 500.
+    /// The database away (down, restarting, every connection busy) is a 503 here as on every
+    /// route; anything else a 500.
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => Self::DATABASE_UNAVAILABLE,
-            other => {
-                Self::Internal(anyhow::Error::new(other).context("auth database query failed"))
-            }
+        if crate::db::is_unavailable(&e) {
+            tracing::warn!(
+                error = crate::telemetry::chain(&e),
+                "the database is unavailable"
+            );
+            return Self::DATABASE_UNAVAILABLE;
         }
+        Self::Internal(anyhow::Error::new(e).context("auth database query failed"))
     }
 }
 
@@ -77,7 +80,7 @@ impl AuthError {
     pub const UNAUTHORIZED: Self = body(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized");
     pub const DATABASE_UNAVAILABLE: Self = body(
         StatusCode::SERVICE_UNAVAILABLE,
-        "SERVICE_UNAVAILABLE",
+        "DATABASE_UNAVAILABLE",
         "The database is busy or unreachable; please retry.",
     );
     pub const INVALID_EMAIL_OR_PASSWORD: Self = body(

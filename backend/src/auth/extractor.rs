@@ -99,7 +99,7 @@ enum Rejection {
 }
 
 impl From<sqlx::Error> for Rejection {
-    /// A pool timeout is a 503 here as on every route; anything else a 500.
+    /// The database away is a 503 here as on every route; anything else a 500.
     fn from(e: sqlx::Error) -> Self {
         Self::Internal(ApiError::from(e))
     }

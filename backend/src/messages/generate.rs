@@ -33,6 +33,11 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
 const CLIENT_STALL: Duration = Duration::from_secs(30);
 /// How long the final event may wait for a slow reader.
 const FINAL_EVENT_WAIT: Duration = Duration::from_secs(5);
+/// How long the final save keeps trying while the database is away (a restart, a failover).
+/// Past it the answer is left to the abandoned-answer rule, which ends it with what was saved.
+const FINAL_SAVE_PATIENCE: Duration = Duration::from_secs(120);
+/// The longest pause between two tries of the final save.
+const FINAL_SAVE_MAX_PAUSE: Duration = Duration::from_secs(2);
 
 /// Everything an answer task needs.
 pub struct Job {
@@ -179,6 +184,8 @@ async fn run(job: Job, tx: mpsc::Sender<StreamEvent>) {
         }
     };
 
+    // A partial save still under way lands before the final one, never after it.
+    saver.settle().await;
     let final_event = finish(&job.pool, &job.user_id, job.answer_id, &answer, &end).await;
     tracing::info!(
         message.id = %job.answer_id,
@@ -186,18 +193,29 @@ async fn run(job: Job, tx: mpsc::Sender<StreamEvent>) {
         chars = answer.content.chars().count(),
         "answer finished"
     );
-    if let (Some((_, event)), Some(tx)) = (final_event, client.0) {
+    let event = match final_event {
+        Some((_, event)) => event,
+        // Not saved: the reader still learns that the answer ended, and why it may not be kept.
+        None => StreamEvent::Error(ErrorBody {
+            code: "DATABASE_UNAVAILABLE".to_owned(),
+            message: "The answer could not be saved because the database is unavailable."
+                .to_owned(),
+        }),
+    };
+    if let Some(tx) = client.0 {
         // A slow reader still gets the last word; one that is gone does not hold us up.
         let _ = tokio::time::timeout(FINAL_EVENT_WAIT, tx.send(event)).await;
     }
 }
 
 /// Saves the answer every `SAVE_EVERY` when it changed, and every `HEARTBEAT_EVERY` anyway, so
-/// a live answer never looks abandoned.
+/// a live answer never looks abandoned. Saves run beside the answer, one at a time: a database
+/// that is slow or away holds up the saving, never the words reaching the reader.
 struct Saver {
     tick: tokio::time::Interval,
     saved_at: Instant,
     dirty: bool,
+    pending: Option<tokio::task::JoinHandle<sqlx::Result<bool>>>,
 }
 
 impl Saver {
@@ -208,30 +226,59 @@ impl Saver {
             tick,
             saved_at: Instant::now(),
             dirty: false,
+            pending: None,
         }
     }
 
     /// Returns `true` when the answer was stopped elsewhere (a stop request, maybe on another
     /// instance): the task should end.
     async fn beat(&mut self, job: &Job, answer: &Answer) -> bool {
+        if self.pending.as_ref().is_some_and(|p| !p.is_finished()) {
+            return false;
+        }
+        if self.take_result().await == Some(false) {
+            return true;
+        }
         if !self.dirty && self.saved_at.elapsed() < HEARTBEAT_EVERY {
             return false;
         }
-        match save(&job.pool, &job.user_id, job.answer_id, answer).await {
-            Ok(still_streaming) => {
-                self.dirty = false;
+        self.dirty = false;
+        let (pool, user_id, id) = (job.pool.clone(), job.user_id.clone(), job.answer_id);
+        let (content, sources) = (answer.content.clone(), answer.sources.clone());
+        self.pending = Some(tokio::spawn(async move {
+            save(&pool, &user_id, id, &content, &sources).await
+        }));
+        false
+    }
+
+    /// The finished save's answer to "still streaming?", if one had finished; a failed save
+    /// leaves the answer dirty, so the next tick tries again.
+    async fn take_result(&mut self) -> Option<bool> {
+        let pending = self.pending.take()?;
+        match pending.await {
+            Ok(Ok(still_streaming)) => {
                 self.saved_at = Instant::now();
-                !still_streaming
+                Some(still_streaming)
             }
-            // Left dirty: the next tick tries again.
-            Err(e) => {
+            Ok(Err(e)) => {
+                self.dirty = true;
                 tracing::warn!(
                     error = crate::telemetry::chain(&e),
                     "saving a partial answer failed; retrying"
                 );
-                false
+                None
+            }
+            Err(e) => {
+                self.dirty = true;
+                tracing::warn!(error = %e, "a partial save did not run; retrying");
+                None
             }
         }
+    }
+
+    /// Waits for a save under way, so that it cannot land after the final one.
+    async fn settle(&mut self) {
+        self.take_result().await;
     }
 }
 
@@ -299,17 +346,17 @@ async fn save(
     pool: &PgPool,
     user_id: &UserId,
     id: MessageId,
-    answer: &Answer,
+    content: &str,
+    sources: &[Source],
 ) -> sqlx::Result<bool> {
     let mut tx = begin_for_user(pool, user_id).await?;
-    let still_streaming =
-        store::save_progress(&mut tx, user_id, id, &answer.content, &answer.sources).await?;
+    let still_streaming = store::save_progress(&mut tx, user_id, id, content, sources).await?;
     tx.commit().await?;
     Ok(still_streaming)
 }
 
-/// Saves the final state (retrying briefly: losing an answer to a blip is worse than a short
-/// wait) and returns it with the event that tells the client.
+/// Saves the final state and returns it with the event that tells the client. Retries for up
+/// to `FINAL_SAVE_PATIENCE`: losing an answer to a database restart is worse than a wait.
 async fn finish(
     pool: &PgPool,
     user_id: &UserId,
@@ -340,7 +387,8 @@ async fn finish(
         error: error.as_deref(),
     };
     let mut delay = Duration::from_millis(100);
-    for attempt in 1..=5 {
+    let give_up = Instant::now() + FINAL_SAVE_PATIENCE;
+    for attempt in 1.. {
         let result = async {
             let mut tx = begin_for_user(pool, user_id).await?;
             let row = store::finish(&mut tx, user_id, id, &outcome).await?;
@@ -381,8 +429,11 @@ async fn finish(
                     attempt,
                     "saving the final answer failed"
                 );
+                if Instant::now() + delay >= give_up {
+                    break;
+                }
                 tokio::time::sleep(delay).await;
-                delay *= 2;
+                delay = (delay * 2).min(FINAL_SAVE_MAX_PAUSE);
             }
         }
     }

@@ -47,7 +47,7 @@ async fn readyz_is_503_while_the_database_is_unreachable_and_recovers(
     .unwrap();
 
     let (status, code, _) = error_body(app.get("/readyz").await).await;
-    assert_eq!((status, code.as_str()), (503, "SERVICE_UNAVAILABLE"));
+    assert_eq!((status, code.as_str()), (503, "DATABASE_UNAVAILABLE"));
     // Liveness does not depend on the database.
     assert_eq!(app.get("/healthz").await.status(), 200);
 

@@ -5,6 +5,8 @@
 
 mod auth;
 mod conversations;
+mod database_faults;
+mod database_tls;
 mod errors;
 mod fake_llm;
 mod health;

@@ -4,6 +4,7 @@
 mod auth;
 mod chat;
 mod pooler;
+mod postgres;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 pub use auth::*;
 pub use chat::*;
 pub use pooler::PgBouncer;
+pub use postgres::TempPostgres;
 
 /// A running Chatkeep on a free port, against its own database.
 pub struct TestApp {
@@ -169,6 +171,23 @@ pub async fn drop_database(name: &str) {
     .execute(&mut admin)
     .await
     .expect("the database is dropped");
+}
+
+/// A port nothing listens on now (the OS's pick; free again once we let go of it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Whether the tests run as root: PgBouncer and PostgreSQL refuse to, so they run as others.
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .find(|l| l.starts_with("Uid:"))
+            .is_some_and(|l| l.split_whitespace().nth(1) == Some("0"))
+    })
 }
 
 pub fn unique_email(tag: &str) -> String {

@@ -2,7 +2,6 @@
 //! own, for one test: what a pooled Neon URL is. `scripts/lib.sh` (`ensure_pgbouncer`) installs
 //! it; `CHATKEEP_PGBOUNCER` may name another `pgbouncer`.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -36,13 +35,6 @@ fn binary() -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
 impl PgBouncer {
     /// Starts PgBouncer for every database on 127.0.0.1:5432, in transaction mode, with at most
     /// `pool_size` server connections per database and user: fewer than the app's pool, so the
@@ -50,7 +42,7 @@ impl PgBouncer {
     pub fn start(pool_size: u32) -> Self {
         let dir = std::env::temp_dir().join(format!("chatkeep-pgbouncer-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("a temporary folder");
-        let port = free_port();
+        let port = super::free_port();
         let ini = dir.join("pgbouncer.ini");
         std::fs::write(
             dir.join("users.txt"),
@@ -81,7 +73,7 @@ impl PgBouncer {
         .expect("pgbouncer.ini");
         let mut command = Command::new(binary());
         // PgBouncer will not run as root; it drops to `nobody`, who must read the folder.
-        let root = is_root();
+        let root = super::is_root();
         if root {
             command.args(["-u", "nobody"]);
             set_world_readable(&dir);
@@ -120,15 +112,6 @@ impl PgBouncer {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("pgbouncer.log")).unwrap_or_default()
     }
-}
-
-fn is_root() -> bool {
-    std::env::var("USER").is_ok_and(|u| u == "root")
-        || std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .is_some_and(|l| l.split_whitespace().nth(1) == Some("0"))
-        })
 }
 
 fn set_world_readable(dir: &Path) {
