@@ -20,6 +20,7 @@ pub mod routes;
 pub mod search;
 pub mod security_headers;
 pub mod seed;
+pub mod shutdown;
 pub mod spa;
 pub mod startup;
 pub mod state;

@@ -24,6 +24,7 @@ pub struct Application {
     server: Server,
     local_addr: std::net::SocketAddr,
     pool: PgPool,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -63,6 +64,7 @@ impl Application {
         };
         let chat = ChatRuntime::new(&settings, pool.clone())?;
         let state = web::Data::new(AppState {
+            draining: crate::shutdown::Draining::default(),
             pool: pool.clone(),
             settings,
             started_at: Instant::now(),
@@ -83,8 +85,10 @@ impl Application {
         let spa_dir_data = web::Data::new(spa::SpaDir(spa_dir.clone()));
         let doc = openapi::document();
 
+        let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(crate::shutdown::refuse_while_draining))
                 .wrap(from_fn(error::ensure_json_errors))
                 .wrap(from_fn(cors::cors))
                 .wrap(from_fn(telemetry::request_telemetry))
@@ -110,6 +114,7 @@ impl Application {
             server,
             local_addr,
             pool,
+            state: app_state,
         })
     }
 
@@ -121,11 +126,12 @@ impl Application {
         self.local_addr.port()
     }
 
-    /// Serves until SIGINT or SIGTERM, then stops accepting, lets in-flight requests finish
-    /// (up to `CHATKEEP_SHUTDOWN_TIMEOUT`) and closes the pool.
+    /// Serves until SIGINT or SIGTERM, then drains ([`crate::shutdown`]): new requests get 503,
+    /// answers being written get `CHATKEEP_SHUTDOWN_TIMEOUT` to finish and are then stopped and
+    /// saved; then it stops serving and closes the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
-        tokio::spawn(stop_on_signal(handle));
+        tokio::spawn(crate::shutdown::on_signal(self.state, handle));
         let result = self.server.await;
         self.pool.close().await;
         tracing::info!("stopped");
@@ -138,24 +144,4 @@ impl Application {
         tokio::spawn(self.server);
         handle
     }
-}
-
-async fn stop_on_signal(handle: ServerHandle) {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sig) => {
-                sig.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => tracing::info!("SIGINT received: draining in-flight requests"),
-        () = terminate => tracing::info!("SIGTERM received: draining in-flight requests"),
-    }
-    handle.stop(true).await;
 }

@@ -1,20 +1,26 @@
 //! The answers this process is writing, by message id, with the token that stops each: how a
-//! stop request reaches its answer's task.
+//! stop request reaches its answer's task, and how shutdown waits for them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use shared::MessageId;
+use tokio::sync::Notify;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// The answers this process is writing, by message id, so a stop request can reach them.
 #[derive(Default)]
-pub struct Running(Mutex<HashMap<MessageId, CancellationToken>>);
+pub struct Running {
+    answers: Mutex<HashMap<MessageId, CancellationToken>>,
+    /// Told whenever an answer's task ends.
+    ended: Notify,
+}
 
 impl Running {
     pub fn register(self: &Arc<Self>, id: MessageId) -> (CancellationToken, Registration) {
         let token = CancellationToken::new();
-        self.0
+        self.answers
             .lock()
             .expect("registry poisoned")
             .insert(id, token.clone());
@@ -29,7 +35,7 @@ impl Running {
 
     /// Cancels a local answer; `false` if this process is not writing it.
     pub fn stop(&self, id: MessageId) -> bool {
-        match self.0.lock().expect("registry poisoned").get(&id) {
+        match self.answers.lock().expect("registry poisoned").get(&id) {
             Some(token) => {
                 token.cancel();
                 true
@@ -38,11 +44,41 @@ impl Running {
         }
     }
 
+    /// Cancels every answer this process is writing (shutdown); how many there were.
+    pub fn stop_all(&self) -> usize {
+        let answers = self.answers.lock().expect("registry poisoned");
+        for token in answers.values() {
+            token.cancel();
+        }
+        answers.len()
+    }
+
     pub fn is_running(&self, id: MessageId) -> bool {
-        self.0.lock().expect("registry poisoned").contains_key(&id)
+        self.answers
+            .lock()
+            .expect("registry poisoned")
+            .contains_key(&id)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.answers.lock().expect("registry poisoned").is_empty()
+    }
+
+    /// Waits until no answer is being written, or `deadline`; `true` if none is.
+    pub async fn wait_until_none(&self, deadline: Instant) -> bool {
+        loop {
+            let ended = self.ended.notified();
+            if self.is_empty() {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, ended).await.is_err() {
+                return self.is_empty();
+            }
+        }
     }
 }
 
+/// An answer's place in [`Running`], held by its task until the answer is saved.
 pub struct Registration {
     running: Arc<Running>,
     id: MessageId,
@@ -51,9 +87,10 @@ pub struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         self.running
-            .0
+            .answers
             .lock()
             .expect("registry poisoned")
             .remove(&self.id);
+        self.running.ended.notify_waiters();
     }
 }

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use chatkeep::startup::Application;
 
-use crate::helpers::{TempPostgres, test_settings, unique_email};
+use crate::helpers::{TempPostgres, sign_up_at, test_settings};
 
 fn openssl(args: &[&str], dir: &Path) {
     let output = Command::new("openssl")
@@ -127,16 +127,7 @@ async fn serves_a_user(settings: chatkeep::config::Settings) {
     let app = Application::build(settings).await.expect("starts over TLS");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.spawn();
-    let response = reqwest::Client::new()
-        .post(format!("{address}/api/auth/sign-up/email"))
-        .header("origin", &address)
-        .json(&serde_json::json!({
-            "name": "Over TLS", "email": unique_email("tls"), "password": "correct horse battery"
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    sign_up_at(&reqwest::Client::new(), &address, "tls").await;
     handle.stop(false).await;
 }
 

@@ -17,5 +17,6 @@ mod migrations;
 mod openapi;
 mod pooler;
 mod seed;
+mod shutdown;
 mod spa;
 mod startup;

@@ -10,8 +10,8 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::helpers::{
-    PgBouncer, TestSession, drop_database, spawn_app_behind, test_settings, unique_email,
-    url_for_database,
+    PgBouncer, TestSession, drop_database, sign_up_at, spawn_app_behind, test_settings,
+    unique_email, url_for_database,
 };
 
 async fn conversation_ids(app: &crate::helpers::TestApp, s: &TestSession) -> Vec<String> {
@@ -149,20 +149,7 @@ async fn migrations_take_the_direct_url_while_the_app_goes_through_pgbouncer() {
     let handle = app.spawn();
 
     let client = reqwest::Client::new();
-    let signed_up = client
-        .post(format!("{address}/api/auth/sign-up/email"))
-        .header("origin", &address)
-        .json(&serde_json::json!({
-            "name": "Pooled", "email": unique_email("pooled"), "password": "correct horse battery"
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_up.status(), 200);
-    let bearer = signed_up.headers()["set-auth-token"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let bearer = sign_up_at(&client, &address, "pooled").await;
     let created = client
         .post(format!("{address}/api/conversations"))
         .header("origin", &address)

@@ -43,6 +43,25 @@ impl TestApp {
     }
 }
 
+/// Signs a fresh user up on a server the test started itself (not a [`TestApp`]); their bearer
+/// token.
+pub async fn sign_up_at(client: &reqwest::Client, address: &str, tag: &str) -> String {
+    let response = client
+        .post(format!("{address}/api/auth/sign-up/email"))
+        .header("origin", address)
+        .json(&serde_json::json!({
+            "name": "Test User", "email": super::unique_email(tag), "password": DEFAULT_PASSWORD
+        }))
+        .send()
+        .await
+        .expect("request is sent");
+    assert_eq!(response.status(), 200, "sign-up at {address} failed");
+    response.headers()["set-auth-token"]
+        .to_str()
+        .expect("a header value")
+        .to_owned()
+}
+
 pub const DEFAULT_PASSWORD: &str = "correct horse battery staple";
 
 /// A signed-in user as a browser (cookie) or an API client (bearer) would hold it.
