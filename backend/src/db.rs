@@ -271,6 +271,7 @@ async fn begin_scoped(
         })?
     );
     let mut attempts = attempts(pool);
+    let _waiting = crate::metrics::Waiting::start();
     loop {
         match pool.begin_with(AssertSqlSafe(statement.clone())).await {
             Err(e) if is_connection_lost(&e) && attempts > 1 => {
@@ -299,7 +300,9 @@ pub async fn on_live_connection<T>(
 ) -> sqlx::Result<T> {
     let mut attempts = attempts(pool);
     loop {
+        let waiting = crate::metrics::Waiting::start();
         let mut conn = pool.acquire().await?;
+        drop(waiting);
         match op(&mut conn).await {
             Err(e) if is_connection_lost(&e) && attempts > 1 => attempts -= 1,
             result => return result,

@@ -14,6 +14,7 @@ pub mod error;
 pub mod feedback;
 pub mod health;
 pub mod messages;
+pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;
 pub mod routes;

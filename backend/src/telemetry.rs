@@ -78,6 +78,13 @@ pub async fn request_telemetry(
     match result {
         Ok(mut res) => {
             let status = res.status().as_u16();
+            let route = res.request().match_pattern();
+            crate::metrics::request(
+                route.as_deref().unwrap_or("unmatched"),
+                res.request().method().as_str(),
+                status,
+                started.elapsed(),
+            );
             if status >= 500 {
                 tracing::warn!(http.status = status, latency_ms, "request failed");
             } else {

@@ -74,6 +74,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     /// `REDIS_URL`: share rate-limit counts across instances.
     pub redis_url: Option<Secret<String>>,
+    /// `METRICS_TOKEN`: `/metrics` is served to scrapes bearing it; off when unset.
+    pub metrics_token: Option<Secret<String>>,
     pub agent: AgentSettings,
     pub chat: ChatSettings,
     pub history: HistorySettings,
@@ -232,6 +234,7 @@ impl Settings {
             shutdown_timeout_secs: env.number("CHATKEEP_SHUTDOWN_TIMEOUT", 30, 0, 3600)?,
             trusted_proxies: read::trusted_proxies(&env)?,
             redis_url: read::redis_url(&env)?,
+            metrics_token: read::metrics_token(&env)?,
             chat: read::chat(&env, &agent)?,
             history: read::history(&env)?,
             agent,

@@ -279,6 +279,21 @@ pub fn trusted_proxies<F: Fn(&str) -> Option<String>>(
         .collect()
 }
 
+/// `METRICS_TOKEN`: at least 16 characters, as it guards what the server is doing.
+pub fn metrics_token<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Option<Secret<String>>, ConfigError> {
+    match env.get("METRICS_TOKEN") {
+        None => Ok(None),
+        Some(token) if token.chars().count() >= 16 => Ok(Some(Secret::new(token))),
+        Some(_) => Err(ConfigError::new(
+            "METRICS_TOKEN",
+            "is shorter than 16 characters",
+            "use a long random token, e.g. `openssl rand -hex 24`, or unset it to turn /metrics off",
+        )),
+    }
+}
+
 pub fn redis_url<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
 ) -> Result<Option<Secret<String>>, ConfigError> {

@@ -82,6 +82,12 @@ impl Admission {
         })
     }
 
+    /// Generation slots taken, and how many there are.
+    pub fn slots(&self) -> (usize, usize) {
+        let counts = self.counts.lock().expect("admission counts poisoned");
+        (counts.running, self.limits.slots)
+    }
+
     /// Admits an answer for `user_id` from `ip` (unknown when the peer address is), or says
     /// why not: 429 `TOO_MANY_STREAMS` for a source over its cap, 503 `BUSY` when no slot it
     /// may take is free.
@@ -94,12 +100,14 @@ impl Admission {
         let by_user = counts.by_user.get(user_id).copied().unwrap_or(0);
         let by_ip = ip.map_or(0, |ip| counts.by_ip.get(&ip).copied().unwrap_or(0));
         if by_user >= self.limits.per_user {
+            crate::metrics::rejected(crate::metrics::Limit::Streams);
             return Err(ApiError::TooManyStreams(format!(
                 "You already have {} answers being written; wait for one to finish or stop it.",
                 self.limits.per_user
             )));
         }
         if by_ip >= self.limits.per_ip {
+            crate::metrics::rejected(crate::metrics::Limit::Streams);
             return Err(ApiError::TooManyStreams(format!(
                 "{} answers are already being written for your network address; wait for one \
                  to finish.",
@@ -109,6 +117,7 @@ impl Admission {
         let free = self.limits.slots - counts.running;
         let holds_some = by_user > 0 || by_ip > 0;
         if free == 0 || (free <= self.reserve && holds_some) {
+            crate::metrics::rejected(crate::metrics::Limit::Slots);
             return Err(ApiError::Busy);
         }
         counts.running += 1;

@@ -68,6 +68,7 @@ impl End {
     /// The agent failed: the details go to the log, once; the person gets the plain message.
     fn failed(answer_id: MessageId, error: &AgentError) -> Self {
         tracing::warn!(message.id = %answer_id, code = error.code(), error = crate::telemetry::chain(error), "the agent failed");
+        crate::metrics::agent_error(error.code());
         Self::Failed {
             code: error.code(),
             message: error.public_message().to_owned(),

@@ -17,12 +17,15 @@ pub async fn take_message(
         .await
     {
         Ok(Decision::Allowed { remaining }) => Ok(remaining),
-        Ok(Decision::Limited { retry_after_secs }) => Err(ApiError::RateLimited {
-            retry_after_secs,
-            message: format!(
-                "You can send {per_minute} messages a minute; try again in {retry_after_secs} s."
-            ),
-        }),
+        Ok(Decision::Limited { retry_after_secs }) => {
+            crate::metrics::rejected(crate::metrics::Limit::Messages);
+            Err(ApiError::RateLimited {
+                retry_after_secs,
+                message: format!(
+                    "You can send {per_minute} messages a minute; try again in {retry_after_secs} s."
+                ),
+            })
+        }
         // The shared store is down: better to let people chat than to lock them out.
         Err(e) => {
             tracing::error!(

@@ -60,6 +60,11 @@ impl Running {
             .contains_key(&id)
     }
 
+    /// How many answers this process is writing.
+    pub fn count(&self) -> usize {
+        self.answers.lock().expect("registry poisoned").len()
+    }
+
     fn is_empty(&self) -> bool {
         self.answers.lock().expect("registry poisoned").is_empty()
     }

@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod history;
 mod messages;
+mod metrics;
 mod migrations;
 mod openapi;
 mod pooler;

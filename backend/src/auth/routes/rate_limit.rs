@@ -91,6 +91,7 @@ pub(super) async fn rate_limit(
         let key = format!("auth|{}|{path}", bucket_key(ip));
         match limiter.hit(&key, rule_for(path)).await {
             Ok(Decision::Limited { retry_after_secs }) => {
+                crate::metrics::rejected(crate::metrics::Limit::Auth);
                 let response = HttpResponse::TooManyRequests()
                     .insert_header(("x-retry-after", retry_after_secs.to_string()))
                     .json(serde_json::json!({
