@@ -34,6 +34,15 @@ ensure_wasm_split() {
   fi
 }
 
+# cargo deny's licence, ban and source checks (deny.toml).
+CARGO_DENY_VERSION="0.20.2"
+ensure_cargo_deny() {
+  if ! cargo deny --version 2>/dev/null | grep -q " $CARGO_DENY_VERSION\$"; then
+    log "installing cargo-deny $CARGO_DENY_VERSION (a few minutes, once)"
+    CARGO_PROFILE_RELEASE_DEBUG=0 cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
+  fi
+}
+
 ensure_frontend_tools() {
   ensure_npm_deps "$ROOT/frontend"
 }

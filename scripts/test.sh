@@ -31,7 +31,7 @@ rust_status=${PIPESTATUS[0]}
 # behind a real PgBouncer in transaction mode (two server connections for its five).
 log "Rust tests once more, through PgBouncer in transaction mode"
 CHATKEEP_TEST_VIA_PGBOUNCER=1 cargo nextest run -p chatkeep --test api --no-fail-fast \
-  -E 'test(/^(auth|messages|conversations|history)::/)' 2>&1 | tee "$logs/pooled.log"
+  -E 'test(/^(auth|messages|conversations|history|load)::/)' 2>&1 | tee "$logs/pooled.log"
 pooled_status=${PIPESTATUS[0]}
 
 log "end-to-end tests (node --test)"

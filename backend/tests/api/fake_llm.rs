@@ -93,6 +93,11 @@ fn script(model: &str) -> Vec<(Duration, String)> {
             .chain((0..200).map(|_| (tick, chunk("tick "))))
             .chain([(now, STOP_CHUNK.to_owned()), (now, DONE.to_owned())])
             .collect(),
+        // Half a second of ticks: long enough to leave mid-answer, short enough for many.
+        "brief" => std::iter::once((now, ROLE_CHUNK.to_owned()))
+            .chain((0..20).map(|_| (Duration::from_millis(25), chunk("tick "))))
+            .chain([(now, STOP_CHUNK.to_owned()), (now, DONE.to_owned())])
+            .collect(),
         "hang" => vec![
             (now, chunk("Partial ")),
             (now, chunk("answer")),

@@ -12,6 +12,7 @@ mod fake_llm;
 mod health;
 mod helpers;
 mod history;
+mod load;
 mod messages;
 mod metrics;
 mod migrations;
