@@ -132,14 +132,7 @@ impl SseParser {
     /// Feeds bytes; returns every event completed by them.
     pub fn push(&mut self, chunk: &[u8]) -> Vec<SseFrame> {
         self.pending_bytes.extend_from_slice(chunk);
-        let valid_up_to = match std::str::from_utf8(&self.pending_bytes) {
-            Ok(_) => self.pending_bytes.len(),
-            Err(e) if e.error_len().is_none() => e.valid_up_to(),
-            // Invalid bytes, not just a split character: replace them and move on.
-            Err(_) => self.pending_bytes.len(),
-        };
-        let text: String = String::from_utf8_lossy(&self.pending_bytes[..valid_up_to]).into_owned();
-        self.pending_bytes.drain(..valid_up_to);
+        let text = self.take_text();
 
         let mut out = Vec::new();
         for c in text.chars() {
@@ -159,6 +152,40 @@ impl SseParser {
             }
         }
         out
+    }
+
+    /// The pending bytes as text: each invalid sequence becomes U+FFFD, as `from_utf8_lossy`
+    /// would make it, and a character cut off at the end waits for the next chunk. So where the
+    /// chunks were cut never changes the text (a property test holds it to that).
+    fn take_text(&mut self) -> String {
+        let mut text = String::with_capacity(self.pending_bytes.len());
+        let mut rest: &[u8] = &self.pending_bytes;
+        while !rest.is_empty() {
+            match std::str::from_utf8(rest) {
+                Ok(valid) => {
+                    text.push_str(valid);
+                    rest = &[];
+                }
+                Err(e) => {
+                    let (valid, after) = rest.split_at(e.valid_up_to());
+                    text.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                    match e.error_len() {
+                        Some(invalid) => {
+                            text.push(char::REPLACEMENT_CHARACTER);
+                            rest = &after[invalid..];
+                        }
+                        // A character cut off at the end: keep its bytes for the next chunk.
+                        None => {
+                            rest = after;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let consumed = self.pending_bytes.len() - rest.len();
+        self.pending_bytes.drain(..consumed);
+        text
     }
 
     /// Ends the input: an event still missing its blank line is dispatched (lenient, for
@@ -251,5 +278,81 @@ mod tests {
         assert!(parser.push(b"data: tail").is_empty());
         assert_eq!(parser.finish().unwrap().data, "tail");
         assert!(parser.finish().is_none());
+    }
+}
+
+/// Properties of the parser every stream reader uses (the app, the tests, the upstream agent):
+/// no input makes it panic, how the bytes are cut into chunks never changes what it reads, and
+/// every event we write reads back as itself.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn frames_of(bytes: &[u8], cuts: &[usize]) -> Vec<SseFrame> {
+        let mut parser = SseParser::new();
+        let mut frames = Vec::new();
+        let mut at = 0;
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        cuts.sort_unstable();
+        for cut in cuts {
+            frames.extend(parser.push(&bytes[at..cut.max(at)]));
+            at = cut.max(at);
+        }
+        frames.extend(parser.push(&bytes[at..]));
+        frames.extend(parser.finish());
+        frames
+    }
+
+    /// Bytes that look like SSE often enough to reach every branch: field names, colons,
+    /// CR/LF mixes, UTF-8 and invalid bytes.
+    fn sse_like() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(b"data: ".to_vec()),
+            Just(b"event: delta".to_vec()),
+            Just(b"id: 7".to_vec()),
+            Just(b": comment".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"\r".to_vec()),
+            Just(b"\n\n".to_vec()),
+            Just("é漢🙂".as_bytes().to_vec()),
+            Just(vec![0xff, 0xfe]),
+            prop::collection::vec(any::<u8>(), 0..8),
+        ];
+        prop::collection::vec(piece, 0..40).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn chunking_never_changes_what_is_read(
+            bytes in sse_like(),
+            cuts in prop::collection::vec(any::<usize>(), 0..12),
+        ) {
+            prop_assert_eq!(frames_of(&bytes, &cuts), frames_of(&bytes, &[]));
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            for frame in frames_of(&bytes, &[3, 17, 64]) {
+                let _ = StreamEvent::from_frame(&frame);
+            }
+        }
+
+        #[test]
+        fn every_event_we_write_reads_back_as_itself(
+            text in any::<String>(),
+            id in any::<u64>(),
+            cuts in prop::collection::vec(any::<usize>(), 0..6),
+        ) {
+            let event = StreamEvent::Delta(DeltaEvent { text });
+            let wire = event.to_sse(id);
+            let frames = frames_of(wire.as_bytes(), &cuts);
+            prop_assert_eq!(frames.len(), 1);
+            prop_assert_eq!(frames[0].id.clone(), Some(id.to_string()));
+            let read = StreamEvent::from_frame(&frames[0]).unwrap().unwrap();
+            prop_assert_eq!(read, event);
+        }
     }
 }

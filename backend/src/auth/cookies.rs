@@ -223,3 +223,49 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// A cookie or bearer value from outside never panics the check.
+        #[test]
+        fn any_value_verifies_or_is_refused(secret in ".{0,40}", signed in any::<String>()) {
+            let _ = verify(&secret, &signed);
+        }
+
+        #[test]
+        fn a_signed_value_verifies_as_itself_and_not_under_another_secret(
+            secret in ".{1,40}",
+            other in ".{1,40}",
+            value in ".{1,80}",
+        ) {
+            let signed = sign(&secret, &value);
+            prop_assert_eq!(verify(&secret, &signed), Some(value.as_str()));
+            if other != secret {
+                prop_assert_eq!(verify(&other, &signed), None);
+            }
+        }
+
+        /// Changing any one character of a signed value breaks it.
+        #[test]
+        fn a_tampered_value_is_refused(
+            secret in ".{1,40}",
+            value in "[A-Za-z0-9]{1,40}",
+            at in any::<usize>(),
+            to in "[A-Za-z0-9+/=.]",
+        ) {
+            let signed = sign(&secret, &value);
+            let mut chars: Vec<char> = signed.chars().collect();
+            let at = at % chars.len();
+            let to = to.chars().next().unwrap();
+            prop_assume!(chars[at] != to);
+            chars[at] = to;
+            let tampered: String = chars.into_iter().collect();
+            prop_assert_eq!(verify(&secret, &tampered), None);
+        }
+    }
+}

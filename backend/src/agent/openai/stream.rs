@@ -311,3 +311,81 @@ mod tests {
         );
     }
 }
+
+/// The upstream is not ours: whatever it sends, however its bytes are cut, the reader ends with
+/// events or one clear error, never a panic, and the cuts never change what it reads.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn read(bytes: &[u8], cuts: &[usize]) -> Vec<Result<AgentEvent, String>> {
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        cuts.sort_unstable();
+        cuts.push(bytes.len());
+        let mut chunks = Vec::new();
+        let mut at = 0;
+        for cut in cuts {
+            chunks.push(Ok::<_, reqwest::Error>(bytes::Bytes::copy_from_slice(
+                &bytes[at..cut.max(at)],
+            )));
+            at = cut.max(at);
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(
+            parse_stream(futures_util::stream::iter(chunks), Duration::from_secs(5))
+                .map(|r| r.map_err(|e| e.to_string()))
+                .collect(),
+        )
+    }
+
+    /// Upstream-like frames: content, citations, usage, errors, junk, [DONE].
+    fn upstream() -> impl Strategy<Value = Vec<u8>> {
+        let frame = prop_oneof![
+            any::<String>().prop_map(|t| format!(
+                "data: {}\n\n",
+                serde_json::json!({ "choices": [{ "delta": { "content": t } }] })
+            )),
+            Just("data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n".to_owned()),
+            Just("data: {\"citations\":[\"https://a.example\"],\"choices\":[]}\n\n".to_owned()),
+            Just("data: {\"choices\":[],\"usage\":{\"total_tokens\":3}}\n\n".to_owned()),
+            Just("data: {\"error\":{\"message\":\"x\"}}\n\n".to_owned()),
+            Just(": keep-alive\n\n".to_owned()),
+            Just("data: [DONE]\n\n".to_owned()),
+            any::<String>().prop_map(|junk| format!("data: {junk}\n\n")),
+            any::<String>(),
+        ];
+        prop::collection::vec(frame, 0..12).prop_map(|f| f.concat().into_bytes())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn cuts_never_change_what_is_read(
+            bytes in upstream(),
+            cuts in prop::collection::vec(any::<usize>(), 0..8),
+        ) {
+            let whole = read(&bytes, &[]);
+            prop_assert_eq!(&read(&bytes, &cuts), &whole);
+            // At most one error, and only as the last item.
+            let errors = whole.iter().filter(|r| r.is_err()).count();
+            prop_assert!(errors <= 1);
+            if errors == 1 {
+                prop_assert!(whole.last().unwrap().is_err());
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_end_in_events_or_one_error(
+            bytes in prop::collection::vec(any::<u8>(), 0..400),
+        ) {
+            let got = read(&bytes, &[1, 50, 200]);
+            prop_assert!(got.iter().filter(|r| r.is_err()).count() <= 1);
+        }
+    }
+}
