@@ -18,6 +18,9 @@ pub enum AuthError {
     },
     /// Better Auth's unknown-path answer: 404 with no body and no content type.
     EmptyNotFound,
+    /// A rate limit, answered as Better Auth's limiter answers: 429, `X-Retry-After`, and a
+    /// body with only a message.
+    TooManyRequests { retry_after_secs: u64 },
     /// A failure of ours; logged, answered with Better Auth's generic 500.
     Internal(anyhow::Error),
 }
@@ -27,6 +30,7 @@ impl std::fmt::Display for AuthError {
         match self {
             Self::Body { message, .. } => f.write_str(message),
             Self::EmptyNotFound => f.write_str("not found"),
+            Self::TooManyRequests { .. } => f.write_str("too many requests"),
             Self::Internal(e) => write!(f, "{e:#}"),
         }
     }
@@ -187,7 +191,7 @@ impl AuthError {
     pub fn code(&self) -> Option<&'static str> {
         match self {
             Self::Body { code, .. } => *code,
-            Self::EmptyNotFound => None,
+            Self::EmptyNotFound | Self::TooManyRequests { .. } => None,
             Self::Internal(_) => Some("INTERNAL_SERVER_ERROR"),
         }
     }
@@ -198,6 +202,7 @@ impl ResponseError for AuthError {
         match self {
             Self::Body { status, .. } => *status,
             Self::EmptyNotFound => StatusCode::NOT_FOUND,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -213,6 +218,11 @@ impl ResponseError for AuthError {
                 code: code.map(str::to_owned),
             }),
             Self::EmptyNotFound => HttpResponse::NotFound().finish(),
+            Self::TooManyRequests { retry_after_secs } => HttpResponse::TooManyRequests()
+                .insert_header(("x-retry-after", retry_after_secs.to_string()))
+                .json(serde_json::json!({
+                    "message": "Too many requests. Please try again later."
+                })),
             Self::Internal(cause) => {
                 tracing::error!(
                     error = crate::telemetry::chain(cause.as_ref()),

@@ -21,7 +21,7 @@ use crate::state::AppState;
         (status = 400, description = "`VALIDATION_ERROR`, `INVALID_EMAIL`, `PASSWORD_TOO_LONG`", body = shared::auth::AuthErrorBody),
         (status = 401, description = "`INVALID_EMAIL_OR_PASSWORD` (unknown email and wrong password look the same)", body = shared::auth::AuthErrorBody),
         (status = 403, description = "Origin or Fetch-Metadata check failed", body = shared::auth::AuthErrorBody),
-        (status = 429, description = "Rate limited (3 per 10 s); see `X-Retry-After`"),
+        (status = 429, description = "Rate limited (3 per 10 s per address, 10 per 5 min per account); see `X-Retry-After`"),
     )
 )]
 #[post("/sign-in/email")]
@@ -45,6 +45,7 @@ pub(super) async fn sign_in(
     if js_length(password) > MAX_PASSWORD_LENGTH {
         return Err(AuthError::PASSWORD_TOO_LONG);
     }
+    super::rate_limit::check_account(&state, email).await?;
 
     // No pooled connection is held while a hash runs (or waits its turn).
     let mut conn = state.pool.acquire().await?;

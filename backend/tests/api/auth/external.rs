@@ -3,6 +3,7 @@
 //! at that issuer, and the issuer's keys are re-read when the cache lapses. The real Better
 //! Auth server as the issuer is exercised in `e2e/external-issuer.test.mjs`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use actix_web::dev::ServerHandle;
@@ -20,6 +21,8 @@ const ISSUER: &str = "https://issuer.example";
 struct FakeIssuer {
     url: String,
     jwks: Arc<Mutex<serde_json::Value>>,
+    /// How many times `/jwks` was fetched.
+    fetches: Arc<AtomicUsize>,
     handle: ServerHandle,
 }
 
@@ -32,15 +35,19 @@ impl Drop for FakeIssuer {
 impl FakeIssuer {
     fn start(keys: &[&ActiveKey]) -> Self {
         let jwks = Arc::new(Mutex::new(jwks_of(keys)));
-        let shared = web::Data::new(jwks.clone());
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let shared = web::Data::new((jwks.clone(), fetches.clone()));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = HttpServer::new(move || {
             App::new().app_data(shared.clone()).route(
                 "/api/auth/jwks",
-                web::get().to(|set: web::Data<Arc<Mutex<serde_json::Value>>>| async move {
-                    HttpResponse::Ok().json(set.lock().unwrap().clone())
-                }),
+                web::get().to(
+                    |set: web::Data<(Arc<Mutex<serde_json::Value>>, Arc<AtomicUsize>)>| async move {
+                        set.1.fetch_add(1, Ordering::SeqCst);
+                        HttpResponse::Ok().json(set.0.lock().unwrap().clone())
+                    },
+                ),
             )
         })
         .workers(1)
@@ -53,6 +60,7 @@ impl FakeIssuer {
         Self {
             url: format!("http://127.0.0.1:{port}/api/auth/jwks"),
             jwks,
+            fetches,
             handle,
         }
     }
@@ -219,4 +227,46 @@ async fn a_key_the_issuer_drops_stops_verifying_when_the_cache_lapses(
     );
     let by_new = token(&new, "ExtRotate01", "r@example.com", true);
     assert_eq!(me(&app, &by_new).await.0, 200);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_flood_of_unknown_kids_refetches_the_issuers_keys_at_most_once_a_minute(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let key = new_key("ext-1");
+    let issuer = FakeIssuer::start(&[&key]);
+    let app = spawn(pool, conn, &issuer, &[]).await;
+    let (status, _) = me(
+        &app,
+        &token(&key, "ExtFlood0001", "flood@example.com", true),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let before = issuer.fetches.load(Ordering::SeqCst);
+
+    // 60 tokens, each with a kid nobody published, signed by a key nobody knows.
+    let stranger = new_key("unused");
+    for i in 0..60 {
+        let forged = ActiveKey {
+            kid: format!("flood-{i}-{}", uuid::Uuid::new_v4()),
+            key: stranger.key.clone(),
+            expires_at: None,
+        };
+        let (status, _) = me(
+            &app,
+            &token(&forged, "ExtFlood0001", "flood@example.com", true),
+        )
+        .await;
+        assert_eq!(status, 401, "token {i}");
+    }
+    let refetches = issuer.fetches.load(Ordering::SeqCst) - before;
+    assert!(refetches <= 1, "{refetches} refetches for 60 unknown kids");
+    // The real key still works throughout.
+    let (status, _) = me(
+        &app,
+        &token(&key, "ExtFlood0001", "flood@example.com", true),
+    )
+    .await;
+    assert_eq!(status, 200);
 }

@@ -215,6 +215,25 @@ async fn api_routes_refuse_bad_credentials_with_one_uniform_401(
         &claims(&s.user_id, now + 600, &app.address, &app.address),
     )
     .unwrap();
+    // Algorithm confusion: HS256 "signed" with the public key's bytes as the HMAC secret, under
+    // the real kid, as a verifier that trusted the header's alg would accept.
+    let hs256 = {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use hmac::Mac;
+        let header = serde_json::json!({ "alg": "HS256", "typ": "JWT", "kid": real_key.kid });
+        let body = claims(&s.user_id, now + 600, &app.address, &app.address);
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(body.to_string())
+        );
+        let public = real_key.key.verifying_key();
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(public.as_bytes()).unwrap();
+        mac.update(signing_input.as_bytes());
+        let tag = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        format!("{signing_input}.{tag}")
+    };
     // The control: the same construction with good claims is accepted.
     let response = app
         .client
@@ -235,6 +254,7 @@ async fn api_routes_refuse_bad_credentials_with_one_uniform_401(
         Some(format!("Bearer {wrong_audience}")),
         Some(format!("Bearer {foreign_signature}")),
         Some(format!("Bearer {unknown_kid}")),
+        Some(format!("Bearer {hs256}")),
         Some("Bearer not-a-token".to_owned()),
         Some("Basic dXNlcjpwYXNz".to_owned()),
     ] {

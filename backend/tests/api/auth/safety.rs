@@ -240,6 +240,55 @@ async fn the_fourth_sign_in_in_ten_seconds_is_429_but_not_for_another_ip(
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn credential_stuffing_from_many_addresses_is_held_per_account(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app_with(pool, conn, &rate_limited(&[])).await;
+    let victim = unique_email("victim");
+    app.sign_up(&victim).await;
+    let bystander = unique_email("bystander");
+    app.sign_up(&bystander).await;
+    let attempt = |ip: String, email: String, password: &'static str| {
+        app.client
+            .post(app.url("/api/auth/sign-in/email"))
+            .header("x-forwarded-for", ip)
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+    };
+    // Ten guesses from ten addresses (each far under its own 3 per 10 s), the email's case varied.
+    for i in 0..10 {
+        let email = if i % 2 == 0 {
+            victim.clone()
+        } else {
+            victim.to_uppercase()
+        };
+        let guess = attempt(format!("198.51.100.{i}"), email, "wrong-guess-1")
+            .await
+            .unwrap();
+        assert_eq!(guess.status(), 401, "guess {i}");
+    }
+    // The eleventh, from yet another address, is refused before the password is looked at,
+    // even the right one.
+    let held = attempt("198.51.100.77".into(), victim.clone(), DEFAULT_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(held.status(), 429);
+    let retry: u64 = held.headers()["x-retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=300).contains(&retry), "{retry}");
+    assert!(held.headers().get("set-cookie").is_none(), "no session");
+    // Another account, from the same addresses, is untouched.
+    let other = attempt("198.51.100.1".into(), bystander, DEFAULT_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn percent_encoding_the_path_does_not_dodge_the_sign_in_limit(
     pool: PgPoolOptions,
     conn: PgConnectOptions,
