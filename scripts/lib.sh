@@ -43,6 +43,17 @@ ensure_cargo_deny() {
   fi
 }
 
+# schemathesis (PyPI), pinned, in its own virtualenv.
+SCHEMATHESIS_VERSION="4.32.5"
+SCHEMATHESIS_VENV="${CHATKEEP_TOOLS_DIR:-$HOME/.cache/chatkeep-tools}/schemathesis-venv"
+ensure_schemathesis() {
+  if ! "$SCHEMATHESIS_VENV/bin/schemathesis" --version 2>/dev/null | grep -q " $SCHEMATHESIS_VERSION\$"; then
+    log "installing schemathesis $SCHEMATHESIS_VERSION into $SCHEMATHESIS_VENV (once)"
+    python3 -m venv "$SCHEMATHESIS_VENV" || return 1
+    "$SCHEMATHESIS_VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" || return 1
+  fi
+}
+
 ensure_frontend_tools() {
   ensure_npm_deps "$ROOT/frontend"
 }

@@ -44,6 +44,11 @@ log "the official-client suite against Better Auth itself (reference run)"
 (cd e2e && AUTH_TARGET=better-auth node --test --test-reporter=spec auth-client.test.mjs) 2>&1 | tee "$logs/reference.log"
 reference_status=${PIPESTATUS[0]}
 
+# Hostile input against the API document (schemathesis, signed in, against the debug build).
+log "schemathesis against openapi/openapi.json"
+scripts/schemathesis.sh 2>&1 | tee "$logs/schemathesis.log"
+schemathesis_status=${PIPESTATUS[0]}
+
 strip() { sed -e 's/\x1b\[[0-9;]*m//g' "$1"; }
 nextest_count() { # log, passed|failed
   strip "$1" | grep -E '^ *Summary ' | tail -n1 | grep -oE "[0-9]+ $2" | grep -oE '[0-9]+' || echo 0
@@ -53,6 +58,8 @@ rust_failed=$(( $(nextest_count "$logs/rust.log" failed) + $(nextest_count "$log
 count() { strip "$1" | grep -E "^ℹ $2 " | tail -n1 | grep -oE '[0-9]+' || echo 0; }
 e2e_passed=$(( $(count "$logs/e2e.log" pass) + $(count "$logs/reference.log" pass) ))
 e2e_failed=$(( $(count "$logs/e2e.log" fail) + $(count "$logs/reference.log" fail) ))
+# The schemathesis run counts as one test: all its cases pass or it fails.
+if [ "$schemathesis_status" -eq 0 ]; then e2e_passed=$((e2e_passed + 1)); else e2e_failed=$((e2e_failed + 1)); fi
 
 # A suite that crashed before summarising counts as a failure even with no failed test listed.
 [ "$rust_status" -ne 0 ] || [ "$pooled_status" -ne 0 ] && [ "$rust_failed" -eq 0 ] && rust_failed=1

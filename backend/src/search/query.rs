@@ -48,27 +48,43 @@ pub fn parse(q: &str) -> Typed {
     if negated || operator {
         return whole();
     }
+    // "... or toma": the text before a trailing `or` that stands as a word. `get` rather than
+    // slicing: the last two bytes may be inside a character (a fuzzer's query once was).
     let trimmed = before.trim_end();
-    let after_or = trimmed.len() >= 2
-        && trimmed[trimmed.len() - 2..].eq_ignore_ascii_case("or")
-        && trimmed[..trimmed.len() - 2]
-            .chars()
-            .next_back()
-            .is_some_and(char::is_whitespace);
+    let head_before_or = trimmed
+        .len()
+        .checked_sub(2)
+        .and_then(|at| Some((trimmed.get(..at)?, trimmed.get(at..)?)))
+        .filter(|(head, or)| {
+            or.eq_ignore_ascii_case("or")
+                && head.chars().next_back().is_some_and(char::is_whitespace)
+        })
+        .map(|(head, _)| head);
     Typed {
-        head: if after_or {
-            trimmed[..trimmed.len() - 2].to_owned()
-        } else {
-            before.to_owned()
-        },
+        head: head_before_or.unwrap_or(before).to_owned(),
         prefix: Some(word.to_lowercase()),
-        or_prefix: after_or,
+        or_prefix: head_before_or.is_some(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_character_of_several_bytes_before_the_last_word_is_not_cut() {
+        // Found by schemathesis: this query panicked the worker that parsed it.
+        let _ = parse("V\u{9e}\u{f1e2}\u{4e51e}\u{b3}6PcY");
+        assert_eq!(
+            parse("漢 or toma"),
+            Typed {
+                head: "漢 ".to_owned(),
+                prefix: Some("toma".to_owned()),
+                or_prefix: true
+            }
+        );
+        assert_eq!(parse("x漢 toma").head, "x漢 ");
+    }
 
     fn typed(head: &str, prefix: Option<&str>) -> Typed {
         Typed {
@@ -105,5 +121,34 @@ mod tests {
         assert!(!parse("color dogs").or_prefix);
         assert_eq!(parse("well-know"), typed("well-", Some("know")));
         assert_eq!(parse("why?"), typed("why?", None));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Whatever someone types into search is parsed, never a panic.
+        #[test]
+        fn any_query_parses(q in any::<String>()) {
+            let typed = parse(&q);
+            if let Some(prefix) = &typed.prefix {
+                prop_assert!(!prefix.is_empty());
+            }
+        }
+
+        #[test]
+        fn any_query_of_words_and_operators_parses(
+            words in prop::collection::vec(prop_oneof![
+                "[a-zA-Z]{1,6}", "漢{1,3}", Just("or".to_owned()), Just("OR".to_owned()),
+                Just("-".to_owned()), Just("\"".to_owned()), "\\PC{1,3}",
+            ], 0..8),
+        ) {
+            let _ = parse(&words.join(" "));
+            let _ = parse(&words.concat());
+        }
     }
 }

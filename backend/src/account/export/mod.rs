@@ -47,7 +47,11 @@ fn attachment(name: &str) -> (actix_web::http::header::HeaderName, HeaderValue) 
     tag = "conversations",
     params(("id" = Uuid, Path, description = "Conversation id"), FormatQuery),
     responses(
-        (status = 200, description = "The conversation as a download (`Content-Disposition: attachment`): `text/markdown`, or `application/json` holding an `ExportConversation`", body = shared::account::ExportConversation),
+        (status = 200, description = "The conversation as a download (`Content-Disposition: attachment`): `application/json` holding an `ExportConversation` (`format=json`), or Markdown (`format=md`)",
+            content(
+                (shared::account::ExportConversation = "application/json"),
+                (String = "text/markdown"),
+            )),
         (status = 400, description = "Malformed id, or a format other than `md` or `json`", body = shared::ErrorBody),
         (status = 401, description = "Not signed in", body = shared::ErrorBody),
         (status = 404, description = "No such conversation (or not the caller's)", body = shared::ErrorBody),
