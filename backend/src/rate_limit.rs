@@ -45,7 +45,9 @@ pub struct MemoryStore {
 
 /// Entries idle longer than the longest window are forgotten, at most this often.
 const SWEEP_EVERY_MS: i64 = 10_000;
-const LONGEST_WINDOW_MS: i64 = 60_000;
+/// The longest rule's window (sign-ins per account, 5 minutes): a sweep run by a request under
+/// a shorter rule must not forget a longer rule's count early.
+const LONGEST_WINDOW_MS: i64 = 300_000;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Entry {
@@ -93,20 +95,10 @@ impl RateLimiter {
         let now_ms = Utc::now().timestamp_millis();
         let window_ms = i64::try_from(rule.window.as_millis()).unwrap_or(i64::MAX);
         match self {
-            Self::Memory(store) => {
-                let mut store = store.lock().expect("rate-limit map poisoned");
-                if now_ms - store.swept_ms >= SWEEP_EVERY_MS {
-                    // Memory holds only keys seen within the longest window.
-                    let keep_ms = LONGEST_WINDOW_MS.max(window_ms);
-                    store.entries.retain(|_, e| now_ms - e.last_ms <= keep_ms);
-                    store.swept_ms = now_ms;
-                }
-                let entry = store.entries.entry(key.to_owned()).or_insert(Entry {
-                    count: 0,
-                    last_ms: 0,
-                });
-                Ok(apply(entry, now_ms, window_ms, rule.max))
-            }
+            Self::Memory(store) => Ok(store
+                .lock()
+                .expect("rate-limit map poisoned")
+                .hit(key, rule, now_ms)),
             Self::Redis(pool) => {
                 let mut conn = pool.get().await.context("cannot reach Redis")?;
                 let (allowed, value): (i64, i64) = deadpool_redis::redis::Script::new(REDIS_SCRIPT)
@@ -130,6 +122,23 @@ impl RateLimiter {
                 })
             }
         }
+    }
+}
+
+impl MemoryStore {
+    fn hit(&mut self, key: &str, rule: Rule, now_ms: i64) -> Decision {
+        let window_ms = i64::try_from(rule.window.as_millis()).unwrap_or(i64::MAX);
+        if now_ms - self.swept_ms >= SWEEP_EVERY_MS {
+            // Memory holds only keys seen within the longest window.
+            let keep_ms = LONGEST_WINDOW_MS.max(window_ms);
+            self.entries.retain(|_, e| now_ms - e.last_ms <= keep_ms);
+            self.swept_ms = now_ms;
+        }
+        let entry = self.entries.entry(key.to_owned()).or_insert(Entry {
+            count: 0,
+            last_ms: 0,
+        });
+        apply(entry, now_ms, window_ms, rule.max)
     }
 }
 
@@ -162,6 +171,33 @@ fn ceil_secs(ms: i64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sweep_under_a_short_rule_keeps_a_long_rules_count() {
+        let mut store = MemoryStore {
+            entries: HashMap::new(),
+            swept_ms: 0,
+        };
+        let (long, short) = (Rule::new(300, 2), Rule::new(10, 3));
+        let t0 = 1_000_000;
+        for i in 0..2 {
+            assert!(matches!(
+                store.hit("account", long, t0 + i),
+                Decision::Allowed { .. }
+            ));
+        }
+        // A minute and a half later another key's request sweeps the store.
+        let later = t0 + 90_000;
+        assert!(matches!(
+            store.hit("other", short, later),
+            Decision::Allowed { .. }
+        ));
+        assert_eq!(store.swept_ms, later);
+        assert!(matches!(
+            store.hit("account", long, later + 1),
+            Decision::Limited { .. }
+        ));
+    }
 
     #[test]
     fn the_fourth_request_in_the_window_is_refused_until_it_passes() {

@@ -12,6 +12,7 @@ mod fake_llm;
 mod health;
 mod helpers;
 mod history;
+mod hostile;
 mod load;
 mod messages;
 mod metrics;

@@ -73,6 +73,7 @@ const WITHOUT_IDS: &[(&str, &str)] = &[
     ("POST", "/api/me/import"),
     ("GET", "/api/search"),
     ("GET", "/healthz"),
+    ("GET", "/metrics"),
     ("GET", "/readyz"),
 ];
 
