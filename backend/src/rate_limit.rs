@@ -1,5 +1,7 @@
 //! Fixed rules, two stores: Better Auth's rate-limit algorithm, kept in process memory by
-//! default or in Redis (`REDIS_URL`) so every instance shares the same counts.
+//! default or in Redis (`REDIS_URL`) so every instance shares the same counts. While Redis is
+//! unreachable the counts fall back to this process's memory (per-instance limits, with one
+//! warning), and go back to Redis as soon as it answers again.
 //!
 //! The algorithm (Better Auth's): per key, a count and the time of the last *allowed* request.
 //! A request more than `window` after the last allowed one starts a new count; otherwise it is
@@ -7,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -35,8 +38,18 @@ pub enum Decision {
 
 pub enum RateLimiter {
     Memory(Mutex<MemoryStore>),
-    Redis(deadpool_redis::Pool),
+    Redis(SharedStore),
 }
+
+/// Redis, and the memory counts used while it cannot be reached.
+pub struct SharedStore {
+    pool: deadpool_redis::Pool,
+    fallback: Mutex<MemoryStore>,
+    degraded: AtomicBool,
+}
+
+/// How long a rate-limit check waits for Redis before counting in memory instead.
+const REDIS_WAIT: Duration = Duration::from_secs(1);
 
 pub struct MemoryStore {
     entries: HashMap<String, Entry>,
@@ -77,17 +90,27 @@ return {1, count + 1}
 
 impl RateLimiter {
     pub fn memory() -> Self {
-        Self::Memory(Mutex::new(MemoryStore {
-            entries: HashMap::new(),
-            swept_ms: 0,
-        }))
+        Self::Memory(Mutex::new(MemoryStore::new()))
     }
 
     pub fn redis(url: &str) -> anyhow::Result<Self> {
-        let pool = deadpool_redis::Config::from_url(url)
+        let mut config = deadpool_redis::Config::from_url(url);
+        config.pool = Some(deadpool_redis::PoolConfig {
+            timeouts: deadpool_redis::Timeouts {
+                wait: Some(REDIS_WAIT),
+                create: Some(REDIS_WAIT),
+                recycle: Some(REDIS_WAIT),
+            },
+            ..Default::default()
+        });
+        let pool = config
             .create_pool(Some(deadpool_redis::Runtime::Tokio1))
             .context("REDIS_URL is not a valid Redis URL")?;
-        Ok(Self::Redis(pool))
+        Ok(Self::Redis(SharedStore {
+            pool,
+            fallback: Mutex::new(MemoryStore::new()),
+            degraded: AtomicBool::new(false),
+        }))
     }
 
     /// Counts one request against `key` under `rule`.
@@ -99,33 +122,80 @@ impl RateLimiter {
                 .lock()
                 .expect("rate-limit map poisoned")
                 .hit(key, rule, now_ms)),
-            Self::Redis(pool) => {
-                let mut conn = pool.get().await.context("cannot reach Redis")?;
-                let (allowed, value): (i64, i64) = deadpool_redis::redis::Script::new(REDIS_SCRIPT)
-                    .key(format!("chatkeep:rl:{key}"))
-                    .arg(now_ms)
-                    .arg(window_ms)
-                    .arg(rule.max)
-                    .invoke_async(&mut *conn)
-                    .await
-                    .context("Redis rate-limit script failed")?;
-                Ok(if allowed == 1 {
-                    Decision::Allowed {
-                        remaining: rule
-                            .max
-                            .saturating_sub(u32::try_from(value).unwrap_or(u32::MAX)),
+            Self::Redis(shared) => {
+                let counted = tokio::time::timeout(
+                    REDIS_WAIT,
+                    redis_hit(&shared.pool, key, now_ms, window_ms, rule),
+                )
+                .await
+                .unwrap_or_else(|_| {
+                    Err(anyhow::anyhow!(
+                        "Redis did not answer within {REDIS_WAIT:?}"
+                    ))
+                });
+                match counted {
+                    Ok(decision) => {
+                        if shared.degraded.swap(false, Ordering::Relaxed) {
+                            tracing::info!("Redis answers again: rate limits are shared again");
+                        }
+                        Ok(decision)
                     }
-                } else {
-                    Decision::Limited {
-                        retry_after_secs: ceil_secs(value),
+                    Err(e) => {
+                        if !shared.degraded.swap(true, Ordering::Relaxed) {
+                            tracing::warn!(
+                                error = crate::telemetry::chain(e.as_ref()),
+                                "Redis is unreachable: rate limits count per instance until it is back"
+                            );
+                        }
+                        Ok(shared
+                            .fallback
+                            .lock()
+                            .expect("rate-limit map poisoned")
+                            .hit(key, rule, now_ms))
                     }
-                })
+                }
             }
         }
     }
 }
 
+async fn redis_hit(
+    pool: &deadpool_redis::Pool,
+    key: &str,
+    now_ms: i64,
+    window_ms: i64,
+    rule: Rule,
+) -> anyhow::Result<Decision> {
+    let mut conn = pool.get().await.context("cannot reach Redis")?;
+    let (allowed, value): (i64, i64) = deadpool_redis::redis::Script::new(REDIS_SCRIPT)
+        .key(format!("chatkeep:rl:{key}"))
+        .arg(now_ms)
+        .arg(window_ms)
+        .arg(rule.max)
+        .invoke_async(&mut *conn)
+        .await
+        .context("Redis rate-limit script failed")?;
+    Ok(if allowed == 1 {
+        Decision::Allowed {
+            remaining: rule
+                .max
+                .saturating_sub(u32::try_from(value).unwrap_or(u32::MAX)),
+        }
+    } else {
+        Decision::Limited {
+            retry_after_secs: ceil_secs(value),
+        }
+    })
+}
+
 impl MemoryStore {
+    fn new() -> Self {
+        Self {
+            entries: HashMap::new(),
+            swept_ms: 0,
+        }
+    }
+
     fn hit(&mut self, key: &str, rule: Rule, now_ms: i64) -> Decision {
         let window_ms = i64::try_from(rule.window.as_millis()).unwrap_or(i64::MAX);
         if now_ms - self.swept_ms >= SWEEP_EVERY_MS {

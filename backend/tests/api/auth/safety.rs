@@ -439,6 +439,108 @@ async fn rate_limits_are_shared_through_redis(pool: PgPoolOptions, conn: PgConne
     assert!(refused.headers().contains_key("x-retry-after"));
 }
 
+/// A Redis of the test's own, on a free port, that the test can stop and start again.
+struct OwnRedis {
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> Self {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server starts (scripts/test.sh installs it)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Self {
+            port,
+            child: Some(child),
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn without_redis_limits_hold_per_instance_and_sharing_resumes_when_it_is_back(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let mut redis = OwnRedis::start(crate::helpers::free_port());
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let app = spawn_app_with(
+        pool.clone(),
+        conn.clone(),
+        &rate_limited(&[("REDIS_URL", url.as_str())]),
+    )
+    .await;
+    let twin = spawn_app_with(pool, conn, &rate_limited(&[("REDIS_URL", url.as_str())])).await;
+    let attempt = |app: &crate::helpers::TestApp, ip: &str| {
+        app.client
+            .post(app.url("/api/auth/sign-in/email"))
+            .header("x-forwarded-for", ip.to_owned())
+            .json(&serde_json::json!({ "email": "nobody@example.com", "password": "whatever1" }))
+            .send()
+    };
+
+    // Redis gone: no request fails for it, and each instance still holds its own limit.
+    redis.stop();
+    let ip = "192.0.2.10";
+    for i in 0..3 {
+        assert_eq!(
+            attempt(&app, ip).await.unwrap().status(),
+            401,
+            "attempt {i}"
+        );
+    }
+    assert_eq!(
+        attempt(&app, ip).await.unwrap().status(),
+        429,
+        "this instance's own count"
+    );
+    // The twin never saw those: per instance, as promised while Redis is away.
+    assert_eq!(attempt(&twin, ip).await.unwrap().status(), 401);
+
+    // Redis back: the two share counts again.
+    let redis = OwnRedis::start(redis.port);
+    let ip = "192.0.2.20";
+    assert_eq!(attempt(&app, ip).await.unwrap().status(), 401);
+    assert_eq!(attempt(&twin, ip).await.unwrap().status(), 401);
+    assert_eq!(attempt(&app, ip).await.unwrap().status(), 401);
+    assert_eq!(
+        attempt(&twin, ip).await.unwrap().status(),
+        429,
+        "the twin sees the first instance's count through Redis again"
+    );
+    drop(redis);
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn an_https_base_url_makes_secure_prefixed_cookies(
     pool: PgPoolOptions,
