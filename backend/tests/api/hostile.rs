@@ -22,6 +22,23 @@ async fn still_serving(app: &TestApp) {
     assert_eq!(response.status(), 200, "the server still serves");
 }
 
+/// `POST /api/conversations` with `body` as its JSON, bytes as given; the error it gets.
+async fn post_raw_json(
+    app: &TestApp,
+    bearer: &str,
+    body: impl Into<reqwest::Body>,
+) -> (u16, String, String) {
+    let response = app
+        .post("/api/conversations")
+        .bearer_auth(bearer)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    error_body(response).await
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn malformed_bodies_and_oversized_headers_are_clean_4xx(
     pool: PgPoolOptions,
@@ -34,15 +51,7 @@ async fn malformed_bodies_and_oversized_headers_are_clean_4xx(
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let nested_object = format!("{}1{}", r#"{"title":"#.repeat(50_000), "}".repeat(50_000));
     for body in [deep, nested_object] {
-        let response = app
-            .post("/api/conversations")
-            .bearer_auth(&s.bearer)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let (status, code, _) = error_body(response).await;
+        let (status, code, _) = post_raw_json(&app, &s.bearer, body).await;
         // The parser's depth limit is a data error (422) here, or the body's size (413).
         assert!(
             matches!(
@@ -58,15 +67,7 @@ async fn malformed_bodies_and_oversized_headers_are_clean_4xx(
         b"{\"title\":\"\xff\xfe\"}".to_vec(),
         vec![0xc3, 0x28, 0xa0, 0xa1],
     ] {
-        let response = app
-            .post("/api/conversations")
-            .bearer_auth(&s.bearer)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let (status, code, _) = error_body(response).await;
+        let (status, code, _) = post_raw_json(&app, &s.bearer, body).await;
         assert_eq!((status, code.as_str()), (400, "INVALID_JSON"));
     }
 

@@ -12,8 +12,7 @@ use shared::messages::Exchange;
 use shared::stream::StreamEvent;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::fake_llm;
-use crate::helpers::{SseReader, TestApp, TestSession, spawn_app_with, unique_email};
+use crate::helpers::{SseReader, TestApp, TestSession, spawn_app_with_upstream, unique_email};
 
 const CLIENTS: usize = 200;
 
@@ -116,14 +115,11 @@ async fn two_hundred_clients_at_once_lose_nothing_and_store_nothing_twice(
     pool: PgPoolOptions,
     conn: PgConnectOptions,
 ) {
-    let llm = fake_llm::start().await;
-    let app = spawn_app_with(
+    let (app, _llm) = spawn_app_with_upstream(
         pool,
         conn,
+        "brief",
         &[
-            ("AGENT_URL", llm.url.as_str()),
-            ("AGENT_MODEL", "brief"),
-            ("AGENT_API_KEY", "test-key"),
             ("AGENT_MAX_CONCURRENCY", "400"),
             ("MAX_STREAMS_PER_USER", "100"),
             ("MAX_STREAMS_PER_IP", "1000"),

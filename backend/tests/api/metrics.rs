@@ -4,8 +4,7 @@
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::fake_llm;
-use crate::helpers::{TestApp, spawn_app, spawn_app_with, unique_email};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with_upstream, unique_email};
 
 const TOKEN: &str = "metrics-token-0123456789abcdef";
 
@@ -31,17 +30,11 @@ async fn metrics_count_requests_errors_and_rejections_and_name_nobody(
     pool: PgPoolOptions,
     conn: PgConnectOptions,
 ) {
-    let llm = fake_llm::start().await;
-    let app = spawn_app_with(
+    let (app, _llm) = spawn_app_with_upstream(
         pool,
         conn,
-        &[
-            ("METRICS_TOKEN", TOKEN),
-            ("AGENT_URL", llm.url.as_str()),
-            ("AGENT_MODEL", "error-500"),
-            ("AGENT_API_KEY", "test-key"),
-            ("MESSAGE_RATE_LIMIT", "1"),
-        ],
+        "error-500",
+        &[("METRICS_TOKEN", TOKEN), ("MESSAGE_RATE_LIMIT", "1")],
     )
     .await;
 

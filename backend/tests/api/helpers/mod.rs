@@ -80,6 +80,25 @@ pub async fn spawn_app_with(
     spawn_app_behind(pgbouncer, pool_options, connect_options, overrides).await
 }
 
+/// A Chatkeep whose agent is the fake OpenAI-compatible upstream answering as `model`, with
+/// `extra` settings; the upstream lives as long as the returned handle.
+pub async fn spawn_app_with_upstream(
+    pool_options: PgPoolOptions,
+    connect_options: PgConnectOptions,
+    model: &str,
+    extra: &[(&str, &str)],
+) -> (TestApp, crate::fake_llm::FakeLlm) {
+    let llm = crate::fake_llm::start().await;
+    let mut vars = vec![
+        ("AGENT_URL", llm.url.as_str()),
+        ("AGENT_MODEL", model),
+        ("AGENT_API_KEY", "test-key"),
+    ];
+    vars.extend_from_slice(extra);
+    let app = spawn_app_with(pool_options, connect_options, &vars).await;
+    (app, llm)
+}
+
 /// A Chatkeep whose pool goes through `pgbouncer`, when given.
 pub async fn spawn_app_behind(
     pgbouncer: Option<PgBouncer>,

@@ -7,8 +7,11 @@ use shared::stream::StreamEvent;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use super::{count, message_id_of_start, text_of, wait_for_status};
-use crate::fake_llm::{self, FakeLlm};
-use crate::helpers::{SseReader, TestApp, TestSession, read_sse, spawn_app_with, unique_email};
+use crate::fake_llm::FakeLlm;
+use crate::helpers::{
+    SseReader, TestApp, TestSession, read_sse, spawn_app_with, spawn_app_with_upstream,
+    unique_email,
+};
 
 pub(super) async fn app_with_upstream(
     pool: PgPoolOptions,
@@ -16,14 +19,7 @@ pub(super) async fn app_with_upstream(
     model: &str,
     extra: &[(&str, &str)],
 ) -> (TestApp, FakeLlm, TestSession, String) {
-    let llm = fake_llm::start().await;
-    let mut vars = vec![
-        ("AGENT_URL", llm.url.as_str()),
-        ("AGENT_MODEL", model),
-        ("AGENT_API_KEY", "test-key"),
-    ];
-    vars.extend_from_slice(extra);
-    let app = spawn_app_with(pool, conn, &vars).await;
+    let (app, llm) = spawn_app_with_upstream(pool, conn, model, extra).await;
     let s = app.sign_up(&unique_email(model)).await;
     let conversation = app.create_conversation(&s).await;
     (app, llm, s, conversation)
