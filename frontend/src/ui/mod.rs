@@ -300,11 +300,21 @@ pub fn Modal(
             // After the dialog has left the page, and blurred first: when the opener is still
             // the focused element, Chromium's caret stays in the removed dialog and a text box
             // given back its focus takes no typing until it is focused afresh.
+            // An opener the page has since rebuilt (the composer re-rendered while the dialog
+            // was open) is found again by its id.
             if let Some(opener) = opener {
                 request_animation_frame(move || {
-                    if opener.is_connected() {
-                        let _ = opener.blur();
-                        let _ = opener.focus();
+                    let target = if opener.is_connected() {
+                        Some(opener)
+                    } else {
+                        Some(opener.id())
+                            .filter(|id| !id.is_empty())
+                            .and_then(|id| document().get_element_by_id(&id))
+                            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                    };
+                    if let Some(target) = target {
+                        let _ = target.blur();
+                        let _ = target.focus();
                     }
                 });
             }
