@@ -8,7 +8,7 @@
 // 40 ms each (about 16 s an answer; a question with "quick" in it is answered at once).
 // Each test signs up its own user in its own browser context (own cookies, own client IP).
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
@@ -18,6 +18,7 @@ import {
   assertNoErrors,
   axeViolations,
   closeBrowser,
+  conversationLog,
   conversationId,
   focusNothing,
   forgiveErrors,
@@ -340,7 +341,7 @@ test("search leaves archived chats out unless asked, and keeps to the dates give
   assertNoErrors(s);
 });
 
-test("the History filter narrows the list to matching titles", TEST, async (t) => {
+test("the History filter and the search dialog narrow the list to matching titles", TEST, async (t) => {
   const s = await openContext(t, main);
   const { page } = s;
   await signUp(page, newUser());
@@ -370,6 +371,27 @@ test("the History filter narrows the list to matching titles", TEST, async (t) =
   await visible(history(page).getByRole("link", { name: wombats, exact: true }));
   await visible(history(page).getByRole("link", { name: quokkas, exact: true }));
   await gone(page.getByText("No conversations match"));
+
+  // Typing in the search dialog filters History too, and the filter stays when it closes…
+  await messageBox(page).focus();
+  await page.keyboard.press("Control+k");
+  await visible(searchDialog(page));
+  await searchBox(page).fill("quokkas");
+  await visible(resultGroup(page, quokkas));
+  await page.keyboard.press("Escape");
+  await gone(searchDialog(page));
+  assert.equal(await filter.inputValue(), "quokkas");
+  await gone(history(page).getByRole("link", { name: wombats, exact: true }));
+  await visible(history(page).getByRole("link", { name: quokkas, exact: true }));
+  // …until a result is opened: then History shows everything, the chosen one among them.
+  await page.keyboard.press("Control+k");
+  await visible(searchDialog(page));
+  await searchBox(page).fill("wombats");
+  await resultGroup(page, wombats).getByRole("link").first().click();
+  await gone(searchDialog(page));
+  assert.equal(await filter.inputValue(), "");
+  await visible(history(page).getByRole("link", { name: wombats, exact: true }));
+  await visible(history(page).getByRole("link", { name: quokkas, exact: true }));
   assertNoErrors(s);
 });
 
@@ -447,6 +469,43 @@ test("an edited question is a new branch with its own answer, and the chat remem
   await page.reload();
   await showsEdited(page);
   assertNoErrors(s, other);
+});
+
+test("a remembered branch opens even when the newest page holds none of it", TEST, async (t) => {
+  const s = await openContext(t, main);
+  const { page } = s;
+  await signUp(page, newUser());
+  await visible(newChatButton(page));
+  // Branch A is one exchange; branch B (its question edited) goes on for 30 more, so the
+  // newest page of 50 messages holds only B. A is then the branch in view, as if chosen
+  // on another device.
+  const original = `How do I install Chatkeep? ${tag()}`;
+  const { id, leafA } = await page.evaluate(async (original) => {
+    const call = async (method, url, body) => {
+      const response = await fetch(url, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
+      return response.json();
+    };
+    const { id } = await call("POST", "/api/conversations", {});
+    const messages = `/api/conversations/${id}/messages`;
+    const a = await call("POST", messages, { content: original });
+    await call("POST", messages, { content: "How do I export my data?", editOf: a.userMessage.id });
+    for (let i = 0; i < 30; i++) await call("POST", messages, { content: `Follow-up ${i}` });
+    await call("PATCH", `/api/conversations/${id}`, { activeMessageId: a.assistantMessage.id });
+    return { id, leafA: a.assistantMessage.id };
+  }, original);
+  assert.ok(leafA);
+
+  await page.goto(`/c/${id}`);
+  await visible(questionVersions(page).getByText("1 / 2"));
+  await until(async () => (await articles(page).count()) === 2, "branch A alone, two messages");
+  await visible(articles(page).first().getByText(original));
+  await gone(conversationLog(page).getByText("Follow-up 29"));
+  assertNoErrors(s);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -638,9 +697,15 @@ test("all my data downloads as one file another account imports; a wrong file is
   await visible(page.getByRole("heading", { name: "Your data" }));
   const input = page.getByLabel("Import a file").and(page.locator('input[type="file"]'));
 
-  const wrong = path.join(dir, "not-an-export.json");
-  await writeFile(wrong, '{"hello":1}');
-  await input.setInputFiles(wrong);
+  // A file dropped on the zone (as a file manager would) is taken like a picked one.
+  const dropped = await page.evaluateHandle(() => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File(['{"hello":1}'], "not-an-export.json", { type: "application/json" }));
+    return transfer;
+  });
+  const asked = page.waitForRequest((r) => new URL(r.url()).pathname === "/api/me/import");
+  await page.getByText("drop a file here").dispatchEvent("drop", { dataTransfer: dropped });
+  await asked;
   await visible(page.getByRole("alert").filter({ hasText: /not an export|refused|Could not import/i }));
   for (const title of titles) assert.equal(await history(page).getByRole("link", { name: title }).count(), 0);
 

@@ -102,6 +102,7 @@ fn benches(c: &mut Criterion) {
                 items: black_box(&rows).iter().map(Message::from).collect(),
                 next_cursor: Some(encoded.clone()),
                 active_message_id: None,
+                active_path: Vec::new(),
             };
             serde_json::to_vec(&page).expect("serialises")
         })

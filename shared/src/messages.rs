@@ -125,4 +125,9 @@ pub struct MessagePage {
     /// The leaf of the branch last viewed (the conversation's `activeMessageId`): open there.
     #[serde(default)]
     pub active_message_id: Option<String>,
+    /// On the first page, when the branch last viewed ends before the page's messages: the
+    /// newest messages of that branch (up to the page size, chronological), so it can be opened
+    /// however old it is. Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub active_path: Vec<Message>,
 }

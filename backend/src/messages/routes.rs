@@ -92,15 +92,30 @@ async fn list_messages(
     let mut rows = store::list(&mut tx, &user.id, *id, before, limit + 1).await?;
     // An answer whose server died mid-answer is marked interrupted when it is read. Only a page
     // that shows one pays for the update.
-    if rows.iter().any(store::is_abandoned) {
+    let expired = rows.iter().any(store::is_abandoned);
+    if expired {
         store::expire_abandoned(&mut tx, &user.id, *id).await?;
         rows = store::list(&mut tx, &user.id, *id, before, limit + 1).await?;
+    }
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    // The first page opens on the branch last viewed; when that branch ends before the page,
+    // its newest messages come along.
+    let mut active_path = Vec::new();
+    if before.is_none()
+        && more
+        && let Some(active) = conversation.active_message_id
+        && !rows.iter().any(|m| m.id.as_uuid() == active)
+    {
+        active_path = store::branch_to(&mut tx, &user.id, MessageId::new(active), limit).await?;
+        active_path.reverse();
+    }
+    if expired {
         tx.commit().await?;
     } else {
         end_read(tx);
     }
-    let next_cursor = (rows.len() as i64 > limit).then(|| {
-        rows.truncate(limit as usize);
+    let next_cursor = more.then(|| {
         let oldest = rows.last().expect("a full page has a last row");
         Cursor {
             at: oldest.created_at,
@@ -113,6 +128,7 @@ async fn list_messages(
         items: rows.iter().map(Message::from).collect(),
         next_cursor,
         active_message_id: conversation.active_message_id.map(|m| m.to_string()),
+        active_path: active_path.iter().map(Message::from).collect(),
     }))
 }
 

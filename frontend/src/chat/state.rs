@@ -173,6 +173,10 @@ impl Chat {
                         .find(|m| m.status == MessageStatus::Streaming)
                         .map(|m| m.id.clone());
                     self.merge(page.items);
+                    // The branch last viewed, when it ends before the newest page.
+                    if !page.active_path.is_empty() {
+                        self.merge(page.active_path);
+                    }
                     // Open on the branch last viewed, here or on another device.
                     if first_load
                         && let Some(active) = page.active_message_id

@@ -29,8 +29,11 @@ pub struct History {
     pub error: RwSignal<Option<String>>,
     /// Showing archived conversations instead of the others.
     pub archived_view: RwSignal<bool>,
-    /// Only titles containing this (the sidebar's filter box); empty for all.
+    /// Only titles containing this (the sidebar's filter box, or what is typed in the search
+    /// dialog); empty for all.
     pub filter: RwSignal<String>,
+    /// Bumped on every keystroke in a filter, so only the last one reloads.
+    filter_generation: StoredValue<u32>,
     /// "Now", ticking each minute, so the groups move on at midnight.
     pub now: RwSignal<Millis>,
     /// Bumped on every reload, so a late answer for an old view is dropped.
@@ -59,6 +62,7 @@ impl History {
             error: RwSignal::new(None),
             archived_view: RwSignal::new(false),
             filter: RwSignal::new(String::new()),
+            filter_generation: StoredValue::new(0),
             now: RwSignal::new(time::browser::now()),
             generation: StoredValue::new(0),
         };
@@ -134,6 +138,25 @@ impl History {
             self.loaded.set(true);
             self.loading.set(false);
         });
+    }
+
+    /// Shows only the titles containing `text`: at once in the filter box, and the list a
+    /// moment after typing stops (the server does the matching, so unloaded pages count too).
+    pub fn filter_titles(self, text: String) {
+        if *self.filter.read_untracked() == text {
+            return;
+        }
+        self.filter.set(text);
+        self.filter_generation.update_value(|g| *g += 1);
+        let mine = self.filter_generation.get_value();
+        set_timeout(
+            move || {
+                if self.filter_generation.try_get_value() == Some(mine) {
+                    self.reload();
+                }
+            },
+            std::time::Duration::from_millis(150),
+        );
     }
 
     /// The next page, when there is one and none is on its way.

@@ -43,21 +43,7 @@ pub fn Sidebar(
 
     history.reload();
 
-    // The filter box: the list reloads a moment after typing stops.
-    let filter_generation = StoredValue::new(0u32);
-    let on_filter = move |ev: leptos::ev::Event| {
-        history.filter.set(event_target_value(&ev));
-        filter_generation.update_value(|g| *g += 1);
-        let mine = filter_generation.get_value();
-        set_timeout(
-            move || {
-                if filter_generation.try_get_value() == Some(mine) {
-                    history.reload();
-                }
-            },
-            std::time::Duration::from_millis(150),
-        );
-    };
+    let on_filter = move |ev: leptos::ev::Event| history.filter_titles(event_target_value(&ev));
 
     let grouped = Memo::new(move |_| {
         let now = history.now.get();

@@ -82,7 +82,19 @@ fn SearchBody() -> impl IntoView {
     let results = RwSignal::new(Results::Idle);
     let in_flight = StoredValue::new_local(None::<AbortController>);
     let generation = StoredValue::new(0u32);
+    let history = crate::history::use_history();
     let close = Callback::new(move |()| ui.search_open.set(false));
+    // Typing filters the sidebar's titles too, and the filter stays when the dialog is closed;
+    // opening a result clears it, so the chosen conversation is in the list.
+    let on_input = move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev);
+        history.filter_titles(text.trim().to_owned());
+        query.set(text);
+    };
+    let chosen = move || {
+        ui.search_open.set(false);
+        history.filter_titles(String::new());
+    };
 
     // Each change waits a moment for the next keystroke, and cancels the request before it.
     Effect::new(move |_| {
@@ -161,7 +173,7 @@ fn SearchBody() -> impl IntoView {
         if let Results::Found { hits, .. } = results.get_untracked()
             && let Some(hit) = hits.first()
         {
-            ui.search_open.set(false);
+            chosen();
             navigate(&href(hit), Default::default());
         }
     };
@@ -184,7 +196,7 @@ fn SearchBody() -> impl IntoView {
                 <input type="search" class="search-input" aria-label="Search your chats"
                     placeholder="Search your chats" autofocus autocomplete="off" spellcheck="false"
                     prop:value=move || query.get()
-                    on:input=move |ev| query.set(event_target_value(&ev))
+                    on:input=on_input
                     on:keydown=on_input_key />
                 <button type="button" class="icon-button" aria-label="Close search" on:click=move |_| close.run(())>
                     {icon("close")}
@@ -219,7 +231,7 @@ fn SearchBody() -> impl IntoView {
                                     };
                                     view! {
                                         <li>
-                                            <a href=link class="search-hit" on:click=move |_| ui.search_open.set(false)>
+                                            <a href=link class="search-hit" on:click=move |_| chosen()>
                                                 <span class="hit-who">{who}</span>
                                                 <span class="hit-snippet">
                                                     {hit.snippet.into_iter().map(|s| if s.mark {

@@ -165,6 +165,40 @@ pub async fn list(
     .map(|rows| rows.into_iter().map(MessageRow::from).collect())
 }
 
+/// The `limit` newest messages of the branch ending at `leaf` (following parents from it),
+/// newest first like [`list`]. Empty when `leaf` is not the user's.
+pub async fn branch_to(
+    conn: &mut PgConnection,
+    user_id: &UserId,
+    leaf: MessageId,
+    limit: i64,
+) -> sqlx::Result<Vec<MessageRow>> {
+    sqlx::query_as!(
+        Row,
+        r#"WITH RECURSIVE branch AS (
+               SELECT m.id, m.parent_id, 0 AS depth FROM message m WHERE m.id = $1 AND m.user_id = $2
+               UNION ALL
+               SELECT m.id, m.parent_id, b.depth + 1
+                 FROM message m JOIN branch b ON m.id = b.parent_id
+                WHERE m.user_id = $2 AND b.depth + 1 < $3
+           )
+           SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.selected_text, m.sources,
+                  m.status, m.finish_reason, m.error, m.usage, m.client_id, m.created_at, m.updated_at,
+                  f.rating AS "feedback_rating?", f.reason AS "feedback_reason?",
+                  f.updated_at AS "feedback_at?"
+             FROM branch b JOIN message m ON m.id = b.id
+             LEFT JOIN message_feedback f ON f.message_id = m.id
+            WHERE m.user_id = $2
+            ORDER BY b.depth"#,
+        leaf.as_uuid(),
+        user_id.as_str(),
+        limit as i32
+    )
+    .fetch_all(conn)
+    .await
+    .map(|rows| rows.into_iter().map(MessageRow::from).collect())
+}
+
 /// Every message of a conversation, every branch, oldest first, streamed as PostgreSQL sends
 /// them (for exports: memory stays flat however long the conversation).
 pub fn all_in_conversation<'c>(

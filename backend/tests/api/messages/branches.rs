@@ -8,9 +8,15 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use crate::helpers::{DEFAULT_PASSWORD, TestApp, TestSession, error_body, spawn_app, unique_email};
 
 async fn page(app: &TestApp, s: &TestSession, conversation: &str) -> MessagePage {
+    page_with(app, s, conversation, "").await
+}
+
+async fn page_with(app: &TestApp, s: &TestSession, conversation: &str, query: &str) -> MessagePage {
     let response = app
         .client
-        .get(app.url(&format!("/api/conversations/{conversation}/messages")))
+        .get(app.url(&format!(
+            "/api/conversations/{conversation}/messages{query}"
+        )))
         .bearer_auth(&s.bearer)
         .send()
         .await
@@ -165,4 +171,63 @@ async fn the_branch_in_view_is_remembered_for_every_device(
         page(&app, &s, &c).await.active_message_id,
         Some(first.assistant_message.id.clone())
     );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_branch_in_view_older_than_the_first_page_comes_with_it(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app(pool, conn).await;
+    let s = app.sign_up(&unique_email("oldbranch")).await;
+    let c = app.create_conversation(&s).await;
+    // Branch A: three exchanges. Branch B: the first question edited, then three more.
+    let first = app.exchange(&s, &c, json!({ "content": "a1" })).await;
+    let mut branch_a = vec![
+        first.user_message.id.clone(),
+        first.assistant_message.id.clone(),
+    ];
+    for content in ["a2", "a3"] {
+        let e = app.exchange(&s, &c, json!({ "content": content })).await;
+        branch_a.extend([e.user_message.id, e.assistant_message.id]);
+    }
+    app.exchange(
+        &s,
+        &c,
+        json!({ "content": "b1", "editOf": first.user_message.id }),
+    )
+    .await;
+    for content in ["b2", "b3", "b4"] {
+        app.exchange(&s, &c, json!({ "content": content })).await;
+    }
+    let leaf_a = branch_a.last().unwrap().clone();
+    let ids = |items: &[shared::messages::Message]| -> Vec<String> {
+        items.iter().map(|m| m.id.clone()).collect()
+    };
+
+    // B is in view: its newest messages fill the first page, and nothing comes along.
+    let latest = page_with(&app, &s, &c, "?limit=4").await;
+    assert!(latest.next_cursor.is_some());
+    assert!(latest.active_path.is_empty());
+
+    // A is in view: the page is the same, and A's newest four come along, oldest first.
+    let response = patch(&app, &s, &c, json!({ "activeMessageId": leaf_a })).await;
+    assert_eq!(response.status(), 200);
+    let first_page = page_with(&app, &s, &c, "?limit=4").await;
+    assert_eq!(ids(&first_page.items), ids(&latest.items));
+    assert_eq!(
+        first_page.active_message_id.as_deref(),
+        Some(leaf_a.as_str())
+    );
+    assert_eq!(ids(&first_page.active_path), branch_a[2..]);
+    // A page large enough to hold the branch's leaf needs nothing more; nor do older pages.
+    assert!(
+        page_with(&app, &s, &c, "?limit=200")
+            .await
+            .active_path
+            .is_empty()
+    );
+    let cursor = first_page.next_cursor.unwrap();
+    let older = page_with(&app, &s, &c, &format!("?limit=4&before={cursor}")).await;
+    assert!(older.active_path.is_empty());
 }
