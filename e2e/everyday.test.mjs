@@ -875,6 +875,33 @@ test("keyboard shortcuts open search, start a chat, focus the message box, toggl
   assertNoErrors(s);
 });
 
+test("on a Mac, Cmd takes Ctrl's place in the shortcuts", TEST, async (t) => {
+  const s = await openContext(t, main, { viewport: { width: 1280, height: 800 } });
+  const { page } = s;
+  // What Chromium on macOS reports; set before the app reads it.
+  await s.context.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, "platform", { get: () => "MacIntel" });
+  });
+  await signUp(page, newUser());
+  const box = messageBox(page);
+  await box.focus();
+  // Ctrl+K is a Mac's "delete to the end of the line": it must not open search there.
+  await page.keyboard.press("Control+k");
+  await sleep(300);
+  assert.equal(await searchDialog(page).count(), 0, "Ctrl+K opens nothing on a Mac");
+  await page.keyboard.press("Meta+k");
+  await visible(searchDialog(page));
+  await page.keyboard.press("Escape");
+  await gone(searchDialog(page));
+  await until(() => isFocused(box), "the focus back in the message box");
+  await page.keyboard.press("Meta+/");
+  await visible(shortcutsDialog(page));
+  await visible(shortcutsDialog(page).getByText("⌘").first());
+  await page.keyboard.press("Escape");
+  await gone(shortcutsDialog(page));
+  assertNoErrors(s);
+});
+
 test("Escape stops an answer being written", SLOW_TEST, async (t) => {
   const s = await openContext(t, slow);
   const { page } = s;
@@ -948,6 +975,29 @@ test("the theme can be System, Light or Dark, applies before the app renders, an
 
 // ---------------------------------------------------------------------------------------------
 // Phone
+
+test("on a phone the message box stays in view when the on-screen keyboard takes half the screen", TEST, async (t) => {
+  const s = await openContext(t, main, { viewport: { width: 390, height: 844 } });
+  const { page } = s;
+  await signUp(page, newUser());
+  await askAndWait(page, `A question long enough to need an answer, ${tag()}`);
+  // The page asks the browser to shrink the layout for the keyboard rather than slide it under.
+  const viewport = await page.locator('meta[name="viewport"]').getAttribute("content");
+  assert.match(viewport, /interactive-widget=resizes-content/);
+  // Headless Chromium has no on-screen keyboard; with that setting, one opening is the viewport
+  // getting shorter, which is what this does.
+  const box = messageBox(page);
+  await box.focus();
+  await page.setViewportSize({ width: 390, height: 420 });
+  await until(async () => {
+    const b = await box.boundingBox();
+    return b && b.y >= 0 && b.y + b.height <= 420;
+  }, "the message box inside the 420 px left above the keyboard");
+  await page.keyboard.type("still typing");
+  assert.equal(await box.inputValue(), "still typing");
+  assert.ok(await isFocused(box));
+  assertNoErrors(s);
+});
 
 test("on a phone History is a drawer, and every control is big enough to touch", TEST, async (t) => {
   const s = await openContext(t, main, { viewport: { width: 390, height: 844 } });
