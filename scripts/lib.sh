@@ -126,6 +126,25 @@ ensure_redis() {
   return 1
 }
 
+# nginx as the load balancer in front of two instances (tests/api/scale_out.rs runs the shipped
+# deploy/nginx.conf). Only the binary is used: the tests start their own, on their own ports.
+ensure_nginx() {
+  if [ -x "${CHATKEEP_NGINX:-/usr/sbin/nginx}" ]; then
+    return 0
+  fi
+  log "installing Debian's nginx for the scale-out tests"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  # policy-rc.d keeps the package from starting a system nginx on port 80.
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod +x /usr/sbin/policy-rc.d
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light >/dev/null \
+    || DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx >/dev/null
+  $sudo rm -f /usr/sbin/policy-rc.d
+  [ -x /usr/sbin/nginx ] || { echo "nginx could not be installed (the scale-out tests need it)." >&2; return 1; }
+}
+
 # PgBouncer in transaction mode is what a pooled Neon URL is, and Neon's pooler (PgBouncer 1.22
 # and later) keeps the driver's named prepared statements working (`max_prepared_statements`).
 # Debian 12's own package is 1.18, which predates that, so the tests run Debian 13's package

@@ -12,6 +12,7 @@ ensure_postgres || exit 1
 ensure_redis || exit 1
 ensure_nextest
 ensure_pgbouncer >/dev/null || exit 1
+ensure_nginx || exit 1
 ensure_chromium
 ensure_npm_deps "$ROOT/e2e"
 scripts/build-spa.sh || exit 1

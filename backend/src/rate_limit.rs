@@ -51,6 +51,23 @@ pub struct SharedStore {
 /// How long a rate-limit check waits for Redis before counting in memory instead.
 const REDIS_WAIT: Duration = Duration::from_secs(1);
 
+/// A pool of Redis connections that gives up after [`REDIS_WAIT`] at every step (waiting for a
+/// connection, making one, checking one), so a Redis that hangs costs a request at most that.
+pub fn redis_pool(url: &str) -> anyhow::Result<deadpool_redis::Pool> {
+    let mut config = deadpool_redis::Config::from_url(url);
+    config.pool = Some(deadpool_redis::PoolConfig {
+        timeouts: deadpool_redis::Timeouts {
+            wait: Some(REDIS_WAIT),
+            create: Some(REDIS_WAIT),
+            recycle: Some(REDIS_WAIT),
+        },
+        ..Default::default()
+    });
+    config
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .context("REDIS_URL is not a valid Redis URL")
+}
+
 pub struct MemoryStore {
     entries: HashMap<String, Entry>,
     swept_ms: i64,
@@ -94,18 +111,7 @@ impl RateLimiter {
     }
 
     pub fn redis(url: &str) -> anyhow::Result<Self> {
-        let mut config = deadpool_redis::Config::from_url(url);
-        config.pool = Some(deadpool_redis::PoolConfig {
-            timeouts: deadpool_redis::Timeouts {
-                wait: Some(REDIS_WAIT),
-                create: Some(REDIS_WAIT),
-                recycle: Some(REDIS_WAIT),
-            },
-            ..Default::default()
-        });
-        let pool = config
-            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-            .context("REDIS_URL is not a valid Redis URL")?;
+        let pool = redis_pool(url)?;
         Ok(Self::Redis(SharedStore {
             pool,
             fallback: Mutex::new(MemoryStore::new()),

@@ -63,6 +63,7 @@ impl Application {
             (None, true) => Some(RateLimiter::memory()),
         };
         let chat = ChatRuntime::new(&settings, pool.clone())?;
+        chat.stops.listen(&chat.running);
         let state = web::Data::new(AppState {
             draining: crate::shutdown::Draining::default(),
             pool: pool.clone(),

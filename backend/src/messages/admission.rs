@@ -5,7 +5,8 @@
 //!
 //! The fair share: the last quarter of the slots goes only to sources that hold none, so one
 //! busy source (or a few) cannot take every slot and turn everyone else away with 503 `BUSY`.
-//! Counts are per process.
+//! The slots and the address caps are per process (a slot is this process's capacity); the
+//! user's cap is also checked in the database, so it is one limit across every instance.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -14,8 +15,9 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::HttpRequest;
 use shared::UserId;
+use sqlx::PgConnection;
 
-use super::quota;
+use super::{quota, store};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -26,9 +28,12 @@ pub struct Admitted {
     pub slot: Slot,
 }
 
-/// The per-user message rate, then the caps and a slot: refused fast, never queued.
+/// The per-user message rate, then the caps and a slot: refused fast, never queued. `conn` is
+/// the transaction that will store the answer: the user's streams are counted there, under a
+/// lock it holds until that answer is stored.
 pub async fn admit(
     state: &AppState,
+    conn: &mut PgConnection,
     req: &HttpRequest,
     user_id: &UserId,
 ) -> Result<Admitted, ApiError> {
@@ -39,7 +44,19 @@ pub async fn admit(
         .chat
         .admission
         .try_admit(user_id, state.auth.client_ip(req))?;
+    // Answers this user has on other instances count too.
+    let streams = store::lock_and_count_streams(conn, user_id).await?;
+    if streams >= chat.max_streams_per_user as i64 {
+        crate::metrics::rejected(crate::metrics::Limit::Streams);
+        return Err(too_many_for_user(chat.max_streams_per_user));
+    }
     Ok(Admitted { remaining, slot })
+}
+
+fn too_many_for_user(cap: usize) -> ApiError {
+    ApiError::TooManyStreams(format!(
+        "You already have {cap} answers being written; wait for one to finish or stop it."
+    ))
 }
 
 pub struct Limits {
@@ -101,10 +118,7 @@ impl Admission {
         let by_ip = ip.map_or(0, |ip| counts.by_ip.get(&ip).copied().unwrap_or(0));
         if by_user >= self.limits.per_user {
             crate::metrics::rejected(crate::metrics::Limit::Streams);
-            return Err(ApiError::TooManyStreams(format!(
-                "You already have {} answers being written; wait for one to finish or stop it.",
-                self.limits.per_user
-            )));
+            return Err(too_many_for_user(self.limits.per_user));
         }
         if by_ip >= self.limits.per_ip {
             crate::metrics::rejected(crate::metrics::Limit::Streams);

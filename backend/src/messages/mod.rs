@@ -10,6 +10,7 @@ pub mod routes;
 pub mod running;
 pub mod runtime;
 pub mod sse;
+pub mod stops;
 pub mod store;
 
 pub use routes::configure;

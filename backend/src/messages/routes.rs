@@ -174,7 +174,7 @@ async fn post_message(
         tx.commit().await?;
         return Ok(sse::replay(stored, stream));
     }
-    let admitted = admission::admit(&state, &req, &user.id).await?;
+    let admitted = admission::admit(&state, &mut tx, &req, &user.id).await?;
 
     // The conversation's row lock first, then the inserts: one lock order for every writer.
     let new_title = conversations::record_activity(
@@ -275,11 +275,14 @@ async fn stop_message(
         .ok_or_else(message_not_found)?;
     tx.commit().await?;
 
+    // The answer may be written here or on another instance.
     if state.chat.running.stop(message_id) {
         let deadline = tokio::time::Instant::now() + STOP_WAIT;
         while state.chat.running.is_running(message_id) && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    } else {
+        state.chat.stops.publish(message_id).await;
     }
     let mut tx = begin_for_user(&state.pool, &user.id).await?;
     let row = store::get(&mut tx, &user.id, conversation_id, message_id)
@@ -331,7 +334,7 @@ async fn regenerate_message(
             .filter(|m| m.role == Role::User)
             .ok_or_else(|| ApiError::validation("this answer has no question to answer again"))?
     };
-    let admitted = admission::admit(&state, &req, &user.id).await?;
+    let admitted = admission::admit(&state, &mut tx, &req, &user.id).await?;
     conversations::record_activity(&mut tx, &user.id, conversation_id, None).await?;
     let answer = store::insert_answer(&mut tx, &user.id, conversation_id, question.id).await?;
     conversations::set_active(&mut tx, &user.id, conversation_id, answer.id).await?;

@@ -1,10 +1,12 @@
 //! [`ChatRuntime`]: what answering needs beyond the database, built once: the agent, who may
-//! start an answer (the message rate, the caps and slots), and the answers running now.
+//! start an answer (the message rate, the caps and slots), the answers running now, and the
+//! channel that brings stops from other instances.
 
 use std::sync::Arc;
 
 use super::admission::{Admission, Limits};
 use super::running::Running;
+use super::stops::Stops;
 use crate::agent::Agent;
 use crate::config::Settings;
 use crate::rate_limit::RateLimiter;
@@ -15,6 +17,8 @@ pub struct ChatRuntime {
     pub limiter: RateLimiter,
     pub admission: Arc<Admission>,
     pub running: Arc<Running>,
+    /// Stop requests for answers other instances write (Redis pub/sub when `REDIS_URL` is set).
+    pub stops: Stops,
 }
 
 impl ChatRuntime {
@@ -34,6 +38,7 @@ impl ChatRuntime {
                 per_ip: settings.chat.max_streams_per_ip,
             }),
             running: Arc::new(Running::default()),
+            stops: Stops::new(settings.redis_url.as_ref().map(|u| u.expose().as_str()))?,
         })
     }
 }

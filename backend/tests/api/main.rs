@@ -19,6 +19,7 @@ mod metrics;
 mod migrations;
 mod openapi;
 mod pooler;
+mod scale_out;
 mod seed;
 mod shutdown;
 mod spa;

@@ -3,8 +3,7 @@
 //! are then stopped and stored as `stopped` with all the text their readers got, and the process
 //! exits 0.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use shared::stream::StreamEvent;
@@ -12,19 +11,8 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::fake_llm;
-
-/// The server process, killed if the test ends before it exits by itself.
-struct Server(Option<std::process::Child>);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-use crate::helpers::{SseReader, TEST_SECRET, fixture_dir, sign_up_at};
+use crate::helpers::processes::Instance;
+use crate::helpers::{SseReader, sign_up_at, url_for_database};
 
 #[sqlx::test(migrations = "../migrations")]
 async fn sigterm_turns_new_requests_away_lets_answers_run_out_their_grace_and_exits_0(
@@ -32,50 +20,17 @@ async fn sigterm_turns_new_requests_away_lets_answers_run_out_their_grace_and_ex
     conn: PgConnectOptions,
 ) {
     let owner: PgPool = pool.connect_with(conn.clone()).await.unwrap();
-    let database = conn.get_database().unwrap().to_owned();
-    let server = std::env::var("DATABASE_URL").unwrap();
-    let mut url = url::Url::parse(&server).unwrap();
-    url.set_path(&database);
     let llm = fake_llm::start().await;
-
-    let child = Command::new(env!("CARGO_BIN_EXE_chatkeep"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", url.as_str())
-        .env("CHATKEEP_BIND", "127.0.0.1:0")
-        .env("BETTER_AUTH_SECRET", TEST_SECRET)
-        .env("CHATKEEP_SPA_DIR", fixture_dir("spa"))
-        .env("DOCS_DIR", fixture_dir("docs"))
-        .env("AUTH_RATE_LIMIT", "off")
-        .env("AGENT_URL", &llm.url)
-        .env("AGENT_MODEL", "slow")
-        .env("AGENT_API_KEY", "test-key")
-        .env("CHATKEEP_SHUTDOWN_TIMEOUT", "2")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chatkeep starts");
-    let mut server = Server(Some(child));
-    let child = server.0.as_mut().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .expect("chatkeep said where it listens")
-            .unwrap();
-        if let Some(at) = line.find("listening on http://") {
-            let rest = &line[at + "listening on ".len()..];
-            break rest
-                .split(|c: char| c.is_whitespace() || c == '"' || c == '(')
-                .next()
-                .unwrap()
-                .to_owned();
-        }
-    };
-    // Keep reading the log so the process never blocks on a full pipe.
-    let log = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let server = Instance::start(
+        &url_for_database(conn.get_database().unwrap()),
+        &[
+            ("AUTH_RATE_LIMIT", "off"),
+            ("AGENT_URL", &llm.url),
+            ("AGENT_MODEL", "slow"),
+            ("CHATKEEP_SHUTDOWN_TIMEOUT", "2"),
+        ],
+    );
+    let address = server.address.clone();
 
     // As the server does: reqwest and sqlx share rustls with the ring provider.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -117,7 +72,7 @@ async fn sigterm_turns_new_requests_away_lets_answers_run_out_their_grace_and_ex
     }
 
     // SIGTERM.
-    let pid = child.id().to_string();
+    let pid = server.pid().to_string();
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -167,13 +122,8 @@ async fn sigterm_turns_new_requests_away_lets_answers_run_out_their_grace_and_ex
     }
 
     // The process ends by itself, with 0.
-    let mut child = server.0.take().unwrap();
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let (status, log) = server.exit().await;
     assert_eq!(status.code(), Some(0), "exit status");
-    let log = log.join().unwrap().join("\n");
     assert!(log.contains("SIGTERM"), "the log says why it stopped");
 
     // Stored: each question once, each answer stopped with exactly the text its reader got.

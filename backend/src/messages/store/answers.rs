@@ -100,6 +100,31 @@ pub async fn request_stop(
     get(conn, user_id, conversation_id, id).await
 }
 
+/// How many answers `user_id` has being written now, on any instance (answers saved within the
+/// abandonment window). The count is taken under a per-user lock held to the end of the
+/// transaction, so two instances admitting the same user at once cannot both pass a cap: the
+/// second waits for the first's answer row, then counts it.
+pub async fn lock_and_count_streams(
+    conn: &mut PgConnection,
+    user_id: &UserId,
+) -> sqlx::Result<i64> {
+    // Two statements: under READ COMMITTED the count's snapshot must be taken after the lock.
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('chatkeep.streams.' || $1, 0))",
+        user_id.as_str()
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "streams!" FROM message
+            WHERE user_id = $1 AND status = 'streaming'
+              AND updated_at > now() - interval '90 seconds'"#,
+        user_id.as_str()
+    )
+    .fetch_one(conn)
+    .await
+}
+
 /// Answers a crashed process left `streaming` (no save for 90 s, while a live answer saves at
 /// least every 10 s) become `error`, so nothing looks in progress forever. Run whenever a
 /// conversation's messages are read or asked into.

@@ -3,6 +3,7 @@
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+use crate::helpers::processes::OwnRedis;
 use crate::helpers::{
     DEFAULT_PASSWORD, set_cookies, spawn_app, spawn_app_with, test_settings, unique_email,
 };
@@ -439,61 +440,13 @@ async fn rate_limits_are_shared_through_redis(pool: PgPoolOptions, conn: PgConne
     assert!(refused.headers().contains_key("x-retry-after"));
 }
 
-/// A Redis of the test's own, on a free port, that the test can stop and start again.
-struct OwnRedis {
-    port: u16,
-    child: Option<std::process::Child>,
-}
-
-impl OwnRedis {
-    fn start(port: u16) -> Self {
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server starts (scripts/test.sh installs it)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        Self {
-            port,
-            child: Some(child),
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 #[sqlx::test(migrations = "../migrations")]
 async fn without_redis_limits_hold_per_instance_and_sharing_resumes_when_it_is_back(
     pool: PgPoolOptions,
     conn: PgConnectOptions,
 ) {
     let mut redis = OwnRedis::start(crate::helpers::free_port());
-    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let url = redis.url();
     let app = spawn_app_with(
         pool.clone(),
         conn.clone(),

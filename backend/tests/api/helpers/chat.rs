@@ -101,18 +101,29 @@ pub struct SseReader {
     response: reqwest::Response,
     parser: SseParser,
     queue: std::collections::VecDeque<StreamEvent>,
-    last_id: u64,
+    /// `None` for a follower, whose event ids are positions (`{chars}.{sources}`), not counts.
+    last_id: Option<u64>,
 }
 
 impl SseReader {
+    /// An answer's own stream, whose frames are numbered 1, 2, 3…
     pub fn new(response: reqwest::Response) -> Self {
+        Self::reading(response, Some(0))
+    }
+
+    /// A follower's stream (`GET …/messages/{mid}/events`).
+    pub fn following(response: reqwest::Response) -> Self {
+        Self::reading(response, None)
+    }
+
+    fn reading(response: reqwest::Response, last_id: Option<u64>) -> Self {
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         Self {
             response,
             parser: SseParser::new(),
             queue: Default::default(),
-            last_id: 0,
+            last_id,
         }
     }
 
@@ -123,9 +134,11 @@ impl SseReader {
             }
             let chunk = self.response.chunk().await.expect("the stream reads")?;
             for frame in self.parser.push(&chunk) {
-                let id: u64 = frame.id.as_deref().unwrap().parse().unwrap();
-                assert_eq!(id, self.last_id + 1, "frames are numbered in order");
-                self.last_id = id;
+                if let Some(last) = &mut self.last_id {
+                    let id: u64 = frame.id.as_deref().unwrap().parse().unwrap();
+                    assert_eq!(id, *last + 1, "frames are numbered in order");
+                    *last = id;
+                }
                 self.queue
                     .push_back(StreamEvent::from_frame(&frame).unwrap().unwrap());
             }

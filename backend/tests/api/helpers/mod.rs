@@ -1,10 +1,12 @@
 //! The test harness: a real Chatkeep on a free port against its own database, and helpers by
-//! area ([`auth`]: sessions; [`chat`]: conversations, questions, streams).
+//! area ([`auth`]: sessions; [`chat`]: conversations, questions, streams; [`processes`]: the
+//! binary, Redis and nginx as processes of their own).
 
 mod auth;
 mod chat;
 mod pooler;
 mod postgres;
+pub mod processes;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
