@@ -111,7 +111,7 @@ async fn search(pool: &PgPool, query: &str, limit: i64) -> anyhow::Result<Vec<Hi
                SELECT to_tsquery('english', string_agg(quote_literal(lexeme), ' | ')) AS query
                  FROM unnest(tsvector_to_array(to_tsvector('english', $1))) AS lexeme
            )
-           SELECT c.source, c.heading,
+           SELECT c.source, c.heading, c.content,
                   ts_headline('english', c.content, q.query,
                       'MaxFragments=2, MinWords=15, MaxWords=45, FragmentDelimiter=" … ", StartSel="", StopSel=""')
                       AS "excerpt!"
@@ -130,16 +130,36 @@ async fn search(pool: &PgPool, query: &str, limit: i64) -> anyhow::Result<Vec<Hi
         .map(|r| Hit {
             source: r.source,
             heading: r.heading,
-            excerpt: r
-                .excerpt
-                .split(FRAGMENT_DELIMITER)
-                .map(|fragment| {
-                    mend_code_spans(&fragment.split_whitespace().collect::<Vec<_>>().join(" "))
-                })
-                .collect::<Vec<_>>()
-                .join(FRAGMENT_DELIMITER),
+            excerpt: quotable(&r.content, &r.excerpt),
         })
         .collect())
+}
+
+/// `headline` (fragments of `content` from `ts_headline`) made ready to quote: whitespace
+/// collapsed, code spans the cuts split mended, and an ellipsis where it starts or ends inside
+/// the section, so a quote that begins mid-sentence says so.
+fn quotable(content: &str, headline: &str) -> String {
+    let collapse = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let section = collapse(content);
+    let fragments: Vec<String> = headline.split(FRAGMENT_DELIMITER).map(collapse).collect();
+    let mut quote = fragments
+        .iter()
+        .map(|fragment| mend_code_spans(fragment))
+        .collect::<Vec<_>>()
+        .join(FRAGMENT_DELIMITER);
+    if fragments
+        .first()
+        .is_some_and(|f| !section.starts_with(f.as_str()))
+    {
+        quote.insert_str(0, "… ");
+    }
+    if fragments
+        .last()
+        .is_some_and(|f| !section.ends_with(f.as_str()))
+    {
+        quote.push_str(" …");
+    }
+    quote
 }
 
 /// A fragment cut out of Markdown can begin or end inside an inline code span. Left alone, its
@@ -201,6 +221,7 @@ fn backtick_runs(text: &str) -> Vec<(usize, usize)> {
 struct HitRow {
     source: String,
     heading: String,
+    content: String,
     excerpt: String,
 }
 
@@ -457,6 +478,28 @@ mod tests {
         }
         // A run inside a longer span is text, not an opener.
         assert_eq!(mend_code_spans("say ``a ` b"), "say ``a ` b``");
+    }
+
+    #[test]
+    fn a_quote_says_where_it_was_cut() {
+        let section = "Run it.\nThen `chatkeep`\n  starts. It listens on 8080.";
+        assert_eq!(
+            quotable(section, section),
+            "Run it. Then `chatkeep` starts. It listens on 8080."
+        );
+        assert_eq!(
+            quotable(section, "Then `chatkeep` starts."),
+            "… Then `chatkeep` starts. …"
+        );
+        assert_eq!(quotable(section, "Run it. Then"), "Run it. Then …");
+        assert_eq!(
+            quotable(section, "chatkeep` starts. It listens on 8080."),
+            "… `chatkeep` starts. It listens on 8080."
+        );
+        assert_eq!(
+            quotable(section, "Run it. … It listens on 8080."),
+            "Run it. … It listens on 8080."
+        );
     }
 
     #[test]
