@@ -3,7 +3,7 @@
 //! survive restarts.
 
 use std::fs;
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -50,26 +50,102 @@ pub fn resolve(settings: &Settings) -> anyhow::Result<Secret<String>> {
 
 fn development_secret(data_dir: &Path) -> anyhow::Result<Secret<String>> {
     let path = data_dir.join(SECRET_FILE);
-    if let Ok(existing) = fs::read_to_string(&path) {
-        let existing = existing.trim().to_owned();
-        if !existing.is_empty() {
-            return Ok(Secret::new(existing));
+    match read_secret(&path) {
+        Some(existing) => return Ok(existing),
+        // Left empty by a crash between creating and writing it: start again.
+        None if path.exists() => {
+            let _ = fs::remove_file(&path);
         }
+        None => {}
     }
     fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create CHATKEEP_DATA_DIR {}", data_dir.display()))?;
     let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(&path)
-        .and_then(|mut f| f.write_all(secret.as_bytes()))
-        .with_context(|| format!("cannot write the development secret to {}", path.display()))?;
-    tracing::warn!(
-        path = %path.display(),
-        "BETTER_AUTH_SECRET is not set: generated a development secret (set it explicitly in production)"
-    );
-    Ok(Secret::new(secret))
+    // Instances started together on one data directory (the compose profile's two) must sign
+    // with one secret. So the secret is written whole under a name of this process's own and
+    // then linked into place: the first link wins, and everyone else reads the winner's.
+    let staging = data_dir.join(format!(
+        ".{SECRET_FILE}.{}.{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    let write = |at: &Path, options: &mut fs::OpenOptions| {
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+        options
+            .open(at)
+            .and_then(|mut f| f.write_all(secret.as_bytes()))
+            .with_context(|| format!("cannot write the development secret to {}", at.display()))
+    };
+    write(
+        &staging,
+        fs::OpenOptions::new().write(true).create_new(true),
+    )?;
+    let linked = fs::hard_link(&staging, &path);
+    let _ = fs::remove_file(&staging);
+    match linked {
+        Ok(()) => tracing::warn!(
+            path = %path.display(),
+            "BETTER_AUTH_SECRET is not set: generated a development secret (set it explicitly in production)"
+        ),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+        // A file system without hard links: write in place, as the only instance.
+        Err(_) => write(
+            &path,
+            fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true),
+        )?,
+    }
+    read_secret(&path)
+        .with_context(|| format!("the development secret in {} is empty", path.display()))
+}
+
+fn read_secret(path: &Path) -> Option<Secret<String>> {
+    let stored = fs::read_to_string(path).ok()?;
+    let stored = stored.trim();
+    (!stored.is_empty()).then(|| Secret::new(stored.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instances_starting_together_on_one_data_directory_share_one_secret() {
+        let dir = std::env::temp_dir().join(format!("chatkeep-secret-{}", rand::random::<u64>()));
+        let barrier = std::sync::Barrier::new(8);
+        let secrets: Vec<String> = std::thread::scope(|scope| {
+            let starts: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        barrier.wait();
+                        development_secret(&dir).unwrap().expose().clone()
+                    })
+                })
+                .collect();
+            starts.into_iter().map(|s| s.join().unwrap()).collect()
+        });
+        let stored = fs::read_to_string(dir.join(SECRET_FILE)).unwrap();
+        assert!(
+            secrets.iter().all(|s| *s == stored),
+            "every instance signs with the secret stored"
+        );
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no staging file is left"
+        );
+        // A restart reads it back, and a file left empty is replaced.
+        assert_eq!(development_secret(&dir).unwrap().expose(), &stored);
+        fs::write(dir.join(SECRET_FILE), "").unwrap();
+        let fresh = development_secret(&dir).unwrap();
+        assert_ne!(fresh.expose(), &stored);
+        assert_eq!(
+            fs::read_to_string(dir.join(SECRET_FILE)).unwrap(),
+            *fresh.expose()
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }
