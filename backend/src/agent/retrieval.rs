@@ -14,7 +14,8 @@ use super::{AgentError, AgentEvent, AgentRequest, AgentStream};
 
 /// Passages quoted per answer.
 const TOP_K: i64 = 3;
-/// What `ts_headline` puts between the fragments of one excerpt.
+/// What `ts_headline` puts between the fragments of one excerpt: the query's
+/// `FragmentDelimiter`, which has to be spelled out there too (sqlx checks literal SQL).
 const FRAGMENT_DELIMITER: &str = " … ";
 /// Sections longer than this are split at paragraph breaks, so a citation stays specific.
 const MAX_SECTION_CHARS: usize = 2_000;

@@ -50,7 +50,7 @@ pub fn resolve(settings: &Settings) -> anyhow::Result<Secret<String>> {
 
 fn development_secret(data_dir: &Path) -> anyhow::Result<Secret<String>> {
     let path = data_dir.join(SECRET_FILE);
-    match read_secret(&path) {
+    match stored_secret(&path)? {
         Some(existing) => return Ok(existing),
         // Left empty by a crash between creating and writing it: start again.
         None if path.exists() => {
@@ -98,14 +98,22 @@ fn development_secret(data_dir: &Path) -> anyhow::Result<Secret<String>> {
                 .truncate(true),
         )?,
     }
-    read_secret(&path)
+    stored_secret(&path)?
         .with_context(|| format!("the development secret in {} is empty", path.display()))
 }
 
-fn read_secret(path: &Path) -> Option<Secret<String>> {
-    let stored = fs::read_to_string(path).ok()?;
-    let stored = stored.trim();
-    (!stored.is_empty()).then(|| Secret::new(stored.to_owned()))
+/// The secret in `path`: `None` when there is no file or it is empty. A file that is there but
+/// cannot be read is an error, never a reason to replace it (every session would end).
+fn stored_secret(path: &Path) -> anyhow::Result<Option<Secret<String>>> {
+    match fs::read_to_string(path) {
+        Ok(stored) => {
+            let stored = stored.trim();
+            Ok((!stored.is_empty()).then(|| Secret::new(stored.to_owned())))
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e)
+            .with_context(|| format!("cannot read the development secret in {}", path.display())),
+    }
 }
 
 #[cfg(test)]
@@ -146,6 +154,21 @@ mod tests {
             fs::read_to_string(dir.join(SECRET_FILE)).unwrap(),
             *fresh.expose()
         );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_secret_that_cannot_be_read_is_an_error_and_is_left_in_place() {
+        let dir = std::env::temp_dir().join(format!("chatkeep-secret-{}", rand::random::<u64>()));
+        // Something unreadable where the secret belongs (a folder stands in for a file of
+        // another owner, which root, running the tests, could read anyway).
+        fs::create_dir_all(dir.join(SECRET_FILE)).unwrap();
+        let error = development_secret(&dir).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("cannot read the development secret"),
+            "{error:#}"
+        );
+        assert!(dir.join(SECRET_FILE).is_dir(), "left as it was");
         fs::remove_dir_all(&dir).unwrap();
     }
 }
