@@ -50,56 +50,71 @@ pub fn resolve(settings: &Settings) -> anyhow::Result<Secret<String>> {
 
 fn development_secret(data_dir: &Path) -> anyhow::Result<Secret<String>> {
     let path = data_dir.join(SECRET_FILE);
-    match stored_secret(&path)? {
-        Some(existing) => return Ok(existing),
-        // Left empty by a crash between creating and writing it: start again.
-        None if path.exists() => {
-            let _ = fs::remove_file(&path);
-        }
-        None => {}
+    if let Some(existing) = stored_secret(&path)? {
+        return Ok(existing);
     }
     fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create CHATKEEP_DATA_DIR {}", data_dir.display()))?;
-    let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     // Instances started together on one data directory (the compose profile's two) must sign
-    // with one secret. So the secret is written whole under a name of this process's own and
-    // then linked into place: the first link wins, and everyone else reads the winner's.
-    let staging = data_dir.join(format!(
-        ".{SECRET_FILE}.{}.{:016x}",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    let write = |at: &Path, options: &mut fs::OpenOptions| {
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
-        options
-            .open(at)
-            .and_then(|mut f| f.write_all(secret.as_bytes()))
-            .with_context(|| format!("cannot write the development secret to {}", at.display()))
-    };
-    write(
-        &staging,
-        fs::OpenOptions::new().write(true).create_new(true),
-    )?;
-    let linked = fs::hard_link(&staging, &path);
-    let _ = fs::remove_file(&staging);
-    match linked {
-        Ok(()) => tracing::warn!(
-            path = %path.display(),
-            "BETTER_AUTH_SECRET is not set: generated a development secret (set it explicitly in production)"
+    // with one secret. The one that finds none writes it while holding a lock on the directory;
+    // the others wait for the lock, then find it. (Without the lock, a start that found no
+    // file could replace one another start had just written.)
+    match fs::File::open(data_dir).and_then(|dir| dir.lock().map(|()| dir)) {
+        // Held (the lock with it) until this function returns.
+        Ok(_locked) => {
+            if let Some(existing) = stored_secret(&path)? {
+                return Ok(existing);
+            }
+            return write_secret(data_dir, &path);
+        }
+        Err(e) => tracing::warn!(
+            error = %e,
+            "cannot lock CHATKEEP_DATA_DIR; instances starting at once may race for its secret"
         ),
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-        // A file system without hard links: write in place, as the only instance.
-        Err(_) => write(
-            &path,
-            fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true),
-        )?,
     }
-    stored_secret(&path)?
-        .with_context(|| format!("the development secret in {} is empty", path.display()))
+    write_secret(data_dir, &path)
+}
+
+/// Writes a new secret to `path`, whole under a name of its own first, then published without
+/// replacing one another start published meanwhile (whose secret is then the one returned). A
+/// file left empty by a crash is replaced.
+fn write_secret(data_dir: &Path, path: &Path) -> anyhow::Result<Secret<String>> {
+    let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let staging = data_dir.join(format!(".{SECRET_FILE}.{:016x}", rand::random::<u64>()));
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options
+        .open(&staging)
+        .and_then(|mut f| f.write_all(secret.as_bytes()).and_then(|()| f.sync_all()));
+    // Whether another start published first.
+    let lost_race = written.and_then(|()| match fs::hard_link(&staging, path) {
+        Ok(()) => Ok(false),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(true),
+        // A file system without hard links: rename, the best it offers.
+        Err(_) => fs::rename(&staging, path).map(|()| false),
+    });
+    let cannot_write = || format!("cannot write the development secret to {}", path.display());
+    let lost_race = lost_race
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&staging);
+        })
+        .with_context(cannot_write)?;
+    if lost_race {
+        if let Some(theirs) = stored_secret(path)? {
+            let _ = fs::remove_file(&staging);
+            return Ok(theirs);
+        }
+        // Empty: left by a crash. Ours takes its place.
+        fs::rename(&staging, path).with_context(cannot_write)?;
+    }
+    let _ = fs::remove_file(&staging);
+    tracing::warn!(
+        path = %path.display(),
+        "BETTER_AUTH_SECRET is not set: generated a development secret (set it explicitly in production)"
+    );
+    Ok(Secret::new(secret))
 }
 
 /// The secret in `path`: `None` when there is no file or it is empty. A file that is there but
@@ -120,31 +135,46 @@ fn stored_secret(path: &Path) -> anyhow::Result<Option<Secret<String>>> {
 mod tests {
     use super::*;
 
+    /// Eight starts racing on one new directory, `rounds` times over: each round, every start
+    /// must end with the secret stored.
+    fn race(rounds: usize) -> std::path::PathBuf {
+        let mut dir = std::path::PathBuf::new();
+        for round in 0..rounds {
+            if round > 0 {
+                fs::remove_dir_all(&dir).unwrap();
+            }
+            dir = std::env::temp_dir().join(format!("chatkeep-secret-{}", rand::random::<u64>()));
+            let barrier = std::sync::Barrier::new(8);
+            let secrets: Vec<String> = std::thread::scope(|scope| {
+                let starts: Vec<_> = (0..8)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            barrier.wait();
+                            development_secret(&dir).unwrap().expose().clone()
+                        })
+                    })
+                    .collect();
+                starts.into_iter().map(|s| s.join().unwrap()).collect()
+            });
+            let stored = fs::read_to_string(dir.join(SECRET_FILE)).unwrap();
+            assert!(
+                secrets.iter().all(|s| *s == stored),
+                "every instance signs with the secret stored"
+            );
+            assert_eq!(
+                fs::read_dir(&dir).unwrap().count(),
+                1,
+                "no staging file is left"
+            );
+        }
+        dir
+    }
+
     #[test]
     fn instances_starting_together_on_one_data_directory_share_one_secret() {
-        let dir = std::env::temp_dir().join(format!("chatkeep-secret-{}", rand::random::<u64>()));
-        let barrier = std::sync::Barrier::new(8);
-        let secrets: Vec<String> = std::thread::scope(|scope| {
-            let starts: Vec<_> = (0..8)
-                .map(|_| {
-                    scope.spawn(|| {
-                        barrier.wait();
-                        development_secret(&dir).unwrap().expose().clone()
-                    })
-                })
-                .collect();
-            starts.into_iter().map(|s| s.join().unwrap()).collect()
-        });
+        // The window this closes was narrow: one run in many hit it. Many rounds here.
+        let dir = race(50);
         let stored = fs::read_to_string(dir.join(SECRET_FILE)).unwrap();
-        assert!(
-            secrets.iter().all(|s| *s == stored),
-            "every instance signs with the secret stored"
-        );
-        assert_eq!(
-            fs::read_dir(&dir).unwrap().count(),
-            1,
-            "no staging file is left"
-        );
         // A restart reads it back, and a file left empty is replaced.
         assert_eq!(development_secret(&dir).unwrap().expose(), &stored);
         fs::write(dir.join(SECRET_FILE), "").unwrap();
