@@ -92,7 +92,9 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     registry.register(
         "rate_limit_rejections",
         "Requests refused by a limit: auth (per IP), messages (per user), streams (answers at \
-         once per user or IP), slots (every generation slot busy)",
+         once per user or IP), slots (every generation slot busy), user_jobs (an import or export \
+         while the user's last one runs), followers (answer streams followed at once), storage \
+         (USER_MAX_STORED_BYTES)",
         rejections.clone(),
     );
     let answers_in_flight = Gauge::default();
@@ -146,9 +148,22 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     }
 });
 
+/// A method as a label: the standard ones by name, any other as `OTHER`, so that made-up
+/// methods cannot grow the label sets without bound.
+fn method_label(method: &str) -> &'static str {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    STANDARD
+        .into_iter()
+        .find(|m| *m == method)
+        .unwrap_or("OTHER")
+}
+
 /// Counts a request answered: `route` is the matched pattern, `"unmatched"` when none matched.
 pub fn request(route: &str, method: &str, status: u16, took: Duration) {
     let m = &*METRICS;
+    let method = method_label(method);
     m.requests
         .get_or_create(&RequestLabels {
             route: route.to_owned(),
@@ -180,6 +195,11 @@ pub enum Limit {
     Messages,
     Streams,
     Slots,
+    /// A second import or export by the same user, or more followers than allowed.
+    UserJob,
+    Followers,
+    /// Over `USER_MAX_STORED_BYTES`.
+    Storage,
 }
 
 pub fn rejected(limit: Limit) {
@@ -188,6 +208,9 @@ pub fn rejected(limit: Limit) {
         Limit::Messages => "messages",
         Limit::Streams => "streams",
         Limit::Slots => "slots",
+        Limit::UserJob => "user_jobs",
+        Limit::Followers => "followers",
+        Limit::Storage => "storage",
     };
     METRICS
         .rejections
@@ -263,4 +286,15 @@ pub async fn metrics(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn methods_outside_the_standard_set_share_one_label() {
+        assert_eq!(super::method_label("GET"), "GET");
+        assert_eq!(super::method_label("PATCH"), "PATCH");
+        assert_eq!(super::method_label("M1"), "OTHER");
+        assert_eq!(super::method_label("get"), "OTHER");
+    }
 }

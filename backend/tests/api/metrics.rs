@@ -109,3 +109,46 @@ async fn metrics_count_requests_errors_and_rejections_and_name_nobody(
         );
     }
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn made_up_methods_and_paths_do_not_grow_the_scrape(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = crate::helpers::spawn_app_with(pool, conn, &[("METRICS_TOKEN", TOKEN)]).await;
+    let made_up = |i: usize| {
+        let method = reqwest::Method::from_bytes(format!("M{i}").as_bytes()).unwrap();
+        app.client
+            .request(method, app.url(&format!("/made/up/{i}")))
+            .send()
+    };
+    // Once each, so every label a made-up request can bring exists before the first count.
+    made_up(0).await.unwrap();
+    app.client
+        .get(app.url("/api/made-up"))
+        .send()
+        .await
+        .unwrap();
+    // And the scrape itself, counted once it is answered.
+    scrape(&app, Some(TOKEN)).await;
+    let before = scrape(&app, Some(TOKEN)).await.text().await.unwrap();
+    for i in 1..=1000 {
+        made_up(i).await.unwrap();
+        app.client
+            .get(app.url(&format!("/api/made-up-{i}")))
+            .send()
+            .await
+            .unwrap();
+    }
+    let after = scrape(&app, Some(TOKEN)).await.text().await.unwrap();
+    assert!(after.contains(r#"method="OTHER""#), "{after}");
+    // The counters' digits grow; no new series appears.
+    let series = |text: &str| text.lines().filter(|l| !l.starts_with('#')).count();
+    assert_eq!(series(&after), series(&before));
+    assert!(
+        after.len() < before.len() + 2_000,
+        "the scrape grew from {} to {} bytes",
+        before.len(),
+        after.len()
+    );
+}
