@@ -26,25 +26,47 @@ impl ClientIpResolver {
         if !self.is_trusted(peer) {
             return Some(peer);
         }
-        let forwarded: Vec<IpAddr> = req
+        let entries: Vec<&str> = req
             .headers()
             .get_all("x-forwarded-for")
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .filter_map(|s| s.trim().parse().ok())
+            .map(str::trim)
             .collect();
         // Walk back from the proxy nearest to us; the first address no proxy of ours vouches
-        // for is the client.
-        Some(
-            forwarded
-                .iter()
-                .rev()
-                .copied()
-                .find(|ip| !self.is_trusted(*ip))
-                .or_else(|| forwarded.first().copied())
-                .unwrap_or(peer),
-        )
+        // for is the client. An entry that does not parse ends the walk: the client is then
+        // the last hop a proxy of ours named, since nothing further left can be believed.
+        let mut last_trusted = peer;
+        for entry in entries.iter().rev() {
+            let Some(ip) = parse_entry(entry) else {
+                return Some(last_trusted);
+            };
+            if !self.is_trusted(ip) {
+                return Some(ip);
+            }
+            last_trusted = ip;
+        }
+        Some(last_trusted)
     }
+}
+
+/// One `X-Forwarded-For` entry: an address, with or without a port (`203.0.113.9:4711`,
+/// `[2001:db8::1]:4711`), as proxies append them.
+fn parse_entry(entry: &str) -> Option<IpAddr> {
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    entry
+        .parse::<std::net::SocketAddr>()
+        .ok()
+        .map(|addr| addr.ip())
+        .or_else(|| {
+            // `[v6]` without a port.
+            entry
+                .strip_prefix('[')
+                .and_then(|e| e.strip_suffix(']'))
+                .and_then(|e| e.parse().ok())
+        })
 }
 
 /// The rate-limit identity of an address: IPv4 as is, IPv6 by its /64 (one subscriber's
@@ -95,6 +117,47 @@ mod tests {
         assert_eq!(
             resolver().resolve(&req),
             Some("203.0.113.9".parse().unwrap())
+        );
+    }
+
+    fn resolved(forwarded: &str) -> Option<IpAddr> {
+        let req = TestRequest::default()
+            .peer_addr("127.0.0.1:5000".parse().unwrap())
+            .insert_header(("x-forwarded-for", forwarded))
+            .to_http_request();
+        resolver().resolve(&req)
+    }
+
+    #[test]
+    fn entries_with_ports_are_read_as_their_address() {
+        let client = Some("203.0.113.9".parse().unwrap());
+        assert_eq!(resolved("203.0.113.9:4711"), client);
+        assert_eq!(resolved("6.6.6.6, 203.0.113.9:4711, 10.1.2.3:80"), client);
+        assert_eq!(
+            resolved("[2001:db8::1]:4711, 10.1.2.3"),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(
+            resolved("[2001:db8::2]"),
+            Some("2001:db8::2".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn an_entry_that_does_not_parse_ends_the_walk_at_the_last_trusted_hop() {
+        // The client's own entry is garbage: it cannot become the address to its left.
+        assert_eq!(
+            resolved("6.6.6.6, not-an-ip, 10.1.2.3"),
+            Some("10.1.2.3".parse().unwrap())
+        );
+        assert_eq!(
+            resolved("6.6.6.6, unknown"),
+            Some("127.0.0.1".parse().unwrap())
+        );
+        // Every hop trusted: the first one is as far as the chain goes.
+        assert_eq!(
+            resolved("10.9.9.9, 10.1.2.3"),
+            Some("10.9.9.9".parse().unwrap())
         );
     }
 

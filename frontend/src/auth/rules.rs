@@ -53,20 +53,54 @@ pub fn name_problem(name: &str) -> Option<&'static str> {
     name.trim().is_empty().then_some("Enter your name.")
 }
 
-/// Where to go after signing in: only a path on this site, never another origin.
+/// Where to go after signing in: only a path on this site, never another origin. Checked as
+/// the browser will read it: backslashes are slashes and `.`/`..` segments (also written
+/// `%2e`) are resolved first, so `/..//evil.example` cannot become `//evil.example`.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.starts_with("/\\")
-                && !n.chars().any(|c| c.is_control())
-                && !n.starts_with("/sign-") =>
-        {
-            n.to_owned()
-        }
-        _ => "/".to_owned(),
+    let Some(n) = next else {
+        return "/".to_owned();
+    };
+    if !n.starts_with('/') || n.chars().any(|c| c.is_control()) {
+        return "/".to_owned();
     }
+    let normalised = resolve_dots(n);
+    if normalised.starts_with("//") || normalised.starts_with("/sign-") {
+        return "/".to_owned();
+    }
+    normalised
+}
+
+/// The path of `url` with `\` read as `/` and dot segments removed (RFC 3986 5.2.4, with the
+/// WHATWG URL standard's spellings of them); the query and fragment as they were.
+fn resolve_dots(url: &str) -> String {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    let (path, rest) = url.split_at(end);
+    let path = path.replace('\\', "/");
+    let is_dot = |s: &str| s == "." || s.eq_ignore_ascii_case("%2e");
+    let is_dot_dot = |s: &str| {
+        matches!(
+            s.to_ascii_lowercase().as_str(),
+            ".." | ".%2e" | "%2e." | "%2e%2e"
+        )
+    };
+    let mut out: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let last = segments.len().saturating_sub(1);
+    for (i, segment) in segments.into_iter().enumerate() {
+        if is_dot_dot(segment) {
+            out.pop();
+            if i == last {
+                out.push("");
+            }
+        } else if is_dot(segment) {
+            if i == last {
+                out.push("");
+            }
+        } else {
+            out.push(segment);
+        }
+    }
+    format!("/{}{rest}", out.join("/"))
 }
 
 #[cfg(test)]
@@ -127,8 +161,21 @@ mod tests {
             Some("javascript:alert(1)"),
             Some("/sign-in"),
             Some("/a\nb"),
+            Some("/..//evil.example"),
+            Some("/.//evil.example"),
+            Some("/%2e%2e//evil.example"),
+            Some("/x/../..//evil.example"),
+            Some("/..\\/evil.example"),
+            Some("/c/../sign-in"),
         ] {
             assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
+        // Dot segments inside the site resolve as the browser resolves them.
+        assert_eq!(
+            safe_next(Some("/c/../settings?tab=a/../b")),
+            "/settings?tab=a/../b"
+        );
+        assert_eq!(safe_next(Some("/c/./1")), "/c/1");
+        assert_eq!(safe_next(Some("/c/..")), "/");
     }
 }
