@@ -104,12 +104,14 @@ fn split_keeping_spaces(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The best sections for `query`: any of its (stemmed, stop-word-free) terms may match,
-/// ranked by cover density; each hit is an excerpt of the section around the matches.
+/// ranked by cover density; each hit is an excerpt of the section around the matches. The
+/// terms are stemmed once: cast, not passed through `to_tsquery` again, which would stem the
+/// stems ("conversation" to `convers` to `conver`) and match nothing.
 async fn search(pool: &PgPool, query: &str, limit: i64) -> anyhow::Result<Vec<Hit>> {
     let rows = sqlx::query_as!(
         HitRow,
         r#"WITH q AS (
-               SELECT to_tsquery('english', string_agg(quote_literal(lexeme), ' | ')) AS query
+               SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS query
                  FROM unnest(tsvector_to_array(to_tsvector('english', $1))) AS lexeme
            )
            SELECT c.source, c.heading, c.content,
