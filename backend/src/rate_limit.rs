@@ -70,6 +70,8 @@ pub fn redis_pool(url: &str) -> anyhow::Result<deadpool_redis::Pool> {
 
 pub struct MemoryStore {
     entries: HashMap<String, Entry>,
+    /// Failure counts: how many, and when their window ends.
+    failures: HashMap<String, (u32, i64)>,
     swept_ms: i64,
 }
 
@@ -123,46 +125,151 @@ impl RateLimiter {
     pub async fn hit(&self, key: &str, rule: Rule) -> anyhow::Result<Decision> {
         let now_ms = Utc::now().timestamp_millis();
         let window_ms = i64::try_from(rule.window.as_millis()).unwrap_or(i64::MAX);
-        match self {
-            Self::Memory(store) => Ok(store
-                .lock()
-                .expect("rate-limit map poisoned")
-                .hit(key, rule, now_ms)),
-            Self::Redis(shared) => {
-                let counted = tokio::time::timeout(
-                    REDIS_WAIT,
-                    redis_hit(&shared.pool, key, now_ms, window_ms, rule),
-                )
-                .await
-                .unwrap_or_else(|_| {
-                    Err(anyhow::anyhow!(
-                        "Redis did not answer within {REDIS_WAIT:?}"
-                    ))
-                });
-                match counted {
-                    Ok(decision) => {
-                        if shared.degraded.swap(false, Ordering::Relaxed) {
-                            tracing::info!("Redis answers again: rate limits are shared again");
-                        }
-                        Ok(decision)
-                    }
-                    Err(e) => {
-                        if !shared.degraded.swap(true, Ordering::Relaxed) {
-                            tracing::warn!(
-                                error = crate::telemetry::chain(e.as_ref()),
-                                "Redis is unreachable: rate limits count per instance until it is back"
-                            );
-                        }
-                        Ok(shared
-                            .fallback
-                            .lock()
-                            .expect("rate-limit map poisoned")
-                            .hit(key, rule, now_ms))
-                    }
+        self.run(
+            |pool| redis_hit(pool, key, now_ms, window_ms, rule),
+            |store| store.hit(key, rule, now_ms),
+        )
+        .await
+    }
+
+    /// Failures counted against `key` in its window, and the seconds until the window ends.
+    pub async fn failures(&self, key: &str) -> anyhow::Result<Failures> {
+        let now_ms = Utc::now().timestamp_millis();
+        self.run(
+            |pool| redis_failures(pool, key),
+            |store| store.failures(key, now_ms),
+        )
+        .await
+    }
+
+    /// Counts one failure against `key`; the window of `window` starts at its first failure.
+    pub async fn add_failure(&self, key: &str, window: Duration) -> anyhow::Result<()> {
+        let now_ms = Utc::now().timestamp_millis();
+        let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+        self.run(
+            |pool| redis_add_failure(pool, key, window_ms),
+            |store| store.add_failure(key, now_ms, window_ms),
+        )
+        .await
+    }
+
+    /// Forgets the failures counted against `key`.
+    pub async fn clear_failures(&self, key: &str) -> anyhow::Result<()> {
+        self.run(
+            |pool| redis_clear(pool, key),
+            |store| {
+                store.failures.remove(key);
+            },
+        )
+        .await
+    }
+
+    /// Runs `shared` against Redis, or `local` against this process's memory: always for the
+    /// memory store, and while Redis does not answer within [`REDIS_WAIT`].
+    async fn run<'a, T, F>(
+        &'a self,
+        shared: impl FnOnce(&'a deadpool_redis::Pool) -> F,
+        local: impl FnOnce(&mut MemoryStore) -> T,
+    ) -> anyhow::Result<T>
+    where
+        F: std::future::Future<Output = anyhow::Result<T>>,
+    {
+        let memory = |store: &Mutex<MemoryStore>| {
+            local(
+                &mut store
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            )
+        };
+        let store = match self {
+            Self::Memory(store) => return Ok(memory(store)),
+            Self::Redis(store) => store,
+        };
+        let answered = tokio::time::timeout(REDIS_WAIT, shared(&store.pool))
+            .await
+            .unwrap_or_else(|_| {
+                Err(anyhow::anyhow!(
+                    "Redis did not answer within {REDIS_WAIT:?}"
+                ))
+            });
+        match answered {
+            Ok(value) => {
+                if store.degraded.swap(false, Ordering::Relaxed) {
+                    tracing::info!("Redis answers again: rate limits are shared again");
                 }
+                Ok(value)
+            }
+            Err(e) => {
+                if !store.degraded.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        error = crate::telemetry::chain(e.as_ref()),
+                        "Redis is unreachable: rate limits count per instance until it is back"
+                    );
+                }
+                Ok(memory(&store.fallback))
             }
         }
     }
+}
+
+/// Failures against one key within its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Failures {
+    pub count: u32,
+    /// Seconds until the window ends and the count is forgotten.
+    pub resets_in_secs: u64,
+}
+
+/// Atomic in Redis: count a failure; the first one starts the window.
+const REDIS_ADD_FAILURE: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return n
+";
+
+fn failures_key(key: &str) -> String {
+    format!("chatkeep:fail:{key}")
+}
+
+async fn redis_failures(pool: &deadpool_redis::Pool, key: &str) -> anyhow::Result<Failures> {
+    let mut conn = pool.get().await.context("cannot reach Redis")?;
+    let (count, ttl_ms): (Option<u32>, i64) = deadpool_redis::redis::pipe()
+        .get(failures_key(key))
+        .pttl(failures_key(key))
+        .query_async(&mut *conn)
+        .await
+        .context("Redis failure count failed")?;
+    Ok(Failures {
+        count: count.unwrap_or(0),
+        resets_in_secs: ceil_secs(ttl_ms),
+    })
+}
+
+async fn redis_add_failure(
+    pool: &deadpool_redis::Pool,
+    key: &str,
+    window_ms: i64,
+) -> anyhow::Result<()> {
+    let mut conn = pool.get().await.context("cannot reach Redis")?;
+    let _: i64 = deadpool_redis::redis::Script::new(REDIS_ADD_FAILURE)
+        .key(failures_key(key))
+        .arg(window_ms)
+        .invoke_async(&mut *conn)
+        .await
+        .context("Redis failure count failed")?;
+    Ok(())
+}
+
+async fn redis_clear(pool: &deadpool_redis::Pool, key: &str) -> anyhow::Result<()> {
+    let mut conn = pool.get().await.context("cannot reach Redis")?;
+    let _: i64 = deadpool_redis::redis::cmd("DEL")
+        .arg(failures_key(key))
+        .query_async(&mut *conn)
+        .await
+        .context("Redis failure count failed")?;
+    Ok(())
 }
 
 async fn redis_hit(
@@ -198,23 +305,50 @@ impl MemoryStore {
     fn new() -> Self {
         Self {
             entries: HashMap::new(),
+            failures: HashMap::new(),
             swept_ms: 0,
         }
     }
 
     fn hit(&mut self, key: &str, rule: Rule, now_ms: i64) -> Decision {
         let window_ms = i64::try_from(rule.window.as_millis()).unwrap_or(i64::MAX);
-        if now_ms - self.swept_ms >= SWEEP_EVERY_MS {
-            // Memory holds only keys seen within the longest window.
-            let keep_ms = LONGEST_WINDOW_MS.max(window_ms);
-            self.entries.retain(|_, e| now_ms - e.last_ms <= keep_ms);
-            self.swept_ms = now_ms;
-        }
+        self.sweep(now_ms, window_ms);
         let entry = self.entries.entry(key.to_owned()).or_insert(Entry {
             count: 0,
             last_ms: 0,
         });
         apply(entry, now_ms, window_ms, rule.max)
+    }
+}
+
+impl MemoryStore {
+    /// Memory holds only keys seen within the longest window, and failures whose window is open.
+    fn sweep(&mut self, now_ms: i64, window_ms: i64) {
+        if now_ms - self.swept_ms >= SWEEP_EVERY_MS {
+            let keep_ms = LONGEST_WINDOW_MS.max(window_ms);
+            self.entries.retain(|_, e| now_ms - e.last_ms <= keep_ms);
+            self.failures.retain(|_, (_, ends)| *ends > now_ms);
+            self.swept_ms = now_ms;
+        }
+    }
+
+    fn failures(&mut self, key: &str, now_ms: i64) -> Failures {
+        match self.failures.get(key) {
+            Some(&(count, ends)) if ends > now_ms => Failures {
+                count,
+                resets_in_secs: ceil_secs(ends - now_ms),
+            },
+            _ => Failures::default(),
+        }
+    }
+
+    fn add_failure(&mut self, key: &str, now_ms: i64, window_ms: i64) {
+        self.sweep(now_ms, window_ms);
+        let entry = self.failures.entry(key.to_owned()).or_insert((0, 0));
+        if entry.1 <= now_ms {
+            *entry = (0, now_ms.saturating_add(window_ms));
+        }
+        entry.0 += 1;
     }
 }
 
@@ -250,10 +384,7 @@ mod tests {
 
     #[test]
     fn a_sweep_under_a_short_rule_keeps_a_long_rules_count() {
-        let mut store = MemoryStore {
-            entries: HashMap::new(),
-            swept_ms: 0,
-        };
+        let mut store = MemoryStore::new();
         let (long, short) = (Rule::new(300, 2), Rule::new(10, 3));
         let t0 = 1_000_000;
         for i in 0..2 {
@@ -273,6 +404,25 @@ mod tests {
             store.hit("account", long, later + 1),
             Decision::Limited { .. }
         ));
+    }
+
+    #[test]
+    fn failures_count_in_a_window_from_the_first_and_are_then_forgotten() {
+        let mut store = MemoryStore::new();
+        let t0 = 1_000_000;
+        store.add_failure("a", t0, 10_000);
+        store.add_failure("a", t0 + 5_000, 10_000);
+        assert_eq!(
+            store.failures("a", t0 + 6_000),
+            Failures {
+                count: 2,
+                resets_in_secs: 4
+            }
+        );
+        assert_eq!(store.failures("b", t0), Failures::default());
+        assert_eq!(store.failures("a", t0 + 10_000), Failures::default());
+        store.add_failure("a", t0 + 10_001, 10_000);
+        assert_eq!(store.failures("a", t0 + 10_002).count, 1);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use shared::UserId;
 use shared::account::{DeleteAccount, DeletionReceipt};
 use sqlx::PgConnection;
 
+use crate::auth::attempts::{self, Account};
 use crate::auth::password::{MAX_PASSWORD_LENGTH, js_length};
 use crate::auth::store as auth_store;
 use crate::auth::{AuthUser, Credential};
@@ -29,6 +30,7 @@ fn invalid_password() -> ApiError {
         (status = 401, description = "Not signed in", body = shared::ErrorBody),
         (status = 415, description = "A body that is not JSON", body = shared::ErrorBody),
         (status = 422, description = "An unknown field", body = shared::ErrorBody),
+        (status = 429, description = "`RATE_LIMITED`: 3 attempts per 10 s per address, as delete-user; or 10 wrong passwords in 5 min from this address (see `Retry-After`)", body = shared::ErrorBody),
     )
 )]
 #[delete("/me")]
@@ -38,8 +40,10 @@ pub async fn delete_me(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    let ip = state.auth.client_ip(&req);
+    attempts::strict(&state, ip, "/api/me").await?;
     let body: DeleteAccount = json_body_or_default(&req, &body)?;
-    prove_identity(&state, &user, body.password.as_deref()).await?;
+    prove_identity(&state, &user, ip, body.password.as_deref()).await?;
     let mut tx = begin_for_user(&state.pool, &user.id).await?;
     let receipt = erase(&mut tx, &user.id).await?;
     tx.commit().await?;
@@ -57,6 +61,7 @@ pub async fn delete_me(
 async fn prove_identity(
     state: &AppState,
     user: &AuthUser,
+    ip: Option<std::net::IpAddr>,
     password: Option<&str>,
 ) -> Result<(), ApiError> {
     let mut conn = state.pool.acquire().await?;
@@ -67,7 +72,8 @@ async fn prove_identity(
             if js_length(password) > MAX_PASSWORD_LENGTH {
                 return Err(invalid_password());
             }
-            if !state.auth.hasher.verify(password, &stored).await? {
+            let account = Account::User(&user.id);
+            if !attempts::verify::<ApiError>(state, account, ip, password, &stored).await? {
                 return Err(invalid_password());
             }
             Ok(())

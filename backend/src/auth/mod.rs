@@ -6,6 +6,7 @@
 //!
 //! Also here: [`AuthUser`], the one extractor every other `/api` route uses to know its caller.
 
+pub mod attempts;
 mod body;
 pub mod cookies;
 mod error;

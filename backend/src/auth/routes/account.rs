@@ -10,6 +10,7 @@ use shared::auth::{
 use super::caller::session_or_return;
 use super::headers::AuthHeaders;
 use super::prologue::{Issues, accept_write, validate_new_password};
+use crate::auth::attempts::{self, Account};
 use crate::auth::body::Fields;
 use crate::auth::error::AuthError;
 use crate::auth::password::{MAX_PASSWORD_LENGTH, js_length};
@@ -111,11 +112,15 @@ pub(super) async fn change_password(
         return Err(AuthError::CREDENTIAL_ACCOUNT_NOT_FOUND);
     };
     drop(conn);
+    let attempt =
+        attempts::admit(&state, Account::User(&caller.user.id), auth.client_ip(&req)).await?;
     // Better Auth hashes the new password before checking the current one.
     let new_hash = auth.hasher.hash(new_password).await?;
     if !auth.hasher.verify(current_password, &stored).await? {
+        attempt.failed().await;
         return Err(AuthError::INVALID_PASSWORD);
     }
+    attempt.succeeded().await;
 
     let mut tx = state.pool.begin().await?;
     store::set_credential_password(&mut tx, &caller.user.id, &new_hash).await?;
@@ -172,7 +177,9 @@ pub(super) async fn delete_user(
             };
             // Hand the connection back while the hash runs.
             drop(conn);
-            if !auth.hasher.verify(password, &stored).await? {
+            let account = Account::User(&caller.user.id);
+            let ip = auth.client_ip(&req);
+            if !attempts::verify::<AuthError>(&state, account, ip, password, &stored).await? {
                 return Err(AuthError::INVALID_PASSWORD);
             }
             conn = state.pool.acquire().await?;

@@ -12,35 +12,6 @@ use crate::client_ip::bucket_key;
 use crate::rate_limit::{Decision, Rule};
 use crate::state::AppState;
 
-/// Sign-ins to one account, from every address together: credential stuffing spreads its
-/// guesses over many addresses, each under the per-address rule. Ten in five minutes is more
-/// than a person mistyping needs; past it the account takes no sign-in (right password or not)
-/// until the window moves on. Ours; Better Auth has no per-account limit.
-const ACCOUNT_SIGN_INS: Rule = Rule::new(300, 10);
-
-/// Counts a sign-in attempt against `email`'s account; a 429 once it is over
-/// [`ACCOUNT_SIGN_INS`]. Shared through Redis like the rest; off with `AUTH_RATE_LIMIT=off`.
-pub(super) async fn check_account(state: &AppState, email: &str) -> Result<(), AuthError> {
-    let Some(limiter) = state.auth_rate_limiter.as_ref() else {
-        return Ok(());
-    };
-    let key = format!("auth-account|{}", email.to_lowercase());
-    match limiter.hit(&key, ACCOUNT_SIGN_INS).await {
-        Ok(Decision::Limited { retry_after_secs }) => {
-            crate::metrics::rejected(crate::metrics::Limit::Auth);
-            Err(AuthError::TooManyRequests { retry_after_secs })
-        }
-        Ok(Decision::Allowed { .. }) => Ok(()),
-        Err(e) => {
-            tracing::error!(
-                error = crate::telemetry::chain(e.as_ref()),
-                "auth rate limiter unavailable"
-            );
-            Ok(())
-        }
-    }
-}
-
 fn rule_for(path: &str) -> Rule {
     // `/delete-user` is ours: it checks a password too, so it gets the same guard (Better Auth
     // leaves it under the general rule).
@@ -58,7 +29,7 @@ fn rule_for(path: &str) -> Rule {
         "/email-otp/request-password-reset",
     ];
     if STRICT.iter().any(|p| path.starts_with(p)) {
-        Rule::new(10, 3)
+        crate::auth::attempts::STRICT
     } else if SLOW.contains(&path) || path.starts_with("/forget-password") {
         Rule::new(60, 3)
     } else {

@@ -6,6 +6,7 @@ use shared::auth::{SignInRequest, SignInResponse, SuccessResponse, User};
 
 use super::headers::AuthHeaders;
 use super::prologue::{Issues, accept_write, check_login_csrf};
+use crate::auth::attempts::{self, Account};
 use crate::auth::body::{self, Fields};
 use crate::auth::error::AuthError;
 use crate::auth::password::{MAX_PASSWORD_LENGTH, js_length};
@@ -21,7 +22,7 @@ use crate::state::AppState;
         (status = 400, description = "`VALIDATION_ERROR`, `INVALID_EMAIL`, `PASSWORD_TOO_LONG`", body = shared::auth::AuthErrorBody),
         (status = 401, description = "`INVALID_EMAIL_OR_PASSWORD` (unknown email and wrong password look the same)", body = shared::auth::AuthErrorBody),
         (status = 403, description = "Origin or Fetch-Metadata check failed", body = shared::auth::AuthErrorBody),
-        (status = 429, description = "Rate limited (3 per 10 s per address, 10 per 5 min per account); see `X-Retry-After`"),
+        (status = 429, description = "Rate limited (3 per 10 s per address; 10 failed sign-ins in 5 min from one address to one account); see `X-Retry-After`"),
     )
 )]
 #[post("/sign-in/email")]
@@ -45,7 +46,6 @@ pub(super) async fn sign_in(
     if js_length(password) > MAX_PASSWORD_LENGTH {
         return Err(AuthError::PASSWORD_TOO_LONG);
     }
-    super::rate_limit::check_account(&state, email).await?;
 
     // No pooled connection is held while a hash runs (or waits its turn).
     let mut conn = state.pool.acquire().await?;
@@ -55,14 +55,24 @@ pub(super) async fn sign_in(
         None => None,
     };
     drop(conn);
+    // Counted against the account whichever route checks its password; an address unknown
+    // to us against itself.
+    let account = match &user {
+        Some(user) => Account::User(&user.id),
+        None => Account::Email(email),
+    };
+    let attempt = attempts::admit(&state, account, auth.client_ip(&req)).await?;
     let (Some(user), Some(hash)) = (user, hash) else {
         auth.hasher.burn(password).await?;
+        attempt.failed().await;
         return Err(AuthError::INVALID_EMAIL_OR_PASSWORD);
     };
     if !auth.hasher.verify(password, &hash).await? {
         tracing::info!(user.id = %user.id, "sign-in refused: wrong password");
+        attempt.failed().await;
         return Err(AuthError::INVALID_EMAIL_OR_PASSWORD);
     }
+    attempt.succeeded().await;
 
     let remember = remember.unwrap_or(true);
     let mut conn = state.pool.acquire().await?;

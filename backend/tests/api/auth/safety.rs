@@ -240,41 +240,97 @@ async fn the_fourth_sign_in_in_ten_seconds_is_429_but_not_for_another_ip(
     assert_eq!(ok.status(), 200);
 }
 
+fn sign_in_from<'a>(
+    app: &'a crate::helpers::TestApp,
+    ip: &str,
+    email: &str,
+    password: &str,
+) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + 'a {
+    app.client
+        .post(app.url("/api/auth/sign-in/email"))
+        .header("x-forwarded-for", ip)
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+}
+
 #[sqlx::test(migrations = "../migrations")]
-async fn credential_stuffing_from_many_addresses_is_held_per_account(
+async fn guesses_from_other_addresses_never_keep_the_owner_out(
     pool: PgPoolOptions,
     conn: PgConnectOptions,
 ) {
     let app = spawn_app_with(pool, conn, &rate_limited(&[])).await;
     let victim = unique_email("victim");
     app.sign_up(&victim).await;
-    let bystander = unique_email("bystander");
-    app.sign_up(&bystander).await;
-    let attempt = |ip: String, email: String, password: &'static str| {
-        app.client
-            .post(app.url("/api/auth/sign-in/email"))
-            .header("x-forwarded-for", ip)
-            .json(&serde_json::json!({ "email": email, "password": password }))
-            .send()
-    };
-    // Ten guesses from ten addresses (each far under its own 3 per 10 s), the email's case varied.
-    for i in 0..10 {
-        let email = if i % 2 == 0 {
-            victim.clone()
-        } else {
-            victim.to_uppercase()
-        };
-        let guess = attempt(format!("198.51.100.{i}"), email, "wrong-guess-1")
+    // Round after round, an attacker spends each of three fresh addresses' allowance on wrong
+    // passwords (the email's case varied), and between rounds the owner signs in from home.
+    // Six rounds pass 50 failures, past which every attempt at the account is slowed: the
+    // owner's too, but never refused.
+    let mut guesses = 0;
+    for round in 0..6 {
+        for address in 0..3 {
+            let ip = format!("198.51.100.{}", round * 3 + address);
+            for i in 0..3 {
+                let email = if i % 2 == 0 {
+                    victim.clone()
+                } else {
+                    victim.to_uppercase()
+                };
+                let guess = sign_in_from(&app, &ip, &email, "wrong-guess-1")
+                    .await
+                    .unwrap();
+                assert_eq!(guess.status(), 401, "round {round}, {ip}, guess {i}");
+                guesses += 1;
+            }
+            let over = sign_in_from(&app, &ip, &victim, "wrong-guess-2")
+                .await
+                .unwrap();
+            assert_eq!(over.status(), 429, "the attacker's address is limited");
+        }
+        // (From a new address each round: one address has 3 sign-ins per 10 s, whoever it is.)
+        let home = format!("203.0.113.{}", 50 + round);
+        let owner = sign_in_from(&app, &home, &victim, DEFAULT_PASSWORD)
             .await
             .unwrap();
-        assert_eq!(guess.status(), 401, "guess {i}");
+        assert_eq!(owner.status(), 200, "the owner after {guesses} guesses");
     }
-    // The eleventh, from yet another address, is refused before the password is looked at,
-    // even the right one.
-    let held = attempt("198.51.100.77".into(), victim.clone(), DEFAULT_PASSWORD)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_address_that_keeps_failing_is_refused_for_that_account_only(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app_with(pool, conn, &rate_limited(&[])).await;
+    let victim = unique_email("victim");
+    let owner_session = app.sign_up(&victim).await;
+    let bystander = unique_email("bystander");
+    app.sign_up(&bystander).await;
+    let ip = "198.51.100.9";
+    // Ten failures from one address, at the pace its per-address rule (3 per 10 s) allows.
+    let mut failures = 0;
+    while failures < 10 {
+        let guess = sign_in_from(&app, ip, &victim, "wrong-guess-1")
+            .await
+            .unwrap();
+        match guess.status().as_u16() {
+            401 => failures += 1,
+            429 => {
+                let wait: u64 = guess.headers()["x-retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    // The address's own rule has room again once its window passes; the account's does not.
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    let held = sign_in_from(&app, ip, &victim, DEFAULT_PASSWORD)
         .await
         .unwrap();
-    assert_eq!(held.status(), 429);
+    assert_eq!(held.status(), 429, "this address is done with this account");
     let retry: u64 = held.headers()["x-retry-after"]
         .to_str()
         .unwrap()
@@ -282,11 +338,30 @@ async fn credential_stuffing_from_many_addresses_is_held_per_account(
         .unwrap();
     assert!((1..=300).contains(&retry), "{retry}");
     assert!(held.headers().get("set-cookie").is_none(), "no session");
-    // Another account, from the same addresses, is untouched.
-    let other = attempt("198.51.100.1".into(), bystander, DEFAULT_PASSWORD)
+    // The count is the account's, whichever route checks its password: a token stolen from
+    // the owner cannot go on guessing at `DELETE /api/me` from that address (whose own rule
+    // for that route is untouched).
+    let deletion = app
+        .client
+        .delete(app.url("/api/me"))
+        .header("x-forwarded-for", ip)
+        .bearer_auth(&owner_session.bearer)
+        .json(&serde_json::json!({ "password": DEFAULT_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deletion.status(), 429);
+    let body: serde_json::Value = deletion.json().await.unwrap();
+    assert_eq!(body["code"], "RATE_LIMITED", "{body}");
+    // From the same address, another account; and the account, from another address.
+    let other = sign_in_from(&app, ip, &bystander, DEFAULT_PASSWORD)
         .await
         .unwrap();
     assert_eq!(other.status(), 200);
+    let owner = sign_in_from(&app, "203.0.113.50", &victim, DEFAULT_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(owner.status(), 200);
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -362,6 +437,46 @@ async fn password_guesses_at_delete_user_are_held_to_the_sign_in_rule(
         statuses.push(response.status().as_u16());
     }
     assert_eq!(statuses, [400, 400, 400, 429]);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn password_guesses_at_account_deletion_are_held_to_the_strict_rule(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app_with(pool, conn, &rate_limited(&[])).await;
+    let s = app.sign_up(&unique_email("delete-me-guess")).await;
+    let delete_from = |ip: String, password: &'static str| {
+        app.client
+            .delete(app.url("/api/me"))
+            .header("x-forwarded-for", ip)
+            .bearer_auth(&s.bearer)
+            .json(&serde_json::json!({ "password": password }))
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let response = delete_from("198.51.100.77".into(), "not-the-password")
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [400, 400, 400, 429],
+        "a stolen token is no oracle"
+    );
+    // The account is still there.
+    assert_eq!(
+        app.client
+            .get(app.url("/api/me"))
+            .bearer_auth(&s.bearer)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
