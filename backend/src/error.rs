@@ -42,6 +42,13 @@ pub enum ApiError {
     /// 429: the caller has as many answers generating as allowed.
     #[error("{0}")]
     TooManyStreams(String),
+    /// 429: the caller already holds as many of something as one caller may (an import or
+    /// export running, answers followed); it frees up as those end.
+    #[error("{message}")]
+    TooMany { code: &'static str, message: String },
+    /// 408: the request's body stopped arriving (or arrives too slowly to finish).
+    #[error("{message}")]
+    Timeout { code: &'static str, message: String },
     /// 503: every generation slot is taken; retry shortly.
     #[error("The assistant is busy with other answers; please retry in a moment.")]
     Busy,
@@ -73,7 +80,9 @@ impl ApiError {
             Self::BadRequest { code, .. }
             | Self::Validation { code, .. }
             | Self::Forbidden { code, .. }
-            | Self::TooLarge { code, .. } => code,
+            | Self::TooLarge { code, .. }
+            | Self::TooMany { code, .. }
+            | Self::Timeout { code, .. } => code,
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::TooManyStreams(_) => "TOO_MANY_STREAMS",
             Self::Busy => "BUSY",
@@ -106,7 +115,10 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::RateLimited { .. } | Self::TooManyStreams(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::TooManyStreams(_) | Self::TooMany { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            Self::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Busy | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -273,6 +285,31 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
         return ApiError::bad_request("INVALID_QUERY", err.to_string()).into();
     };
     ApiError::bad_request("INVALID_QUERY", format!("Invalid query string: {e}")).into()
+}
+
+/// A NUL character in any query parameter (name or value, once decoded) is refused before a
+/// handler sees it: PostgreSQL's `text` cannot hold one, so it could only ever fail later, as
+/// a 500. Bodies are held to the same rule where they are parsed.
+pub async fn refuse_nul_in_query(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let offending = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+        .map(|(name, _)| name.replace('\0', "\\0"));
+    if let Some(name) = offending {
+        let shown: String = name.chars().take(100).collect();
+        let error = ApiError::bad_request(
+            "INVALID_QUERY",
+            format!(
+                "The query parameter {shown:?} contains a NUL character, which is not allowed."
+            ),
+        );
+        return Ok(req.error_response(error).map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// The safety net under `/api`: an error response that did not come from `ApiError` (actix's

@@ -12,6 +12,7 @@ use sqlx::PgPool;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::account::slots::Slots;
 use crate::auth::AuthState;
 use crate::config::Settings;
 use crate::messages::runtime::ChatRuntime;
@@ -72,10 +73,8 @@ impl Application {
             auth,
             auth_rate_limiter,
             chat,
-            exports: std::sync::Arc::new(tokio::sync::Semaphore::new(
-                crate::state::EXPORTS_AT_ONCE,
-            )),
-            imports: tokio::sync::Semaphore::new(crate::state::IMPORTS_AT_ONCE),
+            exports: Slots::new("export", crate::state::EXPORTS_AT_ONCE),
+            imports: Slots::new("import", crate::state::IMPORTS_AT_ONCE),
         });
         if !spa_dir.join("index.html").is_file() {
             tracing::warn!(
@@ -90,6 +89,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(crate::shutdown::refuse_while_draining))
+                .wrap(from_fn(error::refuse_nul_in_query))
                 .wrap(from_fn(error::ensure_json_errors))
                 .wrap(from_fn(cors::cors))
                 .wrap(from_fn(telemetry::request_telemetry))

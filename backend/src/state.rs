@@ -1,11 +1,10 @@
 //! [`AppState`]: what every handler can reach, built once by `startup`.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use sqlx::PgPool;
-use tokio::sync::Semaphore;
 
+use crate::account::slots::Slots;
 use crate::auth::AuthState;
 use crate::config::Settings;
 use crate::messages::runtime::ChatRuntime;
@@ -23,10 +22,11 @@ pub struct AppState {
     pub auth_rate_limiter: Option<RateLimiter>,
     /// The agent, admission and the running answers.
     pub chat: ChatRuntime,
-    /// Full exports and imports running at once: each export holds a database connection (and
-    /// its snapshot) for as long as the download takes; each import parses on a blocking thread.
-    pub exports: Arc<Semaphore>,
-    pub imports: Semaphore,
+    /// Full exports and imports running at once, and one of each per user: each export holds a
+    /// database connection (and its snapshot) for as long as the download takes; each import
+    /// parses on a blocking thread.
+    pub exports: Slots,
+    pub imports: Slots,
 }
 
 /// Exports and imports at once, per instance.

@@ -130,6 +130,12 @@ pub struct ImportFailure {
     /// The source's id for it, or its position in the file (`#3`) when it has none.
     pub conversation: String,
     pub title: Option<String>,
+    /// Why, for programs: `UNREADABLE`, `NOT_STORED`, `CUT_SHORT`, `STORAGE_FULL`, or the cap
+    /// it passed: `TOO_MANY_VALUES` (`IMPORT_MAX_NODES`), `TOO_MUCH_TEXT`
+    /// (`IMPORT_MAX_CONVERSATION_BYTES`), `MESSAGE_TOO_LONG` (`IMPORT_MAX_MESSAGE_BYTES`),
+    /// `TOO_MANY_MESSAGES` (`IMPORT_MAX_MESSAGES`).
+    pub code: String,
+    /// Why, for people.
     pub reason: String,
 }
 

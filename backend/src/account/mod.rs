@@ -4,6 +4,9 @@
 pub mod deletion;
 pub mod export;
 pub mod import;
+pub mod slots;
+pub mod storage;
+pub mod transfer;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

@@ -109,6 +109,59 @@ pub struct HistorySettings {
     /// `IMPORT_MAX_BYTES`: the largest import upload (100 MB by default). An unzipped export may
     /// be up to eight times this.
     pub import_max_bytes: u64,
+    /// What one imported conversation may hold, checked while the file is read.
+    pub import_caps: ImportCaps,
+    /// `TRANSFER_STALL_TIMEOUT` and `TRANSFER_MIN_RATE`: how slowly an import's upload or a full
+    /// export's download may move before it is ended.
+    pub transfer: TransferFloor,
+    /// `USER_MAX_STORED_BYTES`: bytes of message text one account may hold; `None` = no limit.
+    pub user_max_stored_bytes: Option<i64>,
+}
+
+/// Caps on one conversation of an import, so that the memory an import takes is bounded by
+/// settings whatever the file's shape. A conversation over one is skipped and reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportCaps {
+    /// `IMPORT_MAX_MESSAGES`: messages in one conversation.
+    pub messages: usize,
+    /// `IMPORT_MAX_NODES`: JSON values (objects, arrays, keys, strings, numbers...) in one
+    /// conversation.
+    pub nodes: u64,
+    /// `IMPORT_MAX_MESSAGE_BYTES`: the longest string anywhere in the file, in bytes as written.
+    pub message_bytes: u64,
+    /// `IMPORT_MAX_CONVERSATION_BYTES`: bytes of text (strings and keys) in one conversation.
+    pub conversation_bytes: u64,
+    /// `IMPORT_MAX_DEPTH`: levels of nesting anywhere in the file.
+    pub depth: u32,
+}
+
+impl Default for ImportCaps {
+    fn default() -> Self {
+        Self {
+            messages: 10_000,
+            nodes: 200_000,
+            message_bytes: 4_000_000,
+            conversation_bytes: 16_000_000,
+            depth: 64,
+        }
+    }
+}
+
+/// The slowest an upload or a download may move: at least `min_rate` bytes a second, averaged
+/// over each `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransferFloor {
+    /// `TRANSFER_STALL_TIMEOUT`.
+    pub window: std::time::Duration,
+    /// `TRANSFER_MIN_RATE`, bytes a second.
+    pub min_rate: u64,
+}
+
+impl TransferFloor {
+    /// Bytes that must move in each window.
+    pub fn min_bytes(&self) -> u64 {
+        self.min_rate.saturating_mul(self.window.as_secs().max(1))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +177,10 @@ pub struct ChatSettings {
     pub max_streams_per_ip: usize,
     /// `SSE_KEEP_ALIVE`: seconds between keep-alive comments on a quiet answer stream.
     pub keep_alive_secs: u64,
+    /// `MAX_FOLLOWERS_PER_USER`: answer streams one user may follow at once, per instance.
+    pub max_followers_per_user: usize,
+    /// `MAX_FOLLOWERS`: answer streams followed at once on this instance.
+    pub max_followers: usize,
 }
 
 #[derive(Clone)]
@@ -242,6 +299,22 @@ impl Settings {
     }
 }
 
+/// Every setting the server reads, by name: what `docs/` and `.env.example` must describe.
+/// Found by reading the settings with a lookup that notes each key asked for (with the keys
+/// set that make the others be read).
+pub fn setting_names() -> Vec<String> {
+    let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+    let _ = Settings::from_lookup(|key| {
+        asked.borrow_mut().insert(key.to_owned());
+        match key {
+            "AUTH_JWKS_URL" => Some("https://issuer.example.com/api/auth/jwks".to_owned()),
+            "USER_MAX_STORED_BYTES" => Some("1000000".to_owned()),
+            _ => None,
+        }
+    });
+    asked.into_inner().into_iter().collect()
+}
+
 /// A database URL safe to print: the password, if any, is replaced.
 pub fn redact_url(raw: &str) -> String {
     match Url::parse(raw) {
@@ -304,6 +377,23 @@ mod tests {
 
         let err = settings(&[("BETTER_AUTH_URL", "ftp://x")]).unwrap_err();
         assert_eq!(err.key, "BETTER_AUTH_URL");
+    }
+
+    #[test]
+    fn every_setting_read_is_named() {
+        let names = setting_names();
+        for key in [
+            "DATABASE_URL",
+            "AUTH_JWT_ISSUER",
+            "IMPORT_MAX_NODES",
+            "USER_MAX_STORED_BYTES",
+            "MAX_FOLLOWERS",
+        ] {
+            assert!(
+                names.iter().any(|n| n == key),
+                "{key} missing from {names:?}"
+            );
+        }
     }
 
     #[test]

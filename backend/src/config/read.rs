@@ -11,7 +11,8 @@ use url::Url;
 
 use super::{
     AgentSettings, AuthSettings, ChatSettings, ConfigError, DEFAULT_BIND, DEFAULT_DATABASE_URL,
-    DatabaseSettings, Environment, HistorySettings, LogFormat, Secret, redact_url,
+    DatabaseSettings, Environment, HistorySettings, ImportCaps, LogFormat, Secret, TransferFloor,
+    redact_url,
 };
 use crate::auth::external::ExternalIssuerSettings;
 
@@ -341,6 +342,8 @@ pub fn chat<F: Fn(&str) -> Option<String>>(
         max_streams_per_user,
         max_streams_per_ip: env.number("MAX_STREAMS_PER_IP", per_ip_default, 1, 10_000)?,
         keep_alive_secs: env.number("SSE_KEEP_ALIVE", 15, 1, 300)?,
+        max_followers_per_user: env.number("MAX_FOLLOWERS_PER_USER", 8, 1, 10_000)?,
+        max_followers: env.number("MAX_FOLLOWERS", 256, 1, 1_000_000)?,
     })
 }
 
@@ -365,6 +368,32 @@ pub fn history<F: Fn(&str) -> Option<String>>(
     Ok(HistorySettings {
         search_language,
         import_max_bytes: env.number("IMPORT_MAX_BYTES", 100_000_000, 1_000, 10_000_000_000)?,
+        import_caps: import_caps(env)?,
+        transfer: TransferFloor {
+            window: env.seconds("TRANSFER_STALL_TIMEOUT", 30, 3600)?,
+            min_rate: env.number("TRANSFER_MIN_RATE", 8192, 0, 1 << 30)?,
+        },
+        user_max_stored_bytes: env
+            .get("USER_MAX_STORED_BYTES")
+            .map(|_| env.number("USER_MAX_STORED_BYTES", 0i64, 1, i64::MAX))
+            .transpose()?,
+    })
+}
+
+fn import_caps<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<ImportCaps, ConfigError> {
+    let d = ImportCaps::default();
+    Ok(ImportCaps {
+        messages: env.number("IMPORT_MAX_MESSAGES", d.messages, 1, 10_000_000)?,
+        nodes: env.number("IMPORT_MAX_NODES", d.nodes, 100, 1_000_000_000)?,
+        message_bytes: env.number("IMPORT_MAX_MESSAGE_BYTES", d.message_bytes, 1_000, 1 << 32)?,
+        conversation_bytes: env.number(
+            "IMPORT_MAX_CONVERSATION_BYTES",
+            d.conversation_bytes,
+            1_000,
+            1 << 36,
+        )?,
+        // serde_json stops at 128 levels on its own; ours must come first to name the cap.
+        depth: env.number("IMPORT_MAX_DEPTH", d.depth, 8, 100)?,
     })
 }
 

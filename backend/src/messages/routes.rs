@@ -16,6 +16,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::question::Question;
 use super::store::{self, InsertError, MessageRow, NewQuestion};
 use super::{admission, generate, sse};
+use crate::account::storage;
 use crate::agent::{AgentRequest, Turn};
 use crate::auth::AuthUser;
 use crate::conversations::store as conversations;
@@ -145,7 +146,7 @@ async fn list_messages(
         (status = 200, description = "SSE stream of the answer (`text/event-stream`), or the stored exchange for a repeated `clientId`", body = Exchange),
         (status = 400, description = "Malformed id or body", body = shared::ErrorBody),
         (status = 404, description = "No such conversation", body = shared::ErrorBody),
-        (status = 413, description = "`CONTENT_TOO_LONG`, `SELECTED_TEXT_TOO_LONG`", body = shared::ErrorBody),
+        (status = 413, description = "`CONTENT_TOO_LONG`, `SELECTED_TEXT_TOO_LONG`, or `STORAGE_FULL`: the account holds `USER_MAX_STORED_BYTES` of messages", body = shared::ErrorBody),
         (status = 422, description = "Empty content, bad `clientId`, or `parentId` not in this conversation", body = shared::ErrorBody),
         (status = 429, description = "`RATE_LIMITED` (see `Retry-After`) or `TOO_MANY_STREAMS`", body = shared::ErrorBody),
         (status = 503, description = "`BUSY`: every generation slot is taken; retry", body = shared::ErrorBody),
@@ -174,6 +175,9 @@ async fn post_message(
         tx.commit().await?;
         return Ok(sse::replay(stored, stream));
     }
+    let adding = question.content.len() + question.selected_text.as_ref().map_or(0, String::len);
+    let room = state.settings.history.user_max_stored_bytes;
+    storage::ensure_room(&mut tx, &user.id, room, adding).await?;
     let admitted = admission::admit(&state, &mut tx, &req, &user.id).await?;
 
     // The conversation's row lock first, then the inserts: one lock order for every writer.
@@ -304,6 +308,7 @@ async fn stop_message(
         (status = 201, description = "The question and its new answer (JSON mode)", body = Exchange),
         (status = 200, description = "SSE stream of the new answer"),
         (status = 404, description = "No such message in this conversation", body = shared::ErrorBody),
+        (status = 413, description = "`STORAGE_FULL`: the account holds `USER_MAX_STORED_BYTES` of messages", body = shared::ErrorBody),
         (status = 422, description = "The message answers no question", body = shared::ErrorBody),
         (status = 429, description = "`RATE_LIMITED` or `TOO_MANY_STREAMS`", body = shared::ErrorBody),
         (status = 503, description = "`BUSY`", body = shared::ErrorBody),
@@ -334,6 +339,8 @@ async fn regenerate_message(
             .filter(|m| m.role == Role::User)
             .ok_or_else(|| ApiError::validation("this answer has no question to answer again"))?
     };
+    let room = state.settings.history.user_max_stored_bytes;
+    storage::ensure_room(&mut tx, &user.id, room, 0).await?;
     let admitted = admission::admit(&state, &mut tx, &req, &user.id).await?;
     conversations::record_activity(&mut tx, &user.id, conversation_id, None).await?;
     let answer = store::insert_answer(&mut tx, &user.id, conversation_id, question.id).await?;

@@ -295,3 +295,42 @@ async fn idle_and_trickling_connections_are_closed(pool: PgPoolOptions, conn: Pg
     );
     still_serving(&app).await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_nul_in_any_query_parameter_is_a_400_naming_it(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app(pool, conn).await;
+    let s = app.sign_up(&unique_email("nul")).await;
+    let conversation = app.create_conversation(&s).await;
+    for (path, parameter) in [
+        ("/api/conversations?q=a%00b".to_owned(), "q"),
+        ("/api/search?q=a%00b".to_owned(), "q"),
+        ("/api/search?q=tomato&cursor=%00".to_owned(), "cursor"),
+        (
+            format!("/api/conversations/{conversation}/messages?before=x%00"),
+            "before",
+        ),
+        (
+            format!("/api/conversations/{conversation}/export?format=md%00"),
+            "format",
+        ),
+        ("/api/conversations?made%00up=1".to_owned(), "made\\0up"),
+    ] {
+        let response = app
+            .client
+            .get(app.url(&path))
+            .bearer_auth(&s.bearer)
+            .send()
+            .await
+            .unwrap();
+        let (status, code, message) = error_body(response).await;
+        assert_eq!((status, code.as_str()), (400, "INVALID_QUERY"), "{path}");
+        assert!(
+            message.contains(&format!("{parameter:?}")),
+            "{path}: {message}"
+        );
+    }
+    still_serving(&app).await;
+}

@@ -7,7 +7,8 @@ pub mod markdown;
 pub mod store;
 
 use std::io;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_web::http::header::{CONTENT_DISPOSITION, HeaderValue};
 use actix_web::{HttpResponse, get, web};
@@ -20,8 +21,10 @@ use shared::{ConversationId, UserId};
 use sqlx::{PgConnection, Postgres, Transaction};
 use tokio::sync::mpsc;
 
+use super::transfer::Floor;
 use crate::auth::AuthUser;
 use crate::auth::store as auth_store;
+use crate::config::TransferFloor;
 use crate::conversations::store::iso;
 use crate::db::{begin_for_user, begin_snapshot_for_user};
 use crate::error::ApiError;
@@ -97,9 +100,6 @@ pub async fn export_conversation(
         .json(document))
 }
 
-/// A client that takes no data for this long is gone: its export stops and frees the connection.
-const STALLED_CLIENT: Duration = Duration::from_secs(30);
-
 /// Download everything: the account (never its password hash or tokens), its sign-in accounts
 /// and sessions, and every conversation with every message of every branch, their sources and
 /// feedback. Streamed as it is read, from one consistent snapshot.
@@ -116,30 +116,43 @@ pub async fn export_me(
     user: AuthUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let permit = std::sync::Arc::clone(&state.exports)
-        .try_acquire_owned()
-        .map_err(|_| ApiError::Busy)?;
+    let slot = state.exports.claim(&user.id)?;
     // Everything that can fail with a status fails here, before the first byte is sent.
     let mut tx = begin_snapshot_for_user(&state.pool, &user.id).await?;
     let header = header(&mut tx, &user.id).await?;
     let (sender, receiver) = mpsc::channel::<io::Result<Bytes>>(4);
+    let floor = state.settings.history.transfer;
+    let whole = Arc::new(AtomicBool::new(false));
+    let out = Chunks::new(sender, floor, Arc::clone(&whole));
     tokio::spawn(async move {
-        let _permit = permit;
+        let _slot = slot;
         let user_id = user.id;
-        if let Err(e) = write_history(tx, &user_id, header, Chunks::new(sender)).await {
+        if let Err(e) = write_history(tx, &user_id, header, out).await {
             match e {
-                WriteError::Gone => {
-                    tracing::info!("export abandoned: the client left or stopped reading")
-                }
+                WriteError::Gone => tracing::info!("export abandoned: the client left"),
+                WriteError::TooSlow => tracing::info!(
+                    "export ended: the client took less than TRANSFER_MIN_RATE over \
+                     TRANSFER_STALL_TIMEOUT"
+                ),
                 WriteError::Db(e) => tracing::error!(
                     error = crate::telemetry::chain(&e),
-                    "export failed part-way; the download ends truncated"
+                    "export failed part-way; the download is broken off"
                 ),
             }
         }
     });
-    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (chunk, receiver))
+    // A download that ends before the document does is broken off (an error ends the
+    // response without its last chunk), so no client takes a cut-short file for a whole one.
+    let body = futures_util::stream::unfold(Some(receiver), move |receiver| {
+        let whole = Arc::clone(&whole);
+        async move {
+            let mut receiver = receiver?;
+            match receiver.recv().await {
+                Some(chunk) => Some((chunk, Some(receiver))),
+                None if whole.load(Ordering::Acquire) => None,
+                None => Some((Err(io::Error::other("the export ended early")), None)),
+            }
+        }
     });
     let name = format!("chatkeep-export-{}.json", Utc::now().format("%Y-%m-%d"));
     Ok(HttpResponse::Ok()
@@ -175,6 +188,8 @@ async fn header(conn: &mut PgConnection, user_id: &UserId) -> Result<ExportDocum
 enum WriteError {
     /// The client went away.
     Gone,
+    /// The client stopped reading, or reads too slowly (`TRANSFER_MIN_RATE`).
+    TooSlow,
     Db(sqlx::Error),
 }
 
@@ -184,20 +199,35 @@ impl From<sqlx::Error> for WriteError {
     }
 }
 
-/// Batches the JSON into chunks of about 64 KiB for the response body.
+/// Batches the JSON into chunks of about 64 KiB for the response body, as fast as the client
+/// takes them (and no slower than the floor).
 struct Chunks {
     buffer: String,
     sender: mpsc::Sender<io::Result<Bytes>>,
+    pace: Floor,
+    /// Set once the document is whole, before the sender goes.
+    whole: Arc<AtomicBool>,
 }
 
 impl Chunks {
     const SIZE: usize = 64 * 1024;
 
-    fn new(sender: mpsc::Sender<io::Result<Bytes>>) -> Self {
+    fn new(
+        sender: mpsc::Sender<io::Result<Bytes>>,
+        floor: TransferFloor,
+        whole: Arc<AtomicBool>,
+    ) -> Self {
         Self {
             buffer: String::with_capacity(Self::SIZE * 2),
             sender,
+            pace: Floor::new(floor),
+            whole,
         }
+    }
+
+    /// The document is whole: its end may now end the download.
+    fn finish(self) {
+        self.whole.store(true, Ordering::Release);
     }
 
     async fn push(&mut self, json: &str) -> Result<(), WriteError> {
@@ -210,11 +240,12 @@ impl Chunks {
 
     async fn flush(&mut self) -> Result<(), WriteError> {
         let chunk = Bytes::from(std::mem::take(&mut self.buffer));
+        let bytes = chunk.len();
         self.buffer.reserve(Self::SIZE * 2);
-        match tokio::time::timeout(STALLED_CLIENT, self.sender.send(Ok(chunk))).await {
-            Ok(Ok(())) => Ok(()),
-            // The client went away, or stopped reading.
-            Ok(Err(_)) | Err(_) => Err(WriteError::Gone),
+        match self.pace.wait(self.sender.send(Ok(chunk))).await {
+            Ok(Ok(())) => self.pace.moved(bytes).map_err(|_| WriteError::TooSlow),
+            Ok(Err(_)) => Err(WriteError::Gone),
+            Err(_) => Err(WriteError::TooSlow),
         }
     }
 }
@@ -260,5 +291,6 @@ async fn write_history(
     out.push("]}").await?;
     out.flush().await?;
     tx.commit().await?;
+    out.finish();
     Ok(())
 }

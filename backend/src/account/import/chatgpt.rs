@@ -63,7 +63,7 @@ pub fn recognizes(value: &Value) -> bool {
 }
 
 pub fn convert(value: Value, now: DateTime<Utc>) -> Result<Conversation, String> {
-    let export: Export =
+    let mut export: Export =
         serde_json::from_value(value).map_err(|e| format!("not a ChatGPT conversation: {e}"))?;
     let key = export
         .conversation_id
@@ -78,7 +78,7 @@ pub fn convert(value: Value, now: DateTime<Utc>) -> Result<Conversation, String>
 
     // Roots: nodes without a parent in the mapping. Sorted, so the order does not depend on
     // the map's.
-    let mut roots: Vec<&String> = export
+    let mut roots: Vec<String> = export
         .mapping
         .iter()
         .filter(|(_, n)| {
@@ -86,26 +86,28 @@ pub fn convert(value: Value, now: DateTime<Utc>) -> Result<Conversation, String>
                 .as_ref()
                 .is_none_or(|p| !export.mapping.contains_key(p))
         })
-        .map(|(id, _)| id)
+        .map(|(id, _)| id.clone())
         .collect();
     roots.sort();
 
+    // Each node's message is taken out of the mapping as it is placed: an import holds a
+    // conversation's text once.
     let mut messages: Vec<Message> = Vec::new();
     // Node id -> position of the nearest kept message at or above it.
-    let mut kept_at: HashMap<&str, Option<usize>> = HashMap::new();
-    let mut seen: HashSet<&str> = HashSet::new();
-    let mut stack: Vec<(&str, Option<usize>)> =
-        roots.iter().rev().map(|id| (id.as_str(), None)).collect();
+    let mut kept_at: HashMap<String, Option<usize>> = HashMap::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut stack: Vec<(String, Option<usize>)> =
+        roots.into_iter().rev().map(|id| (id, None)).collect();
     while let Some((id, above)) = stack.pop() {
-        if !seen.insert(id) {
+        if !seen.insert(id.clone()) {
             continue;
         }
-        let Some(node) = export.mapping.get(id) else {
+        let Some(node) = export.mapping.get_mut(&id) else {
             continue;
         };
         let here = match node
             .message
-            .as_ref()
+            .take()
             .and_then(|m| message(m, above, created_at))
         {
             Some(m) => {
@@ -114,10 +116,10 @@ pub fn convert(value: Value, now: DateTime<Utc>) -> Result<Conversation, String>
             }
             None => above,
         };
-        kept_at.insert(id, here);
-        for child in node.children.iter().rev() {
-            stack.push((child.as_str(), here));
+        for child in std::mem::take(&mut node.children).into_iter().rev() {
+            stack.push((child, here));
         }
+        kept_at.insert(id, here);
     }
     if messages.is_empty() {
         return Err("it has no messages to import".to_owned());
@@ -142,7 +144,7 @@ pub fn convert(value: Value, now: DateTime<Utc>) -> Result<Conversation, String>
 
 /// The message a node holds, when it is one people saw: a user's or the assistant's reply to
 /// them, not hidden, with some text.
-fn message(m: &NodeMessage, parent: Option<usize>, fallback: DateTime<Utc>) -> Option<Message> {
+fn message(m: NodeMessage, parent: Option<usize>, fallback: DateTime<Utc>) -> Option<Message> {
     let role = match m.author.role.as_str() {
         "user" => Role::User,
         "assistant" => Role::Assistant,
@@ -159,7 +161,7 @@ fn message(m: &NodeMessage, parent: Option<usize>, fallback: DateTime<Utc>) -> O
     if m.recipient.as_deref().is_some_and(|r| r != "all") {
         return None;
     }
-    let mut content = text(m.content.as_ref()?)?;
+    let mut content = text(m.content?)?;
     for name in attachments(&m.metadata) {
         if !content.is_empty() {
             content.push('\n');
@@ -177,11 +179,15 @@ fn message(m: &NodeMessage, parent: Option<usize>, fallback: DateTime<Utc>) -> O
 }
 
 /// The text of a message's content, or `None` for content people were not shown.
-fn text(content: &Content) -> Option<String> {
+fn text(content: Content) -> Option<String> {
     match content.content_type.as_str() {
         "text" | "multimodal_text" => {
-            let parts: Vec<String> = content.parts.iter().filter_map(part).collect();
-            Some(parts.join("\n"))
+            let mut parts: Vec<String> = content.parts.into_iter().filter_map(part).collect();
+            Some(if parts.len() == 1 {
+                parts.swap_remove(0)
+            } else {
+                parts.join("\n")
+            })
         }
         "code" => content.text.as_ref().map(|t| format!("```\n{t}\n```")),
         // Tool output, browsing, custom instructions, reasoning: not the conversation.
@@ -192,14 +198,14 @@ fn text(content: &Content) -> Option<String> {
         | "thoughts"
         | "reasoning_recap"
         | "system_error" => None,
-        _ => content.text.clone(),
+        _ => content.text,
     }
 }
 
 /// One part of a text: a string as it is, an image or a file as a placeholder.
-fn part(part: &Value) -> Option<String> {
+fn part(part: Value) -> Option<String> {
     match part {
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => Some(s),
         Value::Object(o) => {
             let kind = o.get("content_type").and_then(Value::as_str).unwrap_or("");
             Some(match kind {

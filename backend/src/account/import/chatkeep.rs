@@ -9,14 +9,34 @@ use shared::messages::{MessageStatus, Role};
 
 use super::model::{self, Conversation, Feedback, Message};
 
+/// A message's large fields, taken out of the export.
+#[derive(Default)]
+struct Taken {
+    content: String,
+    selected_text: Option<String>,
+    sources: Vec<shared::messages::Source>,
+    error: Option<String>,
+}
+
 pub fn convert(value: Value) -> Result<Conversation, String> {
-    let export: ExportConversation =
+    let mut export: ExportConversation =
         serde_json::from_value(value).map_err(|e| format!("not a Chatkeep conversation: {e}"))?;
     let time = |raw: &str, what: &str| {
         model::from_rfc3339(raw).ok_or_else(|| format!("{what} {raw:?} is not an RFC 3339 time"))
     };
     let created_at = time(&export.created_at, "createdAt")?;
     let updated_at = time(&export.updated_at, "updatedAt")?;
+    // What is large is taken, not copied: an import holds a conversation's text once.
+    let mut taken: Vec<Taken> = export
+        .messages
+        .iter_mut()
+        .map(|m| Taken {
+            content: std::mem::take(&mut m.content),
+            selected_text: m.selected_text.take(),
+            sources: std::mem::take(&mut m.sources),
+            error: m.error.take(),
+        })
+        .collect();
     // Parents first: order by the links, not by the file (a parent may be listed later).
     let ids: HashMap<&str, usize> = export
         .messages
@@ -75,16 +95,16 @@ pub fn convert(value: Value) -> Result<Conversation, String> {
         messages.push(Message {
             parent,
             role: m.role,
-            content: m.content.clone(),
-            selected_text: m.selected_text.clone(),
-            sources: m.sources.clone(),
+            content: std::mem::take(&mut taken[i].content),
+            selected_text: taken[i].selected_text.take(),
+            sources: std::mem::take(&mut taken[i].sources),
             // An answer that was being written when it was exported has stopped for good.
             status: match m.status {
                 MessageStatus::Streaming => MessageStatus::Stopped,
                 other => other,
             },
             finish_reason: m.finish_reason.clone(),
-            error: m.error.clone(),
+            error: taken[i].error.take(),
             usage: m.usage.clone(),
             created_at: at,
             updated_at: time(&m.updated_at, "updatedAt")?,

@@ -56,13 +56,13 @@ pub fn convert(value: Value, now: DateTime<Utc>) -> Result<Conversation, String>
         .unwrap_or(created_at);
     let mut messages: Vec<Message> = Vec::new();
     let mut position: HashMap<String, usize> = HashMap::new();
-    for m in &export.chat_messages {
+    for mut m in export.chat_messages {
         let role = match m.sender.as_str() {
             "human" | "user" => Role::User,
             "assistant" => Role::Assistant,
             _ => continue,
         };
-        let mut content = text(m);
+        let mut content = text(&mut m);
         for name in m.attachments.iter().chain(&m.files).filter_map(|f| {
             f.get("file_name")
                 .or_else(|| f.get("name"))
@@ -115,8 +115,9 @@ pub fn convert(value: Value, now: DateTime<Utc>) -> Result<Conversation, String>
     })
 }
 
-/// The text blocks of `content`, or `text` when there are none.
-fn text(m: &ChatMessage) -> String {
+/// The text blocks of `content`, or `text` when there are none (taken, not copied: an import
+/// holds a conversation's text once).
+fn text(m: &mut ChatMessage) -> String {
     let blocks: Vec<&str> = m
         .content
         .iter()
@@ -124,7 +125,7 @@ fn text(m: &ChatMessage) -> String {
         .filter_map(|b| b.get("text").and_then(Value::as_str))
         .collect();
     if blocks.is_empty() {
-        m.text.clone()
+        std::mem::take(&mut m.text)
     } else {
         blocks.join("\n\n")
     }

@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use shared::feedback::Rating;
 use shared::messages::{MessageStatus, Role, Source, Usage};
 
-/// The longest message an import stores, in characters.
-pub const MAX_MESSAGE_CHARS: usize = 1_000_000;
+use crate::config::ImportCaps;
 
 #[derive(Debug, Clone)]
 pub struct Conversation {
@@ -24,6 +23,13 @@ pub struct Conversation {
     pub messages: Vec<Message>,
     /// The message (by position) that ends the branch last viewed.
     pub active: Option<usize>,
+}
+
+impl Conversation {
+    /// Bytes it stores, as `USER_MAX_STORED_BYTES` counts them.
+    pub fn stored_bytes(&self) -> i64 {
+        self.messages.iter().map(|m| m.stored_bytes() as i64).sum()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +57,20 @@ pub struct Feedback {
 }
 
 impl Message {
+    /// Bytes it stores: its text, the quoted selection, the sources (as JSON) and the error, as
+    /// `account::storage` counts them in the database.
+    pub fn stored_bytes(&self) -> usize {
+        let sources = if self.sources.is_empty() {
+            0
+        } else {
+            serde_json::to_string(&self.sources).map_or(0, |s| s.len())
+        };
+        self.content.len()
+            + self.selected_text.as_ref().map_or(0, String::len)
+            + self.error.as_ref().map_or(0, String::len)
+            + sources
+    }
+
     /// A finished message with nothing but its text.
     pub fn plain(parent: Option<usize>, role: Role, content: String, at: DateTime<Utc>) -> Self {
         Self {
@@ -97,16 +117,65 @@ pub fn from_rfc3339(raw: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Checks what every importer must hand over; the reason a conversation is refused.
-pub fn check(conversation: &Conversation) -> Result<(), String> {
+/// Why one conversation is reported instead of imported: a code and a sentence for people.
+#[derive(Debug)]
+pub struct Refused {
+    pub code: &'static str,
+    pub reason: String,
+}
+
+/// A reason as short as a report needs: parser errors quote the text they stopped at, which a
+/// hostile file makes megabytes long.
+pub fn brief(reason: impl Into<String>) -> String {
+    const MAX_CHARS: usize = 300;
+    let reason = reason.into();
+    match reason.char_indices().nth(MAX_CHARS) {
+        Some((at, _)) => format!("{}…", &reason[..at]),
+        None => reason,
+    }
+}
+
+impl Refused {
+    pub fn new(code: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            code,
+            reason: brief(reason),
+        }
+    }
+
+    /// The source's data does not make a conversation.
+    pub fn unreadable(reason: impl Into<String>) -> Self {
+        Self::new("UNREADABLE", reason)
+    }
+}
+
+/// Checks what every importer must hand over, and the caps on what was made of it; the reason
+/// a conversation is refused.
+pub fn check(conversation: &Conversation, caps: &ImportCaps) -> Result<(), Refused> {
+    let count = conversation.messages.len();
+    if count > caps.messages {
+        return Err(Refused::new(
+            "TOO_MANY_MESSAGES",
+            format!(
+                "it has {count} messages; at most {} are imported (IMPORT_MAX_MESSAGES); it was skipped",
+                caps.messages
+            ),
+        ));
+    }
     for (i, m) in conversation.messages.iter().enumerate() {
         if m.parent.is_some_and(|p| p >= i) {
-            return Err("a message comes before its parent".to_owned());
+            return Err(Refused::unreadable("a message comes before its parent"));
         }
-        let chars = m.content.chars().count();
-        if chars > MAX_MESSAGE_CHARS {
-            return Err(format!(
-                "a message has {chars} characters; at most {MAX_MESSAGE_CHARS} are imported"
+        // Parts joined into one message can pass what each part was held to.
+        let bytes = m.content.len() as u64;
+        if bytes > caps.message_bytes {
+            return Err(Refused::new(
+                "MESSAGE_TOO_LONG",
+                format!(
+                    "a message in it has {bytes} bytes; at most {} are imported \
+                     (IMPORT_MAX_MESSAGE_BYTES); it was skipped",
+                    caps.message_bytes
+                ),
             ));
         }
     }
@@ -114,7 +183,9 @@ pub fn check(conversation: &Conversation) -> Result<(), String> {
         .active
         .is_some_and(|a| a >= conversation.messages.len())
     {
-        return Err("the active message is not in the conversation".to_owned());
+        return Err(Refused::unreadable(
+            "the active message is not in the conversation",
+        ));
     }
     Ok(())
 }
@@ -134,6 +205,14 @@ mod tests {
             clean_title(Some(&"é".repeat(300))).map(|t| t.chars().count()),
             Some(200)
         );
+    }
+
+    #[test]
+    fn reasons_are_kept_short() {
+        let long = format!("invalid type: string \"{}\"", "é".repeat(4_000_000));
+        let refused = Refused::unreadable(long);
+        assert_eq!(refused.reason.chars().count(), 301);
+        assert_eq!(brief("short"), "short");
     }
 
     #[test]

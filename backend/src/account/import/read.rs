@@ -15,8 +15,10 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::Value;
 use shared::account::{EXPORT_FORMAT, EXPORT_VERSION, ImportFailure};
 
-use super::model::{self, Conversation};
+use super::bounded::{Bounded, Budget, Guard, GuardState, Over, rest_of_map};
+use super::model::{self, Conversation, Refused};
 use super::{chatgpt, chatkeep, claude};
+use crate::config::ImportCaps;
 
 /// What the reader hands over.
 pub enum Item {
@@ -35,6 +37,9 @@ pub enum ReadError {
     /// The ZIP unpacks to more than it may.
     #[error("the archive unpacks to more than {0} bytes")]
     Unpacked(u64),
+    /// The file nests deeper than `IMPORT_MAX_DEPTH`.
+    #[error("the file nests deeper than {0} levels")]
+    TooDeep(u32),
     /// The receiver went away.
     #[error("stopped")]
     Stopped,
@@ -45,6 +50,8 @@ pub type Format = Option<&'static str>;
 
 struct State<'s> {
     format: Format,
+    caps: ImportCaps,
+    guard: Rc<GuardState>,
     /// Conversations met so far (for naming the ones without an id).
     seen: usize,
     now: DateTime<Utc>,
@@ -63,45 +70,78 @@ impl State<'_> {
         }
     }
 
-    /// One conversation of an array: ChatGPT's or Claude's.
-    fn element(&mut self, value: Value) -> Result<(), ReadError> {
-        self.seen += 1;
-        let (format, converted) = if chatgpt::recognizes(&value) {
-            ("chatgpt", None)
-        } else if claude::recognizes(&value) {
-            ("claude", None)
-        } else if self.format.is_none() {
-            return Err(ReadError::NotAnExport(
-                "This is not an export Chatkeep reads: a ChatGPT or Claude conversations.json, a \
-                 ChatGPT ZIP, or a Chatkeep export."
-                    .to_owned(),
-            ));
-        } else {
-            (
-                self.format.unwrap_or("chatgpt"),
-                Some(Err("not a ChatGPT or Claude conversation".to_owned())),
-            )
+    /// Reads the next conversation of an array within its budget: the value (whole, or as far
+    /// as it was kept) and the cap it passed, if any.
+    fn next<'de, A: SeqAccess<'de>>(
+        &mut self,
+        seq: &mut A,
+    ) -> Result<Option<(Value, Option<Over>)>, A::Error> {
+        let mut budget = Budget::new(&self.caps);
+        let cuts = self.guard.cuts();
+        let Some(value) = seq.next_element_seed(Bounded {
+            budget: &mut budget,
+        })?
+        else {
+            return Ok(None);
         };
-        self.format.get_or_insert(format);
-        let name = identify(&value, self.seen);
-        let converted = converted.unwrap_or_else(|| match format {
-            "chatgpt" => chatgpt::convert(value, self.now),
-            _ => claude::convert(value, self.now),
+        let over = budget.over.or_else(|| {
+            (self.guard.cuts() > cuts).then_some(Over::MessageBytes(self.caps.message_bytes))
         });
+        Ok(Some((value, over)))
+    }
+
+    /// One conversation of an array: ChatGPT's or Claude's.
+    fn element(&mut self, value: Value, over: Option<Over>) -> Result<(), ReadError> {
+        self.seen += 1;
+        let recognized = if chatgpt::recognizes(&value) {
+            Some("chatgpt")
+        } else if claude::recognizes(&value) {
+            Some("claude")
+        } else {
+            None
+        };
+        let name = identify(&value, self.seen);
+        let converted = match (recognized.or(self.format), over) {
+            // An object too large to keep may not have shown what it is before the cap: it is
+            // reported, and the file's kind is left to the next one.
+            (_, Some(over)) if recognized.is_some() || value.is_object() => {
+                Err(Refused::from(over))
+            }
+            (None, _) => {
+                return Err(ReadError::NotAnExport(
+                    "This is not an export Chatkeep reads: a ChatGPT or Claude conversations.json, \
+                     a ChatGPT ZIP, or a Chatkeep export."
+                        .to_owned(),
+                ));
+            }
+            (Some(_), _) if recognized.is_none() => {
+                Err(Refused::unreadable("not a ChatGPT or Claude conversation"))
+            }
+            (Some("chatgpt"), None) => {
+                chatgpt::convert(value, self.now).map_err(Refused::unreadable)
+            }
+            (Some(_), None) => claude::convert(value, self.now).map_err(Refused::unreadable),
+            (Some(_), Some(over)) => Err(Refused::from(over)),
+        };
+        if let Some(format) = recognized {
+            self.format.get_or_insert(format);
+        }
         self.deliver(name, converted)
     }
 
     fn deliver(
         &mut self,
         (conversation, title): (String, Option<String>),
-        converted: Result<Conversation, String>,
+        converted: Result<Conversation, Refused>,
     ) -> Result<(), ReadError> {
-        let item = match converted.and_then(|c| model::check(&c).map(|()| c)) {
+        let checked = converted.and_then(|c| model::check(&c, &self.caps).map(|()| c));
+        let item = match checked {
             Ok(c) => Item::Conversation(Box::new(c)),
-            Err(reason) => Item::Failed(ImportFailure {
+            Err(refused) => Item::Failed(ImportFailure {
                 conversation,
                 title,
-                reason,
+                code: refused.code.to_owned(),
+                reason: refused.reason,
             }),
         };
         if self.hand_over(item) {
@@ -131,11 +171,14 @@ fn identify(value: &Value, position: usize) -> (String, Option<String>) {
 pub fn read(
     path: &Path,
     max_unpacked: u64,
+    caps: ImportCaps,
     now: DateTime<Utc>,
     sink: &mut dyn FnMut(Item) -> bool,
 ) -> (Format, Result<(), ReadError>) {
     let mut state = State {
         format: None,
+        caps,
+        guard: Rc::new(GuardState::default()),
         seen: 0,
         now,
         sink,
@@ -160,10 +203,51 @@ fn read_file(path: &Path, max_unpacked: u64, state: &mut State<'_>) -> Result<()
     }
 }
 
+/// The most files a ZIP may hold: the ZIP reader keeps about 200 bytes for each entry of the
+/// archive's directory before anything is read (a million empty files took 250 MB). A ChatGPT
+/// export holds its conversations and one file per image or attachment.
+pub const MAX_ZIP_ENTRIES: u64 = 50_000;
+
+/// Refuses an archive whose directory claims more than [`MAX_ZIP_ENTRIES`] files, before the
+/// ZIP reader allocates for them. Every end-of-directory record in the file's last 64 KiB
+/// counts (the reader may pick any of them), and one that defers to ZIP64 is refused: no real
+/// export within `IMPORT_MAX_BYTES` needs it.
+fn zip_directory_fits(file: &mut File) -> Result<(), ReadError> {
+    use std::io::{Seek, SeekFrom};
+    let unreadable = |e: std::io::Error| ReadError::NotAnExport(format!("not a readable ZIP: {e}"));
+    let len = file.seek(SeekFrom::End(0)).map_err(unreadable)?;
+    let tail_len = len.min(22 + 65_535);
+    file.seek(SeekFrom::Start(len - tail_len))
+        .map_err(unreadable)?;
+    let mut tail = Vec::with_capacity(tail_len as usize);
+    file.take(tail_len)
+        .read_to_end(&mut tail)
+        .map_err(unreadable)?;
+    let too_many = || {
+        ReadError::NotAnExport(format!(
+            "The ZIP holds more than {MAX_ZIP_ENTRIES} files; an export from ChatGPT or Claude \
+             holds far fewer. Import its conversations.json instead."
+        ))
+    };
+    for at in 0..tail.len().saturating_sub(21) {
+        if tail[at..at + 4] != [0x50, 0x4b, 0x05, 0x06] {
+            continue;
+        }
+        let entries = u16::from_le_bytes([tail[at + 10], tail[at + 11]]);
+        let directory =
+            u32::from_le_bytes([tail[at + 12], tail[at + 13], tail[at + 14], tail[at + 15]]);
+        if entries == u16::MAX || directory == u32::MAX || u64::from(entries) > MAX_ZIP_ENTRIES {
+            return Err(too_many());
+        }
+    }
+    Ok(())
+}
+
 fn read_zip(path: &Path, max_unpacked: u64, state: &mut State<'_>) -> Result<(), ReadError> {
     let not_zip =
         |e: zip::result::ZipError| ReadError::NotAnExport(format!("not a readable ZIP: {e}"));
-    let file = File::open(path).map_err(|e| ReadError::NotAnExport(e.to_string()))?;
+    let mut file = File::open(path).map_err(|e| ReadError::NotAnExport(e.to_string()))?;
+    zip_directory_fits(&mut file)?;
     let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(not_zip)?;
     let mut names: Vec<(String, usize)> = (0..archive.len())
         .filter_map(|i| {
@@ -231,7 +315,9 @@ fn read_json<R: Read>(
     state: &mut State<'_>,
     over: Option<&Rc<Cell<bool>>>,
 ) -> Result<(), ReadError> {
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    // serde_json reads a byte at a time, so the guard sees each byte as the parser takes it.
+    let guarded = Guard::new(reader, &state.caps, Rc::clone(&state.guard));
+    let mut de = serde_json::Deserializer::from_reader(guarded);
     let parsed = de::Deserializer::deserialize_any(&mut de, Top { state: &mut *state })
         .and_then(|()| de.end());
     if let Some(stop) = state.stop.take() {
@@ -239,6 +325,9 @@ fn read_json<R: Read>(
     }
     if over.is_some_and(|o| o.get()) {
         return Err(ReadError::Unpacked(0));
+    }
+    if state.guard.too_deep() {
+        return Err(ReadError::TooDeep(state.caps.depth));
     }
     parsed.map_err(|e| {
         if state.seen == 0 && state.format.is_none() {
@@ -272,8 +361,8 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(value) = seq.next_element::<Value>()? {
-            if let Err(why) = self.state.element(value) {
+        while let Some((value, over)) = self.state.next(&mut seq)? {
+            if let Err(why) = self.state.element(value, over) {
                 return Err(stop(self.state, why));
             }
         }
@@ -290,17 +379,46 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
         let not_ours = || {
             ReadError::NotAnExport(format!(
                 "This is not an export Chatkeep reads: a Chatkeep export starts with \
-                 \"format\": \"{EXPORT_FORMAT}\"."
+                 \"format\": \"{EXPORT_FORMAT}\", and one conversation exported as JSON has \
+                 its \"id\" and \"messages\"."
             ))
         };
+        let mut budget = Budget::new(&self.state.caps);
+        let cuts = self.state.guard.cuts();
         match map.next_key::<String>()? {
             Some(key) if key == "format" => {
-                let format: Value = map.next_value()?;
+                let format = map.next_value_seed(Bounded {
+                    budget: &mut budget,
+                })?;
                 if format != EXPORT_FORMAT {
                     return Err(stop(self.state, not_ours()));
                 }
             }
-            _ => return Err(stop(self.state, not_ours())),
+            // One conversation, as `GET /api/conversations/{id}/export?format=json` gives it.
+            Some(key) => {
+                let object = rest_of_map(&mut map, key, &mut budget)?;
+                let over = budget.over.or_else(|| {
+                    (self.state.guard.cuts() > cuts)
+                        .then_some(Over::MessageBytes(self.state.caps.message_bytes))
+                });
+                if !object.get("messages").is_some_and(Value::is_array)
+                    || object.get("id").is_none()
+                {
+                    return Err(stop(self.state, not_ours()));
+                }
+                self.state.format = Some("chatkeep");
+                self.state.seen += 1;
+                let name = identify(&object, self.state.seen);
+                let converted = match over {
+                    Some(over) => Err(Refused::from(over)),
+                    None => chatkeep::convert(object).map_err(Refused::unreadable),
+                };
+                if let Err(why) = self.state.deliver(name, converted) {
+                    return Err(stop(self.state, why));
+                }
+                return Ok(());
+            }
+            None => return Err(stop(self.state, not_ours())),
         }
         self.state.format = Some("chatkeep");
         while let Some(key) = map.next_key::<String>()? {
@@ -349,10 +467,14 @@ impl<'de> Visitor<'de> for Conversations<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(value) = seq.next_element::<Value>()? {
+        while let Some((value, over)) = self.state.next(&mut seq)? {
             self.state.seen += 1;
             let name = identify(&value, self.state.seen);
-            if let Err(why) = self.state.deliver(name, chatkeep::convert(value)) {
+            let converted = match over {
+                Some(over) => Err(Refused::from(over)),
+                None => chatkeep::convert(value).map_err(Refused::unreadable),
+            };
+            if let Err(why) = self.state.deliver(name, converted) {
                 return Err(stop(self.state, why));
             }
         }
@@ -379,10 +501,16 @@ mod properties {
         let path = std::env::temp_dir().join(format!("chatkeep-prop-{}", uuid::Uuid::new_v4()));
         std::fs::write(&path, bytes).unwrap();
         let mut items = 0usize;
-        let _ = read(&path, 8 << 20, Utc::now(), &mut |_| {
-            items += 1;
-            true
-        });
+        let _ = read(
+            &path,
+            8 << 20,
+            ImportCaps::default(),
+            Utc::now(),
+            &mut |_| {
+                items += 1;
+                true
+            },
+        );
         let _ = std::fs::remove_file(&path);
     }
 

@@ -7,6 +7,8 @@ use actix_web::web;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
+use crate::account::transfer::Floor;
+use crate::config::TransferFloor;
 use crate::error::ApiError;
 
 pub struct Spooled {
@@ -29,11 +31,25 @@ fn too_large(limit: u64) -> ApiError {
     }
 }
 
-/// Writes the request body to a temporary file, at most `limit` bytes.
+fn too_slow(floor: TransferFloor) -> ApiError {
+    ApiError::Timeout {
+        code: "UPLOAD_STALLED",
+        message: format!(
+            "The upload arrived at less than {} bytes a second over {} seconds \
+             (TRANSFER_MIN_RATE, TRANSFER_STALL_TIMEOUT); send the file again.",
+            floor.min_rate,
+            floor.window.as_secs()
+        ),
+    }
+}
+
+/// Writes the request body to a temporary file, at most `limit` bytes, while it arrives at
+/// least as fast as `floor`.
 pub async fn spool(
     declared: Option<u64>,
     mut payload: web::Payload,
     limit: u64,
+    floor: TransferFloor,
 ) -> Result<Spooled, ApiError> {
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large(limit));
@@ -55,10 +71,16 @@ pub async fn spool(
             anyhow::Error::new(e).context("cannot write the import's temporary file"),
         )
     };
-    while let Some(chunk) = payload.next().await {
+    let mut pace = Floor::new(floor);
+    while let Some(chunk) = pace
+        .wait(payload.next())
+        .await
+        .map_err(|_| too_slow(floor))?
+    {
         let chunk = chunk.map_err(|e| {
             ApiError::bad_request("INVALID_BODY", format!("The upload broke off: {e}"))
         })?;
+        pace.moved(chunk.len()).map_err(|_| too_slow(floor))?;
         spooled.bytes += chunk.len() as u64;
         if spooled.bytes > limit {
             return Err(too_large(limit));

@@ -398,60 +398,32 @@ async fn uploads_and_archives_over_the_limit_are_refused(
     assert!(stored(&app, &alice.user_id).await.is_empty());
 }
 
-/// A request body that sends `first` and then nothing more until the returned sender is
-/// dropped (the upload then ends).
-fn held_body(first: &'static [u8]) -> (HeldBody, reqwest::Body) {
-    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(1);
-    sender
-        .try_send(Ok(bytes::Bytes::from_static(first)))
-        .expect("the channel has room for the first chunk");
-    let body = reqwest::Body::wrap_stream(futures_util::stream::unfold(
-        receiver,
-        |mut receiver| async move { receiver.recv().await.map(|item| (item, receiver)) },
-    ));
-    (sender, body)
-}
-
-type HeldBody = tokio::sync::mpsc::Sender<Result<bytes::Bytes, std::io::Error>>;
-
 #[sqlx::test(migrations = "../migrations")]
-async fn imports_beyond_the_per_instance_cap_are_told_to_retry(
+async fn one_conversation_exported_as_json_imports_into_another_account(
     pool: PgPoolOptions,
     conn: PgConnectOptions,
 ) {
     let app = spawn_app(pool, conn).await;
-    let alice = app.sign_up(&unique_email("alice")).await;
-    // Two uploads that have started and not finished hold both import slots. One that lost a
-    // race for a slot (to a probe below) has been answered already: it is started again.
-    let start_held = || {
-        let (hold, body) = held_body(b"[");
-        let request = call(&app, &alice, Method::POST, "/api/me/import").body(body);
-        (hold, tokio::spawn(request.send()))
-    };
-    let mut held = vec![start_held(), start_held()];
-    let mut third = None;
-    for _ in 0..50 {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        for slot in held.iter_mut() {
-            if slot.1.is_finished() {
-                *slot = start_held();
-            }
-        }
-        let response = upload(&app, &alice, fixture("claude-conversations.json")).await;
-        if response.status() == 503 {
-            third = Some(response);
-            break;
-        }
-    }
-    let third = third.expect("a third import while two run is refused");
-    assert_eq!(third.headers()["retry-after"], "1");
-    assert_eq!(error_body(third).await.1, "BUSY");
-    // Once they end (here: cut short, so they store nothing), imports are taken again.
-    for (hold, request) in held {
-        drop(hold);
-        let _ = request.await;
-    }
-    let report = import(&app, &alice, fixture("claude-conversations.json")).await;
-    // (A try that came before the two reached the server may have imported it already.)
-    assert_eq!(report.imported + report.already_imported, 1);
+    let (alice, conversation, _, _) = alice_with_history(&app).await;
+    let exported = call(
+        &app,
+        &alice,
+        Method::GET,
+        &format!("/api/conversations/{conversation}/export?format=json"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(exported.status(), 200);
+    let file = exported.bytes().await.unwrap().to_vec();
+    let bob = app.sign_up(&unique_email("bob")).await;
+    let report = import(&app, &bob, file.clone()).await;
+    assert_eq!(
+        (report.format.as_str(), report.imported, report.messages),
+        ("chatkeep", 1, 2),
+        "{report:?}"
+    );
+    let again = import(&app, &bob, file).await;
+    assert_eq!((again.imported, again.already_imported), (0, 1));
+    assert_eq!(stored(&app, &bob.user_id).await.len(), 1);
 }

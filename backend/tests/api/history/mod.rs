@@ -6,6 +6,7 @@ mod export;
 mod feedback;
 mod import;
 mod isolation;
+mod limits;
 mod search;
 
 use crate::helpers::{TestApp, TestSession};
