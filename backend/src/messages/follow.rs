@@ -17,9 +17,10 @@ use shared::{ConversationId, MessageId, UserId};
 use sqlx::PgPool;
 use tokio::time::Instant;
 
+use super::followers::Following;
 use super::store::{self, Progress};
 use crate::auth::AuthUser;
-use crate::db::begin_for_user;
+use crate::db::{begin_for_user, is_unavailable};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -67,6 +68,7 @@ impl Position {
         (status = 200, description = "SSE stream (`text/event-stream`): `start`, `source`, `delta`, then `finish` or `error`; each event's id is the position after it"),
         (status = 400, description = "Malformed id", body = shared::ErrorBody),
         (status = 404, description = "No such answer in this conversation", body = shared::ErrorBody),
+        (status = 429, description = "`TOO_MANY_FOLLOWERS`: the caller follows `MAX_FOLLOWERS_PER_USER` answers already, or this instance `MAX_FOLLOWERS`", body = shared::ErrorBody),
     )
 )]
 #[get("/conversations/{id}/messages/{mid}/events")]
@@ -83,6 +85,7 @@ pub(super) async fn follow_answer(
         .and_then(|v| v.to_str().ok())
         .map(Position::parse)
         .unwrap_or_default();
+    let following = state.chat.followers.admit(&user.id)?;
     let mut tx = begin_for_user(&state.pool, &user.id).await?;
     store::expire_abandoned(&mut tx, &user.id, conversation_id).await?;
     let answer = store::get(&mut tx, &user.id, conversation_id, message_id)
@@ -104,6 +107,7 @@ pub(super) async fn follow_answer(
         at: from,
         keep_alive: Duration::from_secs(state.settings.chat.keep_alive_secs),
         swept_at: Instant::now(),
+        _following: following,
     };
     let first = web::Bytes::from(start.to_sse_unnumbered());
     let body = futures_util::stream::once(async move { Ok::<_, Infallible>(first) }).chain(
@@ -128,6 +132,8 @@ struct Follower {
     at: Position,
     keep_alive: Duration,
     swept_at: Instant,
+    /// Counts this stream among the followers until it is dropped.
+    _following: Following,
 }
 
 impl Follower {
@@ -150,11 +156,24 @@ impl Follower {
                     });
                     return (web::Bytes::from(gone.to_sse(self.at.id())), true);
                 }
-                // A database blip: say nothing and try again at the next poll.
-                Err(e) => tracing::warn!(
+                // The database away for a moment: say nothing and try again at the next poll.
+                Err(e) if is_unavailable(&e) => tracing::warn!(
                     error = crate::telemetry::chain(&e),
                     "reading a followed answer failed; retrying"
                 ),
+                // Anything else will fail the same way at every poll: end the stream.
+                Err(e) => {
+                    tracing::error!(
+                        error = crate::telemetry::chain(&e),
+                        "reading a followed answer failed; the stream ends"
+                    );
+                    let failed = StreamEvent::Error(ErrorBody {
+                        code: "INTERNAL_ERROR".to_owned(),
+                        message: "This answer cannot be followed right now; reload to try again."
+                            .to_owned(),
+                    });
+                    return (web::Bytes::from(failed.to_sse(self.at.id())), true);
+                }
             }
             if Instant::now() >= quiet_until {
                 return (web::Bytes::from_static(b": keep-alive\n\n"), false);
@@ -185,6 +204,9 @@ impl Follower {
     /// The events for what is new in `p`, moving the position past them.
     fn frames(&mut self, p: Progress) -> (String, bool) {
         let mut out = String::new();
+        // A position past the end (a made-up `Last-Event-ID`) is the end.
+        self.at.chars = self.at.chars.min(p.chars);
+        self.at.sources = self.at.sources.min(p.source_count);
         if let Some(sources) = p.sources {
             let sources: Vec<Source> = serde_json::from_value(sources).unwrap_or_default();
             for source in sources.into_iter().skip(self.at.sources.max(0) as usize) {

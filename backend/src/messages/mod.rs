@@ -3,6 +3,7 @@
 
 pub mod admission;
 pub mod follow;
+pub mod followers;
 pub mod generate;
 pub mod question;
 pub mod quota;

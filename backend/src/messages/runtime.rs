@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::admission::{Admission, Limits};
+use super::followers::Followers;
 use super::running::Running;
 use super::stops::Stops;
 use crate::agent::Agent;
@@ -19,6 +20,8 @@ pub struct ChatRuntime {
     pub running: Arc<Running>,
     /// Stop requests for answers other instances write (Redis pub/sub when `REDIS_URL` is set).
     pub stops: Stops,
+    /// Answer streams followed now.
+    pub followers: Followers,
 }
 
 impl ChatRuntime {
@@ -39,6 +42,10 @@ impl ChatRuntime {
             }),
             running: Arc::new(Running::default()),
             stops: Stops::new(settings.redis_url.as_ref().map(|u| u.expose().as_str()))?,
+            followers: Followers::new(
+                settings.chat.max_followers,
+                settings.chat.max_followers_per_user,
+            ),
         })
     }
 }

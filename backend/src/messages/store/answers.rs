@@ -184,7 +184,7 @@ pub async fn progress(
 ) -> sqlx::Result<Option<Progress>> {
     let row = sqlx::query!(
         r#"SELECT status, char_length(content)::int8 AS "chars!",
-                  substr(content, ($4::int8 + 1)::int4) AS "tail!",
+                  substr(content, (least($4::int8, char_length(content)) + 1)::int4) AS "tail!",
                   CASE WHEN jsonb_array_length(sources) > $5 THEN sources END AS sources,
                   jsonb_array_length(sources) AS "source_count!",
                   finish_reason, error, usage

@@ -279,3 +279,135 @@ async fn only_answers_of_the_callers_conversation_can_be_followed(
     let body: serde_json::Value = garbled.json().await.unwrap();
     assert!(body["code"].is_string() && body["message"].is_string());
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_position_past_the_end_ends_at_once_instead_of_polling_for_ever(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = crate::helpers::spawn_app(pool, conn).await;
+    let s = app.sign_up(&unique_email("past-end")).await;
+    let conversation = app.create_conversation(&s).await;
+    let answer = app
+        .exchange(&s, &conversation, serde_json::json!({ "content": "Hello" }))
+        .await
+        .assistant_message;
+    let end = format!(
+        "{}.{}",
+        answer.content.chars().count(),
+        answer.sources.len()
+    );
+    // Before the fix, the first overflowed PostgreSQL's int4 and the stream retried every
+    // 200 ms for ever; here each must end on its own, with the answer's end.
+    for made_up in [
+        "2147483647.0",
+        "9223372036854775807.2147483647",
+        "4294967296.5",
+    ] {
+        let follow = Follow::open(&app, &s, &conversation, &answer.id, Some(made_up)).await;
+        let (events, last_id) = tokio::time::timeout(WHOLE, follow.rest())
+            .await
+            .unwrap_or_else(|_| panic!("following from {made_up} never ended"));
+        assert_eq!(text_of(&events), "", "no text past the end: {events:?}");
+        assert_eq!(finish_reason(&events), "stop");
+        assert_eq!(last_id.as_deref(), Some(end.as_str()), "clamped to the end");
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_follow_that_fails_for_another_reason_than_the_database_being_away_ends_with_an_error(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let (app, _llm, s, conversation) = app_with_upstream(pool, conn, "slow", &[]).await;
+    let (live, id) = start_slow(&app, &s, &conversation).await;
+    drop(live);
+    let mut follow = Follow::open(&app, &s, &conversation, &id, None).await;
+    while !matches!(follow.next().await, Some((_, StreamEvent::Delta(_)))) {}
+    // The server's roles lose the right to read messages: every poll would fail the same way.
+    sqlx::query("REVOKE SELECT ON message FROM chatkeep_app, chatkeep_search")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (events, _) = tokio::time::timeout(WHOLE, follow.rest())
+        .await
+        .expect("the follow ends instead of retrying for ever");
+    sqlx::query("GRANT SELECT ON message TO chatkeep_app, chatkeep_search")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    match events.last() {
+        Some(StreamEvent::Error(e)) => assert_eq!(e.code, "INTERNAL_ERROR"),
+        other => panic!("the stream did not end with an error event: {other:?}"),
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn followers_are_capped_per_user_and_per_instance(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let (app, _llm, alice, conversation) = app_with_upstream(
+        pool,
+        conn,
+        "slow",
+        &[("MAX_FOLLOWERS_PER_USER", "2"), ("MAX_FOLLOWERS", "3")],
+    )
+    .await;
+    let (live, id) = start_slow(&app, &alice, &conversation).await;
+    drop(live);
+    let url = app.url(&format!(
+        "/api/conversations/{conversation}/messages/{id}/events"
+    ));
+    let follow = |s: &TestSession| app.client.get(&url).bearer_auth(s.bearer.clone()).send();
+    let first = Follow::open(&app, &alice, &conversation, &id, None).await;
+    let _second = Follow::open(&app, &alice, &conversation, &id, None).await;
+    let third = follow(&alice).await.unwrap();
+    assert_eq!(third.status(), 429);
+    let body: serde_json::Value = third.json().await.unwrap();
+    assert_eq!(body["code"], "TOO_MANY_FOLLOWERS");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("MAX_FOLLOWERS_PER_USER"),
+        "{body}"
+    );
+
+    // Bob may not read Alice's answer, but he takes the instance's last follower slot with one
+    // of his own; then the instance is full for him too.
+    let bob = app.sign_up(&unique_email("bob")).await;
+    let bobs = app.create_conversation(&bob).await;
+    let (bob_live, bob_answer) = start_slow(&app, &bob, &bobs).await;
+    drop(bob_live);
+    let _bob_follows = Follow::open(&app, &bob, &bobs, &bob_answer, None).await;
+    let full = app
+        .client
+        .get(app.url(&format!(
+            "/api/conversations/{bobs}/messages/{bob_answer}/events"
+        )))
+        .bearer_auth(&bob.bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(full.status(), 429);
+    let body: serde_json::Value = full.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("MAX_FOLLOWERS"),
+        "{body}"
+    );
+
+    // A follower that leaves frees its place (once the server notices, at its next write).
+    drop(first);
+    let mut again = None;
+    for _ in 0..200 {
+        let response = follow(&alice).await.unwrap();
+        if response.status() == 200 {
+            again = Some(response);
+            break;
+        }
+        assert_eq!(response.status(), 429);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(again.is_some(), "the place a follower left is never freed");
+}
