@@ -52,12 +52,28 @@ pub enum ApiError {
     /// 503: every generation slot is taken; retry shortly.
     #[error("The assistant is busy with other answers; please retry in a moment.")]
     Busy,
+    /// 503 `BUSY` for another shared resource than the answer slots (password hashing).
+    #[error("{0}")]
+    Overloaded(String),
     /// 503: a dependency (the database) is unavailable right now.
     #[error("{0}")]
     Unavailable(String),
     /// 500: a bug or an unexpected failure; the cause is logged, never sent.
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        // Every password-hashing slot stayed busy: a 503 to retry, as on /api/auth.
+        if e.is::<crate::auth::password::HasherBusy>() {
+            return Self::Overloaded(
+                "Too many passwords are being checked right now; try again in a few seconds."
+                    .to_owned(),
+            );
+        }
+        Self::Internal(e)
+    }
 }
 
 impl ApiError {
@@ -85,7 +101,7 @@ impl ApiError {
             | Self::Timeout { code, .. } => code,
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::TooManyStreams(_) => "TOO_MANY_STREAMS",
-            Self::Busy => "BUSY",
+            Self::Busy | Self::Overloaded(_) => "BUSY",
             Self::Unauthorized => "UNAUTHORIZED",
             Self::NotFound(_) => "NOT_FOUND",
             Self::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
@@ -119,7 +135,9 @@ impl ResponseError for ApiError {
                 StatusCode::TOO_MANY_REQUESTS
             }
             Self::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            Self::Busy | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::Overloaded(_) | Self::Unavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -141,7 +159,7 @@ impl ResponseError for ApiError {
                     .insert_header(("retry-after", retry_after_secs.to_string()))
                     .insert_header(("x-ratelimit-remaining", "0"));
             }
-            Self::Busy => {
+            Self::Busy | Self::Overloaded(_) => {
                 response.insert_header(("retry-after", "1"));
             }
             Self::Unavailable(_) => {

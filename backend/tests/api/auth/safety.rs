@@ -521,6 +521,34 @@ async fn a_saturated_password_hasher_answers_503_instead_of_queueing_forever(
         busy > 0,
         "eight hashes at once through one slot with a 1 ms wait"
     );
+
+    // DELETE /api/me checks a password too: the same 503 (it was a 500), and nothing deleted.
+    let mut users = Vec::new();
+    for i in 0..8 {
+        users.push(app.sign_up(&unique_email(&format!("leaver{i}"))).await);
+    }
+    let deletions = users.iter().map(|s| {
+        let request = app
+            .client
+            .delete(app.url("/api/me"))
+            .bearer_auth(&s.bearer)
+            .json(&serde_json::json!({ "password": "not-the-password" }));
+        async move { request.send().await.unwrap() }
+    });
+    let mut statuses = Vec::new();
+    for response in futures_util::future::join_all(deletions).await {
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap();
+        if status == 503 {
+            assert_eq!(body["code"], "BUSY", "{body}");
+        }
+        statuses.push(status);
+    }
+    assert!(statuses.contains(&503), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [400, 503].contains(s)),
+        "{statuses:?}"
+    );
 }
 
 /// The same limits shared through Redis (`REDIS_URL`), as several instances would share them.
