@@ -14,8 +14,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::call;
 use crate::helpers::processes::Instance;
 use crate::helpers::{
-    TestApp, TestSession, error_body, fixture_dir, sign_up_at, spawn_app_with, unique_email,
-    url_for_database,
+    TestApp, TestSession, error_body, fixture_dir, sign_up_at, spawn_app_behind, spawn_app_with,
+    unique_email, url_for_database,
 };
 
 /// The bound the README promises for one import, however the file is shaped.
@@ -339,7 +339,9 @@ async fn one_user_runs_one_import_at_a_time_and_a_few_users_fill_the_instance(
     pool: PgPoolOptions,
     conn: PgConnectOptions,
 ) {
-    let app = spawn_app_with(pool, conn, &[("TRANSFER_STALL_TIMEOUT", "2")]).await;
+    // Straight to PostgreSQL: the two imports held below each hold a connection, and the
+    // PgBouncer pass's pooler has two (every other request would wait behind them).
+    let app = spawn_app_behind(None, pool, conn, &[("TRANSFER_STALL_TIMEOUT", "2")]).await;
     let users = [
         app.sign_up(&unique_email("alice")).await,
         app.sign_up(&unique_email("bob")).await,
@@ -526,8 +528,10 @@ async fn exports_are_one_per_user_four_per_instance_and_a_stalled_one_is_ended(
     conn: PgConnectOptions,
 ) {
     // Long enough for the checks below to run while the four are held (a stalled client is
-    // ended within two windows: the first may have moved plenty before it stalled).
-    let app = spawn_app_with(pool, conn, &[("TRANSFER_STALL_TIMEOUT", "5")]).await;
+    // ended within two windows: the first may have moved plenty before it stalled). Always
+    // straight to PostgreSQL: each export holds a connection in a transaction for as long as it
+    // lasts, and the PgBouncer pass's pooler has two (the third export would wait for one).
+    let app = spawn_app_behind(None, pool, conn, &[("TRANSFER_STALL_TIMEOUT", "5")]).await;
     let mut holders = Vec::new();
     for i in 0..4 {
         let s = app.sign_up(&unique_email(&format!("holder{i}"))).await;
