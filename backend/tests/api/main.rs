@@ -3,10 +3,12 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod assistant;
 mod auth;
 mod conversations;
 mod database_faults;
 mod database_tls;
+mod docs;
 mod errors;
 mod fake_llm;
 mod health;
