@@ -397,21 +397,27 @@ async fn one_user_runs_one_import_at_a_time_and_a_few_users_fill_the_instance(
     }
 }
 
+/// An app whose transfers must move `min_rate` bytes a second over windows of 2 s, and a user.
+async fn with_floor(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+    min_rate: &str,
+) -> (TestApp, TestSession) {
+    let floor = [
+        ("TRANSFER_STALL_TIMEOUT", "2"),
+        ("TRANSFER_MIN_RATE", min_rate),
+    ];
+    let app = spawn_app_with(pool, conn, &floor).await;
+    let alice = app.sign_up(&unique_email("alice")).await;
+    (app, alice)
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn an_upload_that_stalls_or_trickles_is_ended_with_408(
     pool: PgPoolOptions,
     conn: PgConnectOptions,
 ) {
-    let app = spawn_app_with(
-        pool,
-        conn,
-        &[
-            ("TRANSFER_STALL_TIMEOUT", "2"),
-            ("TRANSFER_MIN_RATE", "1000"),
-        ],
-    )
-    .await;
-    let alice = app.sign_up(&unique_email("alice")).await;
+    let (app, alice) = with_floor(pool, conn, "1000").await;
     // Stops after its first byte.
     let (hold, body) = held_body(b"[");
     let stalled = upload(&app, &alice, body).await;
@@ -591,16 +597,7 @@ async fn an_export_read_slower_than_the_floor_is_ended(
     pool: PgPoolOptions,
     conn: PgConnectOptions,
 ) {
-    let app = spawn_app_with(
-        pool,
-        conn,
-        &[
-            ("TRANSFER_STALL_TIMEOUT", "2"),
-            ("TRANSFER_MIN_RATE", "1000000"),
-        ],
-    )
-    .await;
-    let alice = app.sign_up(&unique_email("alice")).await;
+    let (app, alice) = with_floor(pool, conn, "1000000").await;
     large_history(&app, &alice.user_id).await;
     let (status, mut slow) = open_export(&app, &alice).await;
     assert_eq!(status, 200);
