@@ -65,7 +65,7 @@ pub async fn request_telemetry(
         "request",
         request.id = %request_id,
         http.method = %req.method(),
-        http.path = %req.path(),
+        http.path = %loggable_path(req.path()),
         user.id = tracing::field::Empty,
     );
     req.extensions_mut().insert(RequestId(request_id.clone()));
@@ -106,6 +106,25 @@ pub async fn request_telemetry(
     }
 }
 
+/// Path segments after which comes a secret (a password-reset token), however the path is
+/// written (doubled slashes, a prefix): logged as `{token}`.
+const SECRET_TAILS: [&str; 1] = ["reset-password/"];
+
+/// `path` as the request line logs it: whatever follows a secret-bearing segment is hidden
+/// (found in the percent-decoded path, so `%72eset-password/` is caught too).
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    for marker in SECRET_TAILS {
+        if let Some(at) = decoded.find(marker) {
+            let end = at + marker.len();
+            if end < decoded.len() {
+                return format!("{}{{token}}", &decoded[..end]).into();
+            }
+        }
+    }
+    path.into()
+}
+
 /// An error and its causes on one line (`outer: inner: root`), the one way causes are logged.
 pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut line = error.to_string();
@@ -116,4 +135,30 @@ pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
         cause = c.source();
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn a_reset_token_in_a_path_is_not_logged() {
+        assert_eq!(
+            loggable_path("/api/auth/reset-password/abcDEF0123456789abcDEF01"),
+            "/api/auth/reset-password/{token}"
+        );
+        assert_eq!(
+            loggable_path("/api/auth//reset-password/abc/def"),
+            "/api/auth//reset-password/{token}"
+        );
+        assert_eq!(
+            loggable_path("/api/auth/%72eset-password/abc"),
+            "/api/auth/reset-password/{token}"
+        );
+        assert_eq!(
+            loggable_path("/api/auth/reset-password"),
+            "/api/auth/reset-password"
+        );
+        assert_eq!(loggable_path("/api/conversations"), "/api/conversations");
+    }
 }

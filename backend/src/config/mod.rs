@@ -79,6 +79,63 @@ pub struct Settings {
     pub agent: AgentSettings,
     pub chat: ChatSettings,
     pub history: HistorySettings,
+    pub mail: MailSettings,
+}
+
+/// Where mail goes: SMTP, or (without `SMTP_URL`) a folder of files in development.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// `SMTP_URL`, in lettre's form: `smtp://host:port` (plain, for a local relay),
+    /// `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS); user and password in
+    /// the URL. `None`: mail is written to `CHATKEEP_DATA_DIR/outbox` (development only).
+    pub smtp_url: Option<Secret<String>>,
+    /// `MAIL_FROM`: the sender, `Name <address>` or an address.
+    pub from: String,
+}
+
+/// How email verification is asked for (`EMAIL_VERIFICATION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailVerification {
+    /// No verification mail is sent; addresses stay unverified.
+    Off,
+    /// A verification mail goes out at sign-up; an unverified account works (the app offers to
+    /// verify).
+    Optional,
+    /// As Better Auth's `requireEmailVerification`: no session until the address is verified.
+    Required,
+}
+
+/// The account flows that send mail, as Better Auth's options name them.
+#[derive(Debug, Clone)]
+pub struct AccountFlows {
+    /// `EMAIL_VERIFICATION`: `off`, `optional` (default) or `required`.
+    pub verification: EmailVerification,
+    /// `EMAIL_VERIFICATION_ON_SIGN_IN`: with `required`, a sign-in of an unverified account mails
+    /// a fresh link (Better Auth's `sendOnSignIn`). Default on.
+    pub verification_on_sign_in: bool,
+    /// `AUTO_SIGN_IN_AFTER_VERIFICATION`: following the link signs the person in. Default on.
+    pub auto_sign_in_after_verification: bool,
+    /// `EMAIL_VERIFICATION_TTL`: seconds a verification link works (Better Auth's `expiresIn`).
+    pub verification_ttl: std::time::Duration,
+    /// `PASSWORD_RESET`: `POST /request-password-reset` and the reset links. Default on.
+    pub password_reset: bool,
+    /// `PASSWORD_RESET_TTL`: seconds a reset link works.
+    pub reset_ttl: std::time::Duration,
+    /// `PASSWORD_RESET_REVOKES_SESSIONS`: a reset signs every device out (Better Auth's
+    /// `revokeSessionsOnPasswordReset`, off there; on here).
+    pub reset_revokes_sessions: bool,
+    /// `CHANGE_EMAIL`: `POST /change-email`. Default on.
+    pub change_email: bool,
+    /// `CHANGE_EMAIL_CONFIRM_OLD`: a verified address confirms a change from its own inbox
+    /// before the new address is asked (Better Auth's `sendChangeEmailConfirmation`). Default on.
+    pub change_email_confirm_old: bool,
+}
+
+impl AccountFlows {
+    /// Whether any flow sends mail.
+    pub fn send_mail(&self) -> bool {
+        self.verification != EmailVerification::Off || self.password_reset || self.change_email
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -228,6 +285,8 @@ pub struct AuthSettings {
     pub hash_concurrency: usize,
     /// `PASSWORD_HASH_MAX_WAIT_MS`: the longest a request waits for a hashing slot (then 503).
     pub hash_max_wait: std::time::Duration,
+    /// Verification, password reset and change of email.
+    pub flows: AccountFlows,
 }
 
 /// A setting that stops startup: which key, what is wrong, how to fix it.
@@ -278,12 +337,26 @@ impl Settings {
         let env = read::Env::new(lookup);
         let server = read::server(&env)?;
         let agent = read::agent(&env)?;
+        let auth = read::auth(&env)?;
+        let mail = read::mail(&env, &server.base_url)?;
+        if server.environment == Environment::Production
+            && mail.smtp_url.is_none()
+            && auth.flows.send_mail()
+        {
+            return Err(ConfigError::new(
+                "SMTP_URL",
+                "is not set, and production sends mail (password reset, email verification, \
+                 change of email)",
+                "set SMTP_URL (e.g. smtp://user:password@smtp.example.com:587?tls=required), \
+                 or set PASSWORD_RESET=off, EMAIL_VERIFICATION=off and CHANGE_EMAIL=off",
+            ));
+        }
         Ok(Self {
             environment: server.environment,
             bind: server.bind,
             base_url: server.base_url,
             database: read::database(&env)?,
-            auth: read::auth(&env)?,
+            auth,
             data_dir: env.path("CHATKEEP_DATA_DIR", "data"),
             spa_dir: env.path("CHATKEEP_SPA_DIR", "dist"),
             log_format: read::log_format(&env)?,
@@ -294,6 +367,7 @@ impl Settings {
             metrics_token: read::metrics_token(&env)?,
             chat: read::chat(&env, &agent)?,
             history: read::history(&env)?,
+            mail,
             agent,
         })
     }
@@ -377,6 +451,43 @@ mod tests {
 
         let err = settings(&[("BETTER_AUTH_URL", "ftp://x")]).unwrap_err();
         assert_eq!(err.key, "BETTER_AUTH_URL");
+    }
+
+    #[test]
+    fn production_will_not_start_without_a_way_to_send_the_mail_its_flows_send() {
+        let secret = (
+            "BETTER_AUTH_SECRET",
+            "a-production-secret-that-is-long-enough-0123",
+        );
+        let err = settings(&[("CHATKEEP_ENV", "production"), secret]).unwrap_err();
+        assert_eq!(err.key, "SMTP_URL");
+        assert!(err.to_string().contains("PASSWORD_RESET=off"), "{err}");
+        let quiet = [
+            ("CHATKEEP_ENV", "production"),
+            secret,
+            ("PASSWORD_RESET", "off"),
+            ("EMAIL_VERIFICATION", "off"),
+            ("CHANGE_EMAIL", "off"),
+        ];
+        assert!(settings(&quiet).is_ok());
+        let smtp = [
+            ("CHATKEEP_ENV", "production"),
+            secret,
+            (
+                "SMTP_URL",
+                "smtp://user:pass@smtp.example.com:587?tls=required",
+            ),
+        ];
+        let s = settings(&smtp).unwrap();
+        assert!(
+            !format!("{s:?}").contains("pass@"),
+            "the SMTP password stays out of Debug"
+        );
+        assert_eq!(s.mail.from, "Chatkeep <no-reply@localhost>");
+        let err = settings(&[("SMTP_URL", "http://example.com")]).unwrap_err();
+        assert_eq!(err.key, "SMTP_URL");
+        let err = settings(&[("EMAIL_VERIFICATION", "maybe")]).unwrap_err();
+        assert_eq!(err.key, "EMAIL_VERIFICATION");
     }
 
     #[test]

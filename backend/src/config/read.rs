@@ -10,9 +10,9 @@ use ipnet::IpNet;
 use url::Url;
 
 use super::{
-    AgentSettings, AuthSettings, ChatSettings, ConfigError, DEFAULT_BIND, DEFAULT_DATABASE_URL,
-    DatabaseSettings, Environment, HistorySettings, ImportCaps, LogFormat, Secret, TransferFloor,
-    redact_url,
+    AccountFlows, AgentSettings, AuthSettings, ChatSettings, ConfigError, DEFAULT_BIND,
+    DEFAULT_DATABASE_URL, DatabaseSettings, EmailVerification, Environment, HistorySettings,
+    ImportCaps, LogFormat, MailSettings, Secret, TransferFloor, redact_url,
 };
 use crate::auth::external::ExternalIssuerSettings;
 
@@ -236,7 +236,72 @@ pub fn auth<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<AuthSettings,
             1,
             60_000,
         )?),
+        flows: account_flows(env)?,
     })
+}
+
+fn account_flows<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<AccountFlows, ConfigError> {
+    let verification = match env
+        .get("EMAIL_VERIFICATION")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("optional") => EmailVerification::Optional,
+        Some("required") => EmailVerification::Required,
+        Some("off") => EmailVerification::Off,
+        Some(other) => {
+            return Err(ConfigError::new(
+                "EMAIL_VERIFICATION",
+                format!("{other:?} is not off, optional or required"),
+                "use off, optional or required",
+            ));
+        }
+    };
+    Ok(AccountFlows {
+        verification,
+        verification_on_sign_in: env.switch("EMAIL_VERIFICATION_ON_SIGN_IN", true)?,
+        auto_sign_in_after_verification: env.switch("AUTO_SIGN_IN_AFTER_VERIFICATION", true)?,
+        verification_ttl: env.seconds("EMAIL_VERIFICATION_TTL", 3600, 7 * 86_400)?,
+        password_reset: env.switch("PASSWORD_RESET", true)?,
+        reset_ttl: env.seconds("PASSWORD_RESET_TTL", 3600, 86_400)?,
+        reset_revokes_sessions: env.switch("PASSWORD_RESET_REVOKES_SESSIONS", true)?,
+        change_email: env.switch("CHANGE_EMAIL", true)?,
+        change_email_confirm_old: env.switch("CHANGE_EMAIL_CONFIRM_OLD", true)?,
+    })
+}
+
+pub fn mail<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    base_url: &Url,
+) -> Result<MailSettings, ConfigError> {
+    let smtp_url = env
+        .get("SMTP_URL")
+        .map(|raw| {
+            url(
+                "SMTP_URL",
+                &raw,
+                &["smtp", "smtps"],
+                "use smtp://[user:password@]host:port[?tls=required] or smtps://...",
+            )?;
+            Ok(Secret::new(raw))
+        })
+        .transpose()?;
+    // An address's domain must be a name: an IP address (local runs) becomes localhost.
+    let host = match base_url.host() {
+        Some(url::Host::Domain(name)) => name.to_owned(),
+        _ => "localhost".to_owned(),
+    };
+    let from = env
+        .get("MAIL_FROM")
+        .unwrap_or_else(|| format!("Chatkeep <no-reply@{host}>"));
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(ConfigError::new(
+            "MAIL_FROM",
+            format!("{from:?} is not a mailbox"),
+            "use an address, or Name <address>",
+        ));
+    }
+    Ok(MailSettings { smtp_url, from })
 }
 
 fn external_issuer<F: Fn(&str) -> Option<String>>(
