@@ -18,6 +18,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(
             scope("/api")
                 .service(auth::get_me)
+                .service(auth::features::features)
                 .configure(crate::account::configure)
                 .configure(crate::conversations::configure)
                 .configure(crate::messages::configure)

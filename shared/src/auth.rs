@@ -51,7 +51,12 @@ pub struct SignUpRequest {
     pub password: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Where the verification link leads, when one is sent.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "callbackURL"
+    )]
     pub callback_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remember_me: Option<bool>,
@@ -72,7 +77,11 @@ pub struct SignUpResponse {
 pub struct SignInRequest {
     pub email: String,
     pub password: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "callbackURL"
+    )]
     pub callback_url: Option<String>,
     /// Default `true`. `false` makes a one-day session held in a browser-session cookie.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,6 +148,123 @@ pub struct RevokeSessionRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusResponse {
     pub status: bool,
+}
+
+/// `POST /api/auth/send-verification-email`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SendVerificationEmailRequest {
+    pub email: String,
+    /// Where the link leads after verifying: relative, or on a trusted origin (default `/`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "callbackURL"
+    )]
+    pub callback_url: Option<String>,
+}
+
+/// `GET /api/auth/verify-email`'s answer: `{status, user: null}` for a verification,
+/// `{status}` for the first step of a change of email, `{status, user}` for its last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VerifyEmailResponse {
+    pub status: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<Option<User>>,
+}
+
+impl VerifyEmailResponse {
+    /// An address verified (or already verified): `{"status":true,"user":null}`.
+    pub fn verified() -> Self {
+        Self {
+            status: true,
+            user: Some(None),
+        }
+    }
+
+    /// A change of email confirmed from the old address: `{"status":true}`.
+    pub fn status_only() -> Self {
+        Self {
+            status: true,
+            user: None,
+        }
+    }
+
+    /// A change of email done: `{"status":true,"user":{...}}`.
+    pub fn changed(user: impl Into<User>) -> Self {
+        Self {
+            status: true,
+            user: Some(Some(user.into())),
+        }
+    }
+}
+
+/// `POST /api/auth/request-password-reset`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RequestPasswordResetRequest {
+    pub email: String,
+    /// The app's page that takes the token (`?token=`, or `?error=INVALID_TOKEN`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_to: Option<String>,
+}
+
+/// `{"status": true, "message": ...}`: the same answer for every address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatusMessageResponse {
+    pub status: bool,
+    pub message: String,
+}
+
+/// `POST /api/auth/reset-password`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ResetPasswordRequest {
+    pub new_password: String,
+    /// The token the reset link carried (it may come as `?token=` instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// `POST /api/auth/change-email`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeEmailRequest {
+    pub new_email: String,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "callbackURL"
+    )]
+    pub callback_url: Option<String>,
+}
+
+/// How a server asks for email verification (`EMAIL_VERIFICATION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum EmailVerificationMode {
+    Off,
+    Optional,
+    Required,
+}
+
+/// `GET /api/features`: the account flows a server offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AccountFeatures {
+    pub email_verification: EmailVerificationMode,
+    pub password_reset: bool,
+    /// A password reset signs the account out on every device.
+    pub reset_signs_out: bool,
+    pub change_email: bool,
 }
 
 /// `{"success": true}`: sign-out.

@@ -176,6 +176,61 @@ impl AuthError {
         "Invalid callbackURL",
     );
 
+    pub const INVALID_REDIRECT_URL: Self = body(
+        StatusCode::FORBIDDEN,
+        "INVALID_REDIRECT_URL",
+        "Invalid redirectURL",
+    );
+
+    // Email verification, password reset and change of email, as Better Auth words them.
+    pub const VERIFICATION_EMAIL_NOT_ENABLED: Self = body(
+        StatusCode::BAD_REQUEST,
+        "VERIFICATION_EMAIL_NOT_ENABLED",
+        "Verification email isn't enabled",
+    );
+    pub const EMAIL_MISMATCH: Self =
+        body(StatusCode::BAD_REQUEST, "EMAIL_MISMATCH", "Email mismatch");
+    pub const EMAIL_ALREADY_VERIFIED: Self = body(
+        StatusCode::BAD_REQUEST,
+        "EMAIL_ALREADY_VERIFIED",
+        "Email is already verified",
+    );
+    pub const EMAIL_NOT_VERIFIED: Self = body(
+        StatusCode::FORBIDDEN,
+        "EMAIL_NOT_VERIFIED",
+        "Email not verified",
+    );
+    pub const RESET_PASSWORD_DISABLED: Self = body(
+        StatusCode::BAD_REQUEST,
+        "RESET_PASSWORD_DISABLED",
+        "Reset password isn't enabled",
+    );
+    /// A reset token that is unknown, used or expired (400, as `reset-password` answers).
+    pub const INVALID_RESET_TOKEN: Self =
+        body(StatusCode::BAD_REQUEST, "INVALID_TOKEN", "Invalid token");
+    pub const RESET_USER_NOT_FOUND: Self =
+        body(StatusCode::BAD_REQUEST, "USER_NOT_FOUND", "User not found");
+    pub const CHANGE_EMAIL_DISABLED: Self = body(
+        StatusCode::BAD_REQUEST,
+        "CHANGE_EMAIL_DISABLED",
+        "Change email is disabled",
+    );
+    pub const EMAIL_IS_THE_SAME: Self = AuthError::Body {
+        status: StatusCode::BAD_REQUEST,
+        code: None,
+        message: Cow::Borrowed("Email is the same"),
+    };
+    /// `verify-email`'s refusals (401), by their codes.
+    pub fn verify_email(code: &'static str) -> Self {
+        let message = match code {
+            "TOKEN_EXPIRED" => "Token expired",
+            "USER_NOT_FOUND" => "User not found",
+            "INVALID_USER" => "Invalid user",
+            _ => "Invalid token",
+        };
+        body(StatusCode::UNAUTHORIZED, code, message)
+    }
+
     pub fn unsupported_media_type(content_type: &str) -> Self {
         Self::Body {
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,

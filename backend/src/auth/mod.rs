@@ -9,9 +9,11 @@
 pub mod attempts;
 mod body;
 pub mod cookies;
+pub mod email_token;
 mod error;
 pub mod external;
 mod extractor;
+pub mod features;
 pub mod jwt;
 pub mod keys;
 mod link;
@@ -49,6 +51,9 @@ pub struct AuthState {
     pub client_ip: ClientIpResolver,
     /// Our own JWTs already verified (their signature is not checked twice).
     pub verified: verified::VerifiedTokens,
+    /// Verification, password reset and change of email, and the mail they send.
+    pub flows: crate::config::AccountFlows,
+    pub mailer: crate::mail::Mailer,
 }
 
 impl AuthState {
@@ -76,6 +81,8 @@ impl AuthState {
             origin,
             client_ip: ClientIpResolver::new(settings.trusted_proxies.clone()),
             verified: verified::VerifiedTokens::default(),
+            flows: settings.auth.flows.clone(),
+            mailer: crate::mail::Mailer::from_settings(settings)?,
             secret,
         })
     }

@@ -6,13 +6,17 @@
 
 mod account;
 mod caller;
+mod change_email;
 mod headers;
+mod mailing;
+mod password_reset;
 mod prologue;
 mod rate_limit;
 mod sessions;
 mod sign_in;
 mod sign_up;
 mod tokens;
+mod verification;
 
 use actix_web::HttpResponse;
 use actix_web::middleware::from_fn;
@@ -36,6 +40,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(account::update_user)
             .service(account::change_password)
             .service(account::delete_user)
+            .service(verification::send_verification_email)
+            .service(verification::verify_email)
+            .service(password_reset::request_password_reset)
+            .service(password_reset::reset_password_link)
+            .service(password_reset::reset_password)
+            .service(password_reset::error_page)
+            .service(change_email::change_email)
             .service(tokens::ok)
             .service(tokens::jwt_token)
             .service(tokens::jwks)

@@ -55,7 +55,10 @@ fn check_callback_urls(body: &Body, auth: &AuthState) -> Result<(), AuthError> {
             None | Some(serde_json::Value::Null) => {}
             Some(serde_json::Value::String(s)) if s.is_empty() => {}
             Some(serde_json::Value::String(s)) => {
-                origin::check_callback_url(s, &auth.trusted_origins)?
+                origin::check_callback_url(s, &auth.trusted_origins).map_err(|e| match key {
+                    "redirectTo" => AuthError::INVALID_REDIRECT_URL,
+                    _ => e,
+                })?
             }
             Some(_) => {
                 return Err(AuthError::Body {

@@ -38,7 +38,7 @@ fn rule_for(path: &str) -> Rule {
 }
 
 /// Every path this scope answers, as rate-limit buckets.
-const ENDPOINTS: [&str; 15] = [
+const ENDPOINTS: [&str; 22] = [
     "/sign-up/email",
     "/sign-in/email",
     "/sign-out",
@@ -53,6 +53,14 @@ const ENDPOINTS: [&str; 15] = [
     "/ok",
     "/token",
     "/jwks",
+    "/send-verification-email",
+    "/verify-email",
+    "/request-password-reset",
+    "/reset-password",
+    "/change-email",
+    "/error",
+    // Every reset link's path shares one bucket.
+    "/reset-password/:token",
     "/",
 ];
 
@@ -65,6 +73,7 @@ fn bucket_path(raw: &str) -> &'static str {
     let relative = decoded.strip_prefix("/api/auth").unwrap_or(&decoded);
     let trimmed = match relative.trim_end_matches('/') {
         "" => "/",
+        p if p.starts_with("/reset-password/") => "/reset-password/:token",
         p => p,
     };
     ENDPOINTS

@@ -5,12 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use shared::auth::{SignInRequest, SignInResponse, SuccessResponse, User};
 
 use super::headers::AuthHeaders;
+use super::mailing;
 use super::prologue::{Issues, accept_write, check_login_csrf};
 use crate::auth::attempts::{self, Account};
 use crate::auth::body::{self, Fields};
 use crate::auth::error::AuthError;
 use crate::auth::password::{MAX_PASSWORD_LENGTH, js_length};
 use crate::auth::{session, store};
+use crate::config::EmailVerification;
 use crate::state::AppState;
 
 /// Sign in with email and password.
@@ -21,7 +23,7 @@ use crate::state::AppState;
         (status = 200, description = "Signed in; sets the session cookie and `set-auth-token`", body = SignInResponse),
         (status = 400, description = "`VALIDATION_ERROR`, `INVALID_EMAIL`, `PASSWORD_TOO_LONG`", body = shared::auth::AuthErrorBody),
         (status = 401, description = "`INVALID_EMAIL_OR_PASSWORD` (unknown email and wrong password look the same)", body = shared::auth::AuthErrorBody),
-        (status = 403, description = "Origin or Fetch-Metadata check failed", body = shared::auth::AuthErrorBody),
+        (status = 403, description = "Origin or Fetch-Metadata check failed; `EMAIL_NOT_VERIFIED` (with `EMAIL_VERIFICATION=required`: a fresh link is mailed)", body = shared::auth::AuthErrorBody),
         (status = 429, description = "Rate limited (3 per 10 s per address; 10 failed sign-ins in 5 min from one address to one account); see `X-Retry-After`"),
     )
 )]
@@ -73,6 +75,14 @@ pub(super) async fn sign_in(
         return Err(AuthError::INVALID_EMAIL_OR_PASSWORD);
     }
     attempt.succeeded().await;
+    if auth.flows.verification == EmailVerification::Required && !user.email_verified {
+        // As Better Auth: the right password, but no session until the address is verified;
+        // a fresh link goes out (with `EMAIL_VERIFICATION_ON_SIGN_IN`).
+        if auth.flows.verification_on_sign_in {
+            mailing::send_verification(&state, &user, callback.filter(|c| !c.is_empty())).await;
+        }
+        return Err(AuthError::EMAIL_NOT_VERIFIED);
+    }
 
     let remember = remember.unwrap_or(true);
     let mut conn = state.pool.acquire().await?;

@@ -4,10 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use shared::auth::{SignUpRequest, SignUpResponse, User};
 
 use super::headers::AuthHeaders;
+use super::mailing;
 use super::prologue::{Issues, accept_write, check_login_csrf, validate_new_password};
 use crate::auth::body::Fields;
 use crate::auth::error::AuthError;
 use crate::auth::{session, store};
+use crate::config::EmailVerification;
 use crate::state::AppState;
 
 /// Create an account with email and password, and sign in.
@@ -15,7 +17,7 @@ use crate::state::AppState;
     tag = "auth",
     request_body = SignUpRequest,
     responses(
-        (status = 200, description = "Signed up and signed in; sets the session cookie and `set-auth-token`", body = SignUpResponse),
+        (status = 200, description = "Signed up and signed in; sets the session cookie and `set-auth-token`. With `EMAIL_VERIFICATION=required`: `token: null` and no cookie until the address is verified (a taken address gets the same answer)", body = SignUpResponse),
         (status = 400, description = "`VALIDATION_ERROR`, `PASSWORD_TOO_SHORT`, `PASSWORD_TOO_LONG`", body = shared::auth::AuthErrorBody),
         (status = 403, description = "Origin or Fetch-Metadata check failed", body = shared::auth::AuthErrorBody),
         (status = 422, description = "`USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL`", body = shared::auth::AuthErrorBody),
@@ -39,15 +41,26 @@ pub(super) async fn sign_up(
         email,
         password,
         image,
+        callback,
         remember,
     } = form;
     let remember = remember.unwrap_or(true);
+    // With verification required, no session until the address is verified, and (as Better
+    // Auth does then) a taken address gets the same answer as a new one, with a made-up user.
+    let required = auth.flows.verification == EmailVerification::Required;
     let mut conn = state.pool.acquire().await?;
-    if store::user_by_email(&mut conn, &email).await?.is_some() {
+    let taken = store::user_by_email(&mut conn, &email).await?.is_some();
+    drop(conn);
+    if taken && !required {
         return Err(AuthError::USER_ALREADY_EXISTS);
     }
-    drop(conn);
     let hash = auth.hasher.hash(password).await?;
+    if taken {
+        return Ok(HttpResponse::Ok().json(SignUpResponse {
+            token: None,
+            user: User::from(&store::UserRow::unsaved(name, &email, image)),
+        }));
+    }
 
     let mut tx = state.pool.begin().await?;
     let Some(user) = store::insert_user(&mut tx, name, &email, image, false).await? else {
@@ -55,15 +68,24 @@ pub(super) async fn sign_up(
         return Err(AuthError::USER_ALREADY_EXISTS);
     };
     store::insert_credential_account(&mut tx, &user.id, &hash).await?;
-    let session = session::create(&mut tx, &user.id, remember, &req, auth).await?;
+    let session = if required {
+        None
+    } else {
+        Some(session::create(&mut tx, &user.id, remember, &req, auth).await?)
+    };
     tx.commit().await?;
     tracing::Span::current().record("user.id", tracing::field::display(&user.id));
     tracing::info!(user.id = %user.id, "signed up");
+    if auth.flows.verification != EmailVerification::Off {
+        mailing::send_verification(&state, &user, callback).await;
+    }
 
     let mut headers = AuthHeaders::default();
-    headers.set_session(auth, &session.token, remember);
+    if let Some(session) = &session {
+        headers.set_session(auth, &session.token, remember);
+    }
     Ok(headers.ok().json(SignUpResponse {
-        token: Some(session.token),
+        token: session.map(|s| s.token),
         user: User::from(&user),
     }))
 }
@@ -74,6 +96,8 @@ struct SignUpForm<'a> {
     email: String,
     password: &'a str,
     image: Option<&'a str>,
+    /// Where the verification link leads, when one is sent.
+    callback: Option<&'a str>,
     remember: Option<bool>,
 }
 
@@ -93,10 +117,8 @@ impl<'a> SignUpForm<'a> {
                 }
             })),
             image: issues.take(fields.optional_string("image")),
-            remember: {
-                issues.take(fields.optional_string("callbackURL"));
-                issues.take(fields.optional_bool("rememberMe"))
-            },
+            callback: issues.take(fields.optional_string("callbackURL")),
+            remember: issues.take(fields.optional_bool("rememberMe")),
         };
         issues.finish()?;
         Ok(form)

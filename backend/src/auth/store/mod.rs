@@ -1,15 +1,18 @@
 //! SQL over Better Auth's tables, a file per table group: [`users`], [`accounts`] (passwords and
-//! external links) and [`sessions`]. Identifiers are Better Auth's quoted camelCase; every
+//! external links), [`sessions`] and [`verifications`] (reset tokens, and the user's address
+//! as the email flows change it). Identifiers are Better Auth's quoted camelCase; every
 //! timestamp we write is truncated to milliseconds, as JavaScript's `Date` would store it, so a
 //! Better Auth server reading the same rows sees exactly what it would have written.
 
 mod accounts;
 mod sessions;
 mod users;
+mod verifications;
 
 pub use accounts::*;
 pub use sessions::*;
 pub use users::*;
+pub use verifications::*;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use shared::UserId;
@@ -46,6 +49,23 @@ pub struct UserRow {
     pub image: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    /// A user as a new sign-up would make it, stored nowhere: Better Auth's answer to a taken
+    /// address when it must not say so.
+    pub fn unsaved(name: &str, email: &str, image: Option<&str>) -> Self {
+        let now = now();
+        Self {
+            id: UserId::new(generate_id()),
+            name: name.to_owned(),
+            email: email.to_owned(),
+            email_verified: false,
+            image: image.map(str::to_owned),
+            created_at: now,
+            updated_at: now,
+        }
+    }
 }
 
 impl From<&UserRow> for shared::auth::User {

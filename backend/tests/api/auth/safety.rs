@@ -725,7 +725,11 @@ fn production_refuses_a_missing_or_default_secret() {
         None,
         Some(chatkeep::auth::secret::BETTER_AUTH_DEFAULT_SECRET),
     ] {
-        let mut vars = vec![("CHATKEEP_ENV", "production")];
+        // (Production sends mail: an SMTP server is required to start.)
+        let mut vars = vec![
+            ("CHATKEEP_ENV", "production"),
+            ("SMTP_URL", "smtp://127.0.0.1:2525"),
+        ];
         let mut settings = test_settings(&vars);
         settings.auth.secret = secret.map(|s| chatkeep::config::Secret::new(s.to_owned()));
         let err = chatkeep::auth::secret::resolve(&settings)
@@ -738,7 +742,10 @@ fn production_refuses_a_missing_or_default_secret() {
 
 #[test]
 fn production_refuses_a_secret_shorter_than_32_characters_and_takes_a_longer_one() {
-    let mut settings = test_settings(&[("CHATKEEP_ENV", "production")]);
+    let mut settings = test_settings(&[
+        ("CHATKEEP_ENV", "production"),
+        ("SMTP_URL", "smtp://127.0.0.1:2525"),
+    ]);
     let short = "only-thirty-one-characters-long";
     assert_eq!(short.len(), 31);
     settings.auth.secret = Some(chatkeep::config::Secret::new(short.to_owned()));

@@ -32,12 +32,15 @@ pub struct TestApp {
     handle: ServerHandle,
     /// The PgBouncer the app's pool goes through, if any.
     _pgbouncer: Option<PgBouncer>,
+    /// The app's own data folder (its development mail lands there), removed with it.
+    data_dir: PathBuf,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Stop without waiting; the runtime is going away anyway.
         drop(self.handle.stop(false));
+        let _ = std::fs::remove_dir_all(&self.data_dir);
     }
 }
 
@@ -112,7 +115,16 @@ pub async fn spawn_app_behind(
     // The test keeps an owner connection for arranging and inspecting rows across users; the
     // app gets the real thing, a pool logged in as the RLS-bound application role.
     let pool = pool_options.connect_lazy_with(connect_options.clone());
-    let settings = test_settings(overrides);
+    // A data folder of its own (sign-ups mail a verification link to its outbox), unless the
+    // test names one.
+    let data_dir = std::env::temp_dir().join(format!("chatkeep-test-{}", uuid::Uuid::new_v4()));
+    let own_data = (
+        "CHATKEEP_DATA_DIR",
+        data_dir.to_str().expect("a UTF-8 temp path"),
+    );
+    let mut vars = vec![own_data];
+    vars.extend_from_slice(overrides);
+    let settings = test_settings(&vars);
     let mut owner = pool.acquire().await.expect("the test database is up");
     chatkeep::db::enable_app_login(&mut owner, None)
         .await
@@ -143,6 +155,7 @@ pub async fn spawn_app_behind(
         pool,
         handle,
         _pgbouncer: pgbouncer,
+        data_dir,
     }
 }
 
@@ -192,6 +205,17 @@ pub async fn drop_database(name: &str) {
     .execute(&mut admin)
     .await
     .expect("the database is dropped");
+}
+
+/// An `/api/auth` error's status, code (Better Auth leaves some without one) and message.
+pub async fn error_body_auth(response: reqwest::Response) -> (u16, Option<String>, String) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.expect("an auth error body is JSON");
+    (
+        status,
+        body["code"].as_str().map(str::to_owned),
+        body["message"].as_str().unwrap_or_default().to_owned(),
+    )
 }
 
 /// A port nothing listens on now (the OS's pick; free again once we let go of it).

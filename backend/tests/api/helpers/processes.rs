@@ -239,3 +239,130 @@ impl Drop for Nginx {
 fn nginx_binary() -> PathBuf {
     std::env::var_os("CHATKEEP_NGINX").map_or_else(|| "/usr/sbin/nginx".into(), PathBuf::from)
 }
+
+/// A real SMTP server (npm `smtp-server`, `e2e/lib/smtp-sink.mjs`) in a process of its own, that
+/// keeps every message it receives, parsed; `scripts/test.sh` installs its npm packages.
+pub struct SmtpSink {
+    pub port: u16,
+    dir: PathBuf,
+    child: Child,
+}
+
+/// One message the sink received.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentMail {
+    pub envelope_to: Vec<String>,
+    pub from: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl SentMail {
+    /// The first link in the text that contains `part`.
+    pub fn link(&self, part: &str) -> String {
+        self.text
+            .split_whitespace()
+            .find(|w| w.starts_with("http") && w.contains(part))
+            .unwrap_or_else(|| panic!("no link with {part} in: {}", self.text))
+            .to_owned()
+    }
+}
+
+impl SmtpSink {
+    pub fn start() -> Self {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../e2e/lib/smtp-sink.mjs");
+        let dir = std::env::temp_dir().join(format!("chatkeep-smtp-{}", rand_suffix()));
+        let mut child = Command::new("node")
+            .arg(&script)
+            .arg(&dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node starts the SMTP sink (scripts/test.sh installs its packages)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout is piped"))
+            .read_line(&mut line)
+            .expect("the sink says where it listens");
+        let port = line
+            .trim()
+            .strip_prefix("listening ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the SMTP sink did not start: {line:?}"));
+        Self { port, dir, child }
+    }
+
+    /// `SMTP_URL` for a Chatkeep that sends here.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message so far, in the order they arrived.
+    pub fn messages(&self) -> Vec<SentMail> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+            .iter()
+            .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+            .collect()
+    }
+
+    /// How many messages so far have a subject that starts with `prefix`.
+    pub fn count(&self, prefix: &str) -> usize {
+        self.messages()
+            .iter()
+            .filter(|m| m.subject.starts_with(prefix))
+            .count()
+    }
+
+    /// The `nth` (from 0) message to `to` whose subject contains `subject`; waits for it (15 s
+    /// at most).
+    pub async fn wait_for(&self, to: &str, subject: &str, nth: usize) -> SentMail {
+        let to = to.to_lowercase();
+        for _ in 0..300 {
+            if let Some(found) = self
+                .messages()
+                .into_iter()
+                .filter(|m| m.envelope_to.contains(&to) && m.subject.contains(subject))
+                .nth(nth)
+            {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "no mail to {to} about {subject:?}; the sink has {:?}",
+            self.messages()
+                .iter()
+                .map(|m| (m.envelope_to.clone(), m.subject.clone()))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn rand_suffix() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    )
+}

@@ -52,6 +52,15 @@ const WITH_IDS: &[(&str, &str, &str)] = &[
 /// that return history (export, search) are checked below for the first user's rows.
 const WITHOUT_IDS: &[(&str, &str)] = &[
     ("POST", "/api/auth/change-password"),
+    // The email flows act on the caller's own account, or on whoever a mailed token names
+    // (`auth/email.rs` sends other users' tokens, and a token with another user's id).
+    ("POST", "/api/auth/change-email"),
+    ("GET", "/api/auth/error"),
+    ("POST", "/api/auth/request-password-reset"),
+    ("POST", "/api/auth/reset-password"),
+    ("GET", "/api/auth/reset-password/{token}"),
+    ("POST", "/api/auth/send-verification-email"),
+    ("GET", "/api/auth/verify-email"),
     ("POST", "/api/auth/delete-user"),
     ("GET", "/api/auth/get-session"),
     ("POST", "/api/auth/get-session"),
@@ -67,6 +76,7 @@ const WITHOUT_IDS: &[(&str, &str)] = &[
     ("POST", "/api/auth/update-user"),
     ("GET", "/api/conversations"),
     ("POST", "/api/conversations"),
+    ("GET", "/api/features"),
     ("GET", "/api/me"),
     ("DELETE", "/api/me"),
     ("GET", "/api/me/export"),
