@@ -7,7 +7,10 @@ use leptos_router::components::{A, Outlet, ParentRoute, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
-use crate::auth::{AuthState, SignInPage, SignUpPage, provide_auth, use_auth};
+use crate::auth::{
+    AuthState, CheckInboxPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage,
+    VerifiedPage, VerifyBanner, provide_auth, use_auth,
+};
 use crate::chat::{ConversationPage, NewChatPage, provide_chats};
 use crate::history::{Sidebar, provide_history};
 use crate::settings::SettingsPage;
@@ -29,6 +32,10 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/sign-in") view=SignInPage />
                 <Route path=path!("/sign-up") view=SignUpPage />
+                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                <Route path=path!("/reset-password") view=ResetPasswordPage />
+                <Route path=path!("/check-email") view=CheckInboxPage />
+                <Route path=path!("/verified") view=VerifiedPage />
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=NewChatPage />
                     <Route path=path!("c/:id") view=ConversationPage />
@@ -120,6 +127,7 @@ fn SignedInShell() -> impl IntoView {
                         {icon("plus")}
                     </button>
                 </header>
+                <VerifyBanner />
                 <Outlet />
             </main>
             <SearchDialog />

@@ -5,7 +5,7 @@
 //! Tabs tell each other about sign-in and sign-out over a `BroadcastChannel`.
 
 use leptos::prelude::*;
-use shared::auth::{SessionWithUser, SignInRequest, SignUpRequest, User};
+use shared::auth::{AccountFeatures, SessionWithUser, SignInRequest, SignUpRequest, User};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use web_sys::{BroadcastChannel, MessageEvent};
@@ -34,6 +34,8 @@ pub struct AuthContext {
     pub sign_out: Action<(), ()>,
     /// Re-reads the session (after a profile change, or when the tab comes back into view).
     pub refresh: Action<(), ()>,
+    /// The account flows the server offers (`GET /api/features`), once known.
+    pub features: RwSignal<Option<AccountFeatures>>,
 }
 
 const CHANNEL: &str = "chatkeep-auth";
@@ -144,6 +146,13 @@ pub fn provide_auth() -> AuthContext {
         broadcast(SIGNED_OUT);
     });
     let refresh = Action::new_local(move |_: &()| apply_session(state));
+    let features = RwSignal::new(None);
+    leptos::task::spawn_local(async move {
+        // Unknown (offline): the flows stay hidden until a reload finds out.
+        if let Ok(known) = api::get("/api/features").json().await {
+            features.set(Some(known));
+        }
+    });
 
     let auth = AuthContext {
         state,
@@ -152,6 +161,7 @@ pub fn provide_auth() -> AuthContext {
         sign_up,
         sign_out,
         refresh,
+        features,
     };
     provide_context(auth);
 

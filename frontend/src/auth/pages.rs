@@ -16,6 +16,11 @@ use crate::ui::{Field, Waiting, focus_later, on_demand};
 enum Mode {
     SignIn,
     SignUp,
+    /// The pages of the way back in (`recovery`), in the same part.
+    Forgot,
+    Reset,
+    CheckInbox,
+    Verified,
 }
 
 #[component]
@@ -28,12 +33,34 @@ pub fn SignUpPage() -> impl IntoView {
     auth_page(Mode::SignUp)
 }
 
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    auth_page(Mode::Forgot)
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    auth_page(Mode::Reset)
+}
+
+#[component]
+pub fn CheckInboxPage() -> impl IntoView {
+    auth_page(Mode::CheckInbox)
+}
+
+#[component]
+pub fn VerifiedPage() -> impl IntoView {
+    auth_page(Mode::Verified)
+}
+
 /// The form's code is in a file of its own (see `ui::on_demand`): a signed-in visit never
 /// needs it.
 fn auth_page(mode: Mode) -> impl IntoView {
     let name = match mode {
         Mode::SignIn => "Sign-in",
         Mode::SignUp => "Sign-up",
+        Mode::Forgot | Mode::Reset => "Password reset",
+        Mode::CheckInbox | Mode::Verified => "Email verification",
     };
     on_demand(
         name,
@@ -48,7 +75,13 @@ type AuthFormFn = fn(Mode) -> AnyView;
 
 #[wasm_split(auth_form, wasm_split_path = ::leptos::wasm_split, fallible)]
 fn auth_part() -> Result<AuthFormFn, SplitLoaderError> {
-    Ok(|mode| view! { <AuthForm mode /> }.into_any())
+    Ok(|mode| match mode {
+        Mode::SignIn | Mode::SignUp => view! { <AuthForm mode /> }.into_any(),
+        Mode::Forgot => view! { <super::recovery::ForgotPassword /> }.into_any(),
+        Mode::Reset => view! { <super::recovery::ResetPassword /> }.into_any(),
+        Mode::CheckInbox => view! { <super::recovery::CheckInbox /> }.into_any(),
+        Mode::Verified => view! { <super::recovery::Verified /> }.into_any(),
+    })
 }
 
 #[derive(Clone, Copy)]
@@ -88,8 +121,8 @@ impl Fields {
         first = first.or(problem.map(|_| "email"));
         let password = self.password.get_untracked();
         let problem = match mode {
-            Mode::SignIn => rules::password_problem(&password),
             Mode::SignUp => rules::new_password_problem(&password),
+            _ => rules::password_problem(&password),
         };
         let bad = problem.is_some();
         self.password_error.set(problem);
@@ -133,8 +166,8 @@ fn AuthForm(mode: Mode) -> impl IntoView {
     let cooling_down = RwSignal::new(false);
 
     let action_pending = move || match mode {
-        Mode::SignIn => auth.sign_in.pending().get(),
         Mode::SignUp => auth.sign_up.pending().get(),
+        _ => auth.sign_in.pending().get(),
     };
     let busy = Signal::derive(move || action_pending() || cooling_down.get());
 
@@ -149,10 +182,28 @@ fn AuthForm(mode: Mode) -> impl IntoView {
     });
 
     let result = match mode {
-        Mode::SignIn => auth.sign_in.value(),
         Mode::SignUp => auth.sign_up.value(),
+        _ => auth.sign_in.value(),
     };
+    let to_inbox = use_navigate();
     Effect::new(move |_| {
+        let to_inbox = |from: &str| {
+            let email = crate::api::encode(fields.email.get_untracked().trim());
+            to_inbox(
+                &format!("/check-email?email={email}{from}"),
+                Default::default(),
+            );
+        };
+        match result.get() {
+            // Signed up where the address must be verified first: no session yet.
+            Some(Ok(())) if mode == Mode::SignUp && !auth.is_signed_in() => {
+                return to_inbox("");
+            }
+            Some(Err(error)) if error.code == "EMAIL_NOT_VERIFIED" => {
+                return to_inbox("&from=sign-in");
+            }
+            _ => {}
+        }
         if let Some(Err(error)) = result.get() {
             fields.show(&error);
             if let Some(seconds) = error.retry_after.filter(|_| error.status == Some(429)) {
@@ -187,11 +238,12 @@ fn AuthForm(mode: Mode) -> impl IntoView {
         let email = fields.email.get_untracked().trim().to_owned();
         let password = fields.password.get_untracked();
         match mode {
-            Mode::SignIn => {
+            Mode::SignIn | Mode::Forgot | Mode::Reset | Mode::CheckInbox | Mode::Verified => {
                 auth.sign_in.dispatch(SignInRequest {
                     email,
                     password,
-                    callback_url: None,
+                    // Not a redirect here: where a fresh verification link lands, if one is sent.
+                    callback_url: Some(super::VERIFIED_PAGE.to_owned()),
                     remember_me: (!remember.get_untracked()).then_some(false),
                 });
             }
@@ -201,7 +253,8 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                     email,
                     password,
                     image: None,
-                    callback_url: None,
+                    // Where the verification link (when one is sent) lands.
+                    callback_url: Some(super::VERIFIED_PAGE.to_owned()),
                     remember_me: None,
                 });
             }
@@ -236,7 +289,7 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                 </p>
             }
             .into_any(),
-            Mode::SignUp => view! {
+            _ => view! {
                 <p class="switch">"Already have an account? "
                     <A href=format!("/sign-in{suffix}")>"Sign in instead"</A>
                 </p>
@@ -246,16 +299,21 @@ fn AuthForm(mode: Mode) -> impl IntoView {
     };
 
     let (heading, button) = match mode {
-        Mode::SignIn => ("Sign in", "Sign in"),
         Mode::SignUp => ("Create your account", "Create account"),
+        _ => ("Sign in", "Sign in"),
     };
-    crate::ui::set_title(heading);
-
-    view! {
-        <main class="auth-page">
-            <div class="auth-card">
-                <p class="brand">"Chatkeep"</p>
-                <h1>{heading}</h1>
+    let forgot_link = move || {
+        let offered = auth.features.get().is_some_and(|f| f.password_reset);
+        (mode == Mode::SignIn && offered).then(|| {
+            let email = crate::api::encode(fields.email.get().trim());
+            view! {
+                <p class="forgot"><A href=format!("/forgot-password?email={email}")>"Forgot password?"</A></p>
+            }
+        })
+    };
+    super::recovery::card(
+        heading,
+        view! {
                 {move || {
                     let expired = matches!(
                         *auth.state.read(),
@@ -279,11 +337,6 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                     <Field id="email" label="Email" kind="email" autocomplete="email"
                         value=fields.email error=fields.email_error on_blur=check_email />
                     {match mode {
-                        Mode::SignIn => view! {
-                            <Field id="password" label="Password" kind="password"
-                                autocomplete="current-password"
-                                value=fields.password error=fields.password_error />
-                        }.into_any(),
                         Mode::SignUp => view! {
                             <Field id="password" label="Password" kind="password"
                                 autocomplete="new-password"
@@ -291,7 +344,13 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                                 value=fields.password error=fields.password_error
                                 on_blur=check_new_password />
                         }.into_any(),
+                        _ => view! {
+                            <Field id="password" label="Password" kind="password"
+                                autocomplete="current-password"
+                                value=fields.password error=fields.password_error />
+                        }.into_any(),
                     }}
+                    {forgot_link}
                     {(mode == Mode::SignIn).then(|| view! {
                         <label class="check">
                             <input type="checkbox"
@@ -307,7 +366,6 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                     </button>
                 </form>
                 {other_link}
-            </div>
-        </main>
-    }
+        },
+    )
 }

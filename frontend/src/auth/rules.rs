@@ -64,7 +64,15 @@ pub fn safe_next(next: Option<&str>) -> String {
         return "/".to_owned();
     }
     let normalised = resolve_dots(n);
-    if normalised.starts_with("//") || normalised.starts_with("/sign-") {
+    // Not back to a page of the way in (signing in again from there would loop).
+    const WAYS_IN: [&str; 5] = [
+        "/sign-",
+        "/forgot-password",
+        "/reset-password",
+        "/check-email",
+        "/verified",
+    ];
+    if normalised.starts_with("//") || WAYS_IN.iter().any(|p| normalised.starts_with(p)) {
         return "/".to_owned();
     }
     normalised
@@ -167,6 +175,8 @@ mod tests {
             Some("/x/../..//evil.example"),
             Some("/..\\/evil.example"),
             Some("/c/../sign-in"),
+            Some("/reset-password?token=x"),
+            Some("/verified"),
         ] {
             assert_eq!(safe_next(bad), "/", "{bad:?}");
         }

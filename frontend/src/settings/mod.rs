@@ -1,8 +1,9 @@
-//! `/settings`: the profile name, the theme, the devices signed in, your data (export and
-//! import), the password, and deleting the account.
+//! `/settings`: the profile name, the email address (verification, change), the theme, the
+//! devices signed in, your data (export and import), the password, and deleting the account.
 
 mod appearance;
 mod data;
+mod email;
 mod user_agent;
 
 use leptos::prelude::*;
@@ -41,6 +42,7 @@ fn Page() -> impl IntoView {
             <div class="settings-inner">
                 <h1>"Settings"</h1>
                 <Profile />
+                <email::Email />
                 <appearance::Appearance />
                 <Sessions />
                 <data::YourData />

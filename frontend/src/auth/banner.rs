@@ -1,0 +1,110 @@
+//! "Verify your email address": shown in the app while the account's address is unverified
+//! (where the server asks for verification), with "Resend email"; dismissed for this browser.
+
+use leptos::prelude::*;
+use leptos::wasm_split::{SplitLoaderError, wasm_split};
+use shared::auth::{EmailVerificationMode, SendVerificationEmailRequest};
+
+use super::context::use_auth;
+use crate::api;
+use crate::ui::{Waiting, icon, on_demand};
+
+const DISMISSED: &str = "chatkeep.verifyDismissed";
+
+fn dismissed_for(user_id: &str) -> bool {
+    crate::ui::window()
+        .local_storage()
+        .ok()
+        .flatten()
+        .and_then(|s| s.get_item(DISMISSED).ok().flatten())
+        .is_some_and(|id| id == user_id)
+}
+
+/// The banner's code is a part of its own: most visits never show it.
+#[component]
+pub fn VerifyBanner() -> impl IntoView {
+    let auth = use_auth();
+    let wanted = move || {
+        auth.features
+            .get()
+            .is_some_and(|f| f.email_verification != EmailVerificationMode::Off)
+            && auth.user().is_some_and(|u| !u.email_verified)
+    };
+    on_demand(
+        "The verification banner",
+        wanted,
+        Waiting::Nothing,
+        banner_part,
+        |banner: fn() -> AnyView| banner(),
+    )
+}
+
+#[wasm_split(verify_banner, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn banner_part() -> Result<fn() -> AnyView, SplitLoaderError> {
+    Ok(|| view! { <Banner /> }.into_any())
+}
+
+#[component]
+fn Banner() -> impl IntoView {
+    let auth = use_auth();
+    let dismissed = RwSignal::new(false);
+    let status = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let unverified = Memo::new(move |_| {
+        let asks = auth
+            .features
+            .get()
+            .is_some_and(|f| f.email_verification != EmailVerificationMode::Off);
+        auth.user()
+            .filter(|u| asks && !u.email_verified && !dismissed_for(&u.id))
+            .map(|u| (u.id, u.email))
+    });
+    let resend = move |_| {
+        let Some((_, email)) = unverified.get_untracked() else {
+            return;
+        };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let request = SendVerificationEmailRequest {
+                email,
+                callback_url: Some(super::VERIFIED_PAGE.to_owned()),
+            };
+            let sent = api::post("/api/auth/send-verification-email")
+                .body(&request)
+                .send()
+                .await;
+            status.set(Some(match sent {
+                Ok(()) => "Sent. Check your inbox.".to_owned(),
+                Err(e) => e.for_people(),
+            }));
+            busy.set(false);
+        });
+    };
+    let dismiss = move |_| {
+        if let Some((id, _)) = unverified.get_untracked()
+            && let Ok(Some(s)) = crate::ui::window().local_storage()
+        {
+            let _ = s.set_item(DISMISSED, &id);
+        }
+        dismissed.set(true);
+    };
+    move || {
+        (unverified.get().is_some() && !dismissed.get()).then(|| {
+            let email = unverified.get().map(|(_, e)| e).unwrap_or_default();
+            view! {
+                <div class="banner" role="region" aria-label="Verify your email address">
+                    <p>
+                        <strong>"Verify your email address"</strong>
+                        " · Follow the link we sent to " {email} "."
+                    </p>
+                    <span class="small" role="status">{move || status.get()}</span>
+                    <button type="button" class="secondary small" disabled=move || busy.get()
+                        on:click=resend>"Resend email"</button>
+                    <button type="button" class="icon-button" aria-label="Dismiss" on:click=dismiss>
+                        {icon("close")}
+                    </button>
+                </div>
+            }
+        })
+    }
+}
