@@ -1209,10 +1209,17 @@ test("pages and dialogs most visits never open are fetched when first opened; on
   });
 
   await signUp(page, newUser());
-  assert.deepEqual(fetched, ["split_auth_form"], "the sign-up form is a part of its own");
+  // The banner that asks a new account to verify its address is a part too.
+  await visible(page.getByRole("region", { name: "Verify your email address" }));
+  assert.deepEqual(fetched, ["split_auth_form", "split_verify_banner"], "the sign-up form and the banner are parts of their own");
   await page.reload();
   await visible(messageBox(page));
-  assert.deepEqual(fetched, ["split_auth_form"], "the chat needs no other part");
+  await visible(page.getByRole("region", { name: "Verify your email address" }));
+  assert.deepEqual(
+    fetched,
+    ["split_auth_form", "split_verify_banner", "split_verify_banner"],
+    "the chat needs no other part (the banner is asked for again on a reload)",
+  );
 
   // Settings cannot be fetched (the network drops that one file): said, and Try again loads it.
   await page.route("**/split_settings_page.wasm", (route) => route.abort("internetdisconnected"));
@@ -1234,7 +1241,7 @@ test("pages and dialogs most visits never open are fetched when first opened; on
   await page.keyboard.press("?");
   await visible(shortcutsDialog(page));
   assert.deepEqual(
-    fetched.filter((p) => p !== "split_auth_form").sort(),
+    fetched.filter((p) => p !== "split_auth_form" && p !== "split_verify_banner").sort(),
     ["split_search_dialog", "split_settings_page", "split_settings_page", "split_shortcuts_dialog"],
     "each part fetched when first opened (settings twice: the failed try and the one after it)",
   );

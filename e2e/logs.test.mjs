@@ -1,8 +1,13 @@
 // What the server logs, read from a real run at debug level: never a password, a session token,
 // a cookie, a JWT, or what anyone wrote or was answered.
 import assert from "node:assert/strict";
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
 import { after, before, test } from "node:test";
+import { simpleParser } from "mailparser";
+import { SMTPServer } from "smtp-server";
 import { newSecret, startChatkeepAuth } from "./lib/auth-target.mjs";
+import { linkIn } from "./lib/smtp-sink.mjs";
 
 let server;
 
@@ -80,4 +85,104 @@ test("a whole session's secrets and messages never reach the log", async () => {
   for (const [name, value] of Object.entries(secrets)) {
     assert.ok(!log.includes(value), `the log contains the ${name}`);
   }
+});
+
+/** The development outbox's mails (no SMTP_URL), parsed. */
+async function outbox(dataDir) {
+  const dir = path.join(dataDir, "outbox");
+  const names = (await readdir(dir).catch(() => [])).filter((n) => n.endsWith(".eml")).sort();
+  return Promise.all(names.map(async (n) => simpleParser(await readFile(path.join(dir, n)))));
+}
+
+async function waitForMail(dataDir, subject) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const found = (await outbox(dataDir)).find((m) => subject.test(m.subject ?? ""));
+    if (found) return found;
+    assert.ok(Date.now() < deadline, `no mail matching ${subject} in the outbox`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test("reset and verification links, their tokens and the new password never reach the log", async () => {
+  const url = server.url;
+  const json = { origin: url, "content-type": "application/json" };
+  const email = `links-${Date.now()}@example.com`;
+  const newPassword = `new-pw-${crypto.randomUUID()}`;
+  const signUp = await fetch(`${url}/api/auth/sign-up/email`, {
+    method: "POST",
+    headers: json,
+    body: JSON.stringify({ name: "Link Watcher", email, password: `pw-${crypto.randomUUID()}` }),
+  });
+  assert.equal(signUp.status, 200);
+  const verifyLink = linkIn({ text: (await waitForMail(server.server.dataDir, /^Verify/)).text }, "/api/auth/verify-email");
+  const verified = await fetch(verifyLink, { redirect: "manual" });
+  assert.equal(verified.status, 302);
+
+  const asked = await fetch(`${url}/api/auth/request-password-reset`, {
+    method: "POST",
+    headers: json,
+    body: JSON.stringify({ email, redirectTo: "/reset-password" }),
+  });
+  assert.equal(asked.status, 200);
+  const resetLink = linkIn({ text: (await waitForMail(server.server.dataDir, /^Reset/)).text }, "/api/auth/reset-password/");
+  const token = new URL(resetLink).pathname.split("/").pop();
+  const opened = await fetch(resetLink, { redirect: "manual" });
+  assert.equal(opened.status, 302);
+  const reset = await fetch(`${url}/api/auth/reset-password`, {
+    method: "POST",
+    headers: json,
+    body: JSON.stringify({ newPassword, token }),
+  });
+  assert.equal(reset.status, 200);
+
+  const log = server.server.output();
+  assert.ok(log.includes("mail written to the development outbox"), "the outbox says where each mail went");
+  assert.ok(log.includes("reset-password/{token}"), "the reset link's request is logged, its token hidden");
+  const secrets = {
+    "reset token": token,
+    "verification token": new URL(verifyLink).searchParams.get("token"),
+    "new password": newPassword,
+    email,
+  };
+  for (const [name, value] of Object.entries(secrets)) {
+    assert.ok(!log.includes(value), `the log contains the ${name}`);
+  }
+});
+
+test("a mail server's refusal, which quotes the address, is logged without it", async (t) => {
+  // A real SMTP server that refuses every recipient the way many do: naming the address.
+  const refusing = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS"],
+    logger: false,
+    onRcptTo(address, session, callback) {
+      const error = new Error(`<${address.address}>: Recipient address rejected: User unknown`);
+      error.responseCode = 550;
+      callback(error);
+    },
+  });
+  await new Promise((resolve) => refusing.listen(0, "127.0.0.1", resolve));
+  t.after(() => new Promise((resolve) => refusing.close(resolve)));
+  const mailing = await startChatkeepAuth({
+    secret: newSecret(),
+    env: { RUST_LOG: "debug", LOG_FORMAT: "json", SMTP_URL: `smtp://127.0.0.1:${refusing.server.address().port}` },
+  });
+  t.after(() => mailing.close());
+  const email = `refused-${Date.now()}@example.com`;
+  const signUp = await fetch(`${mailing.url}/api/auth/sign-up/email`, {
+    method: "POST",
+    headers: { origin: mailing.url, "content-type": "application/json" },
+    body: JSON.stringify({ name: "Refused", email, password: `pw-${crypto.randomUUID()}` }),
+  });
+  assert.equal(signUp.status, 200, "a mail that cannot be sent does not change the answer");
+  const deadline = Date.now() + 15_000;
+  while (!mailing.server.output().includes("a mail could not be sent")) {
+    assert.ok(Date.now() < deadline, `no failed send in the log:\n${mailing.server.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const log = mailing.server.output();
+  assert.match(log, /the SMTP server answered 550/);
+  assert.ok(!log.includes(email), "the log contains the address");
+  assert.ok(!log.includes("sending a mail failed; trying again"), "a permanent refusal is not retried");
 });

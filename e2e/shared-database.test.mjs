@@ -1,7 +1,8 @@
 // Better Auth and Chatkeep on ONE database with ONE secret are interchangeable: users, password
 // hashes, session cookies, bearer tokens and JWT keys written by either are honoured by the other.
 // This is what lets a deployment move from Better Auth to Chatkeep (or run both) without logging
-// anybody out.
+// anybody out, or breaking a link already mailed: both send their mail to one real SMTP server,
+// and a reset or verification link made by one is completed on the other.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
@@ -10,6 +11,7 @@ import { newSecret, startChatkeepAuth } from "./lib/auth-target.mjs";
 import { startBetterAuth } from "./lib/better-auth-peer.mjs";
 import { createDatabase, dropDatabase } from "./lib/chatkeep.mjs";
 import { makeClient, SESSION_COOKIE } from "./lib/client.mjs";
+import { linkIn, startSmtpSink } from "./lib/smtp-sink.mjs";
 
 const PASSWORD = "correct horse battery staple";
 
@@ -18,17 +20,20 @@ describe("Better Auth and Chatkeep sharing a database", () => {
   const secret = newSecret();
   /** @type {Record<string, {url: string, close(): Promise<void>}>} */
   const servers = {};
+  let sink;
 
   before(async () => {
+    sink = await startSmtpSink();
     await createDatabase(database);
     // Better Auth's migration first; Chatkeep's `create table if not exists` then finds its tables.
-    servers["Better Auth"] = await startBetterAuth({ database, secret });
-    servers.Chatkeep = await startChatkeepAuth({ database, secret });
+    servers["Better Auth"] = await startBetterAuth({ database, secret, mail: { smtpUrl: sink.url } });
+    servers.Chatkeep = await startChatkeepAuth({ database, secret, env: { SMTP_URL: sink.url } });
   });
 
   after(async () => {
     for (const server of Object.values(servers)) await server.close();
     await dropDatabase(database);
+    await sink?.stop();
   });
 
   async function signUpOn(name) {
@@ -86,6 +91,38 @@ describe("Better Auth and Chatkeep sharing a database", () => {
         assert.notEqual((await elsewhere.client.getSession()).data, null);
         await alice.client.signOut();
         assert.equal((await elsewhere.client.getSession()).data, null);
+      });
+
+      test("a password reset requested on one is completed on the other", async () => {
+        const alice = await signUpOn(from);
+        const asked = await makeClient(servers[from].url).client.requestPasswordReset({ email: alice.email, redirectTo: "/reset" });
+        assert.equal(asked.error, null);
+        const link = linkIn(await sink.waitFor(alice.email, /Reset/), `${servers[from].url}/api/auth/reset-password/`);
+        const token = new URL(link).pathname.split("/").pop();
+        // The other server's own link for that token finds it too.
+        const opened = await fetch(`${servers[to].url}/api/auth/reset-password/${token}?callbackURL=%2Freset`, { redirect: "manual" });
+        assert.equal(opened.headers.get("location"), `${servers[to].url}/reset?token=${token}`);
+
+        const newPassword = `${PASSWORD} renewed`;
+        const reset = await makeClient(servers[to].url).client.resetPassword({ newPassword, token });
+        assert.equal(reset.error, null, JSON.stringify(reset.error));
+        assert.equal((await alice.client.getSession()).data, null, "both revoke sessions on reset");
+        for (const name of [from, to]) {
+          const { error } = await makeClient(servers[name].url).client.signIn.email({ email: alice.email, password: newPassword });
+          assert.equal(error, null, `the new password on ${name}`);
+        }
+        const again = await makeClient(servers[from].url).client.resetPassword({ newPassword: PASSWORD, token });
+        assert.equal(again.error?.code, "INVALID_TOKEN", "the token was used up for both");
+      });
+
+      test("a verification link made by one is followed on the other", async () => {
+        const alice = await signUpOn(from);
+        const link = linkIn(await sink.waitFor(alice.email, /Verify/), `${servers[from].url}/api/auth/verify-email`);
+        const token = new URL(link).searchParams.get("token");
+        const { data, error } = await makeClient(servers[to].url).client.verifyEmail({ query: { token } });
+        assert.equal(error, null, JSON.stringify(error));
+        assert.deepEqual(data, { status: true, user: null });
+        assert.equal((await alice.client.getSession()).data.user.emailVerified, true);
       });
     });
   }

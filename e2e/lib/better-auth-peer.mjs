@@ -7,6 +7,7 @@ import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { toNodeHandler } from "better-auth/node";
 import { bearer, jwt } from "better-auth/plugins";
+import nodemailer from "nodemailer";
 import pg from "pg";
 import { createDatabase, dropDatabase, serverUrl } from "./chatkeep.mjs";
 
@@ -18,6 +19,10 @@ import { createDatabase, dropDatabase, serverUrl } from "./chatkeep.mjs";
  *   baseURL?: string,         // default http://127.0.0.1:<port>; must be the origin clients send
  *   rateLimit?: boolean,      // default false, as Better Auth does outside NODE_ENV=production
  *   trustedOrigins?: string[],
+ *   mail?: {                  // the account flows that send mail, as Chatkeep's settings do them
+ *     smtpUrl: string,        // where the mail goes (the tests' SMTP sink)
+ *     requireEmailVerification?: boolean, // EMAIL_VERIFICATION=required (default: optional)
+ *   },
  * }} options
  * @returns {Promise<{
  *   url: string, auth: ReturnType<typeof betterAuth>, database: string, secret: string,
@@ -49,6 +54,7 @@ export async function startBetterAuth(options = {}) {
     user: { deleteUser: { enabled: true } },
     plugins: [jwt(), bearer()],
     rateLimit: { enabled: options.rateLimit ?? false },
+    ...(options.mail ? mailOptions(options.mail) : {}),
     trustedOrigins: options.trustedOrigins ?? [],
     // Expected failures ("Invalid password", "User not found") would clutter the test report.
     logger: { level: "error" },
@@ -72,6 +78,40 @@ export async function startBetterAuth(options = {}) {
     database,
     secret,
     close: () => closeAll(server, pool, options.database ? null : database),
+  };
+}
+
+/**
+ * Better Auth configured as Chatkeep's defaults are (EMAIL_VERIFICATION=optional or required,
+ * PASSWORD_RESET_REVOKES_SESSIONS=on, CHANGE_EMAIL_CONFIRM_OLD=on, auto sign-in after
+ * verification, a fresh link on an unverified sign-in), sending real mail over SMTP with
+ * Chatkeep's subjects, so one test reads the mail of either server.
+ */
+function mailOptions({ smtpUrl, requireEmailVerification = false }) {
+  const transport = nodemailer.createTransport(smtpUrl);
+  const send = (to, subject, url) =>
+    transport.sendMail({ from: "Better Auth <no-reply@localhost>", to, subject, text: `Follow this link:\n\n${url}\n` });
+  return {
+    emailAndPassword: {
+      enabled: true,
+      requireEmailVerification,
+      revokeSessionsOnPasswordReset: true,
+      sendResetPassword: ({ user, url }) => send(user.email, "Reset your Chatkeep password", url),
+    },
+    emailVerification: {
+      sendOnSignUp: true,
+      sendOnSignIn: true,
+      autoSignInAfterVerification: true,
+      sendVerificationEmail: ({ user, url }) => send(user.email, "Verify your email address for Chatkeep", url),
+    },
+    user: {
+      deleteUser: { enabled: true },
+      changeEmail: {
+        enabled: true,
+        sendChangeEmailConfirmation: ({ user, url }) =>
+          send(user.email, "Confirm the change of your Chatkeep email address", url),
+      },
+    },
   };
 }
 

@@ -2,6 +2,8 @@
 // a free port. Returns its URL and a stop() that also drops the database.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -31,10 +33,13 @@ export async function dropDatabase(name) {
 }
 
 /**
+ * Each server has a data folder of its own (its generated secret, and without SMTP_URL its mail
+ * outbox, `dataDir/outbox`), removed when it stops.
  * @param {{env?: Record<string,string>, database?: string}} options
  */
 export async function startChatkeep(options = {}) {
   const database = options.database ?? `chatkeep_e2e_${randomBytes(6).toString("hex")}`;
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "chatkeep-e2e-"));
   const bin = process.env.CHATKEEP_BIN ?? path.join(targetDir, "debug", "chatkeep");
   const child = spawn(bin, [], {
     cwd: root,
@@ -43,7 +48,7 @@ export async function startChatkeep(options = {}) {
       CHATKEEP_BIND: "127.0.0.1:0",
       DATABASE_URL: `${serverUrl}/${database}`,
       CHATKEEP_SPA_DIR: process.env.CHATKEEP_SPA_DIR ?? path.join(root, "dist"),
-      CHATKEEP_DATA_DIR: path.join(root, "target", "e2e-data"),
+      CHATKEEP_DATA_DIR: dataDir,
       RUST_LOG: process.env.RUST_LOG ?? "warn,chatkeep=info",
       ...options.env,
     },
@@ -65,17 +70,20 @@ export async function startChatkeep(options = {}) {
     child.stderr.on("data", onData);
     child.on("exit", (code) => {
       clearTimeout(timer);
+      rm(dataDir, { recursive: true, force: true }).catch(() => {});
       reject(new Error(`Chatkeep exited with ${code}:\n${output}`));
     });
   });
   return {
     url,
     database,
+    dataDir,
     output: () => output,
     async stop() {
       const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
       await exited;
+      await rm(dataDir, { recursive: true, force: true });
       if (!options.database) await dropDatabase(database);
     },
   };
