@@ -38,9 +38,34 @@ async function start(required) {
   }
   const chatkeep = await startChatkeepAuth({
     secret,
-    env: { SMTP_URL: sink.url, EMAIL_VERIFICATION: required ? "required" : "optional" },
+    env: {
+      SMTP_URL: sink.url,
+      EMAIL_VERIFICATION: required ? "required" : "optional",
+      METRICS_TOKEN,
+    },
   });
   return { url: chatkeep.url, secret, close: chatkeep.close };
+}
+
+const METRICS_TOKEN = "email-flows-metrics-token";
+const FLOW_ROUTES = /route="\/api\/auth\/(send-verification-email|verify-email|request-password-reset|reset-password|reset-password\/\{token\}|change-email|sign-up\/email|sign-in\/email)"/;
+
+/** What the run did, from Chatkeep's own request counters and the SMTP server's inbox. */
+async function report() {
+  const counts = new Map();
+  for (const server of Object.values(servers)) {
+    const response = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    for (const line of (await response.text()).split("\n")) {
+      if (!line.startsWith("chatkeep_http_requests_total{") || !FLOW_ROUTES.test(line)) continue;
+      const route = /route="([^"]+)"/.exec(line)[1];
+      const status = /status="(\d+)"/.exec(line)[1];
+      const method = /method="(\w+)"/.exec(line)[1];
+      const key = `${method} ${route} ${status}`;
+      counts.set(key, (counts.get(key) ?? 0) + Number(line.split(" ").pop()));
+    }
+  }
+  const lines = [...counts].sort().map(([key, n]) => `  ${key}: ${n}`);
+  console.log(`email flows against chatkeep: ${sink.messages.length} mails received by the SMTP server; requests by route and status:\n${lines.join("\n")}`);
 }
 
 /** A new account on `server`, signed up through a fresh client; its verification mail read. */
@@ -87,6 +112,7 @@ describe(`the official client's email flows against ${target}`, () => {
   });
 
   after(async () => {
+    if (target === "chatkeep") await report().catch((e) => console.log(`no report: ${e.message}`));
     await Promise.all(Object.values(servers).map((s) => s.close()));
     await sink?.stop();
   });

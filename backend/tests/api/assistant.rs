@@ -10,7 +10,7 @@ use crate::helpers::{spawn_app_with, unique_email};
 const DOCS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs");
 
 /// What people ask, and the page (its path inside `docs/`) whose section must be quoted first.
-const QUESTIONS: [(&str, &str); 15] = [
+const QUESTIONS: [(&str, &str); 18] = [
     ("How do I delete my account?", "accounts-and-sign-in.md"),
     ("Can I export my conversations?", "export-and-import.md"),
     (
@@ -41,11 +41,20 @@ const QUESTIONS: [(&str, &str); 15] = [
         "export-and-import.md",
     ),
     ("Can I sign in with Google?", "accounts-and-sign-in.md"),
+    (
+        "How do I verify my email address?",
+        "accounts-and-sign-in.md",
+    ),
+    (
+        "How do I change my email address?",
+        "accounts-and-sign-in.md",
+    ),
+    ("How do I set up SMTP mail?", "configuration.md"),
 ];
 
 /// Ways of saying that something Chatkeep has is missing (matched in lower case). What really is
-/// missing (password reset, social sign-in...) the docs say "is not built", which is not here.
-const DENIALS_OF_WHAT_EXISTS: [&str; 22] = [
+/// missing (social sign-in, guest accounts...) the docs say "is not built", which is not here.
+const DENIALS_OF_WHAT_EXISTS: [&str; 26] = [
     "in this version",
     "not available",
     "no export",
@@ -68,6 +77,10 @@ const DENIALS_OF_WHAT_EXISTS: [&str; 22] = [
     "no search screen",
     "has the same effect as a stop request",
     "no way to edit",
+    "sends no email",
+    "password reset is not built",
+    "email verification is not built",
+    "cannot be changed",
 ];
 
 #[sqlx::test(migrations = "../migrations")]
