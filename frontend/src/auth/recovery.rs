@@ -346,6 +346,9 @@ pub fn Verified() -> impl IntoView {
     let error = query.read_untracked().get("error");
     let unverified_error = error.is_some();
     let change = query.read_untracked().get("change").is_some();
+    // Read once: the effect below clears it when the change is done, and the page must still
+    // say so (read live, the text depended on which of the two ran first).
+    let pending = super::pending_email::get();
     // The link may have signed this browser in, or changed the address it shows.
     auth.refresh.dispatch(());
     let outcome = move || -> Option<(&'static str, String)> {
@@ -366,7 +369,7 @@ pub fn Verified() -> impl IntoView {
                     .to_owned(),
             ),
             None if change && loading => return None,
-            None if change => match (auth.user(), super::pending_email::get()) {
+            None if change => match (auth.user(), pending.clone()) {
                 (Some(user), Some(new)) if user.email == new => (
                     "Your email address is changed",
                     format!("Your account's address is now {new}. Sign in with it from now on."),
