@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chatkeep::auth::keys::ActiveKey;
 use chatkeep::auth::store::UserRow;
 use chatkeep::auth::{cookies, jwt, password};
+use chatkeep::config::PasswordHash;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
@@ -66,6 +67,14 @@ fn benches(c: &mut Criterion) {
     slow.bench_function("scrypt_hash_better_auth_params", |b| {
         b.iter(|| {
             password::hash_blocking(black_box("correct horse battery staple")).expect("hashes")
+        })
+    });
+    let bcrypt =
+        password::hash_with(PasswordHash::Bcrypt, "correct horse battery staple").expect("hashes");
+    slow.bench_function("bcrypt_verify_cost_10", |b| {
+        b.iter(|| {
+            password::verify_blocking(black_box("correct horse battery staple"), &bcrypt)
+                .expect("verifies")
         })
     });
     slow.finish();

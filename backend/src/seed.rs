@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use sqlx::{Connection, PgConnection};
 
 use crate::auth::password::PasswordHasher;
+use crate::config::PasswordHash;
 
 /// The password of every seeded user.
 pub const PASSWORD: &str = "seeded-password-1234";
@@ -52,7 +53,7 @@ const WORDS: &str = "the of and to a in is that for it as with on was be by this
 /// Runs `plan` into the database at `conn`, in one transaction; returns what is there after.
 pub async fn run(conn: &mut PgConnection, plan: Plan) -> anyhow::Result<Report> {
     let started = Instant::now();
-    let hash = PasswordHasher::new(1, Duration::from_secs(60))?
+    let hash = PasswordHasher::new(1, Duration::from_secs(60), PasswordHash::Scrypt)?
         .hash(PASSWORD)
         .await?;
     let words: Vec<&str> = WORDS.split_whitespace().collect();

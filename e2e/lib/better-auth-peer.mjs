@@ -14,6 +14,8 @@ import { createDatabase, dropDatabase, serverUrl } from "./chatkeep.mjs";
 /**
  * @param {{
  *   secret?: string,
+ *   secrets?: {version: number, value: string}[], // BETTER_AUTH_SECRETS rotation, current first
+ *   password?: {hash(p: string): Promise<string>, verify(a: {hash: string, password: string}): Promise<boolean>},
  *   database?: string,        // existing database to use (and keep); default: a fresh one, dropped on close()
  *   port?: number,            // default 0 (any free port)
  *   baseURL?: string,         // default http://127.0.0.1:<port>; must be the origin clients send
@@ -50,7 +52,8 @@ export async function startBetterAuth(options = {}) {
     basePath: "/api/auth",
     secret,
     database: pool,
-    emailAndPassword: { enabled: true },
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+    emailAndPassword: { enabled: true, ...(options.password ? { password: options.password } : {}) },
     user: { deleteUser: { enabled: true } },
     plugins: [jwt(), bearer()],
     rateLimit: { enabled: options.rateLimit ?? false },

@@ -12,6 +12,8 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sha2::Sha256;
 
+use super::secret::Secrets;
+
 /// Seven days, Better Auth's `session.expiresIn`.
 pub const SESSION_MAX_AGE_SECS: i64 = 7 * 24 * 3600;
 
@@ -55,6 +57,14 @@ pub fn verify<'a>(secret: &str, signed: &'a str) -> Option<&'a str> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
     mac.update(value.as_bytes());
     mac.verify_slice(&sig).ok().map(|()| value)
+}
+
+/// Checks a `value.signature` string against every secret a cookie may be signed with
+/// ([`Secrets::cookie_secrets`]: the current one first).
+pub fn verify_any<'a>(secrets: &Secrets, signed: &'a str) -> Option<&'a str> {
+    secrets
+        .cookie_secrets()
+        .find_map(|secret| verify(secret, signed))
 }
 
 /// The three cookies Better Auth writes, named for this deployment.
@@ -135,14 +145,15 @@ impl CookieNames {
     }
 
     /// The session token from a valid signed session cookie.
-    pub fn session_token_from(&self, req: &HttpRequest, secret: &str) -> Option<String> {
+    pub fn session_token_from(&self, req: &HttpRequest, secrets: &Secrets) -> Option<String> {
         let raw = Self::read(req, &self.session_token)?;
-        verify(secret, &raw).map(str::to_owned)
+        verify_any(secrets, &raw).map(str::to_owned)
     }
 
     /// Whether the request carries a valid signed `dont_remember` cookie.
-    pub fn dont_remember_from(&self, req: &HttpRequest, secret: &str) -> bool {
-        Self::read(req, &self.dont_remember).is_some_and(|raw| verify(secret, &raw) == Some("true"))
+    pub fn dont_remember_from(&self, req: &HttpRequest, secrets: &Secrets) -> bool {
+        Self::read(req, &self.dont_remember)
+            .is_some_and(|raw| verify_any(secrets, &raw) == Some("true"))
     }
 }
 

@@ -121,13 +121,13 @@ async fn authenticate(
                 Err(refused) => rejection = refused,
                 Ok(user_id) => return Ok((user_id, Credential::Jwt)),
             }
-        } else if let Some(token) = session::bearer_session_token(req, auth.secret()) {
+        } else if let Some(token) = session::bearer_session_token(req, &auth.secrets) {
             return live_session_user(state, &token).await;
         } else {
             rejection = Rejection::BadBearer;
         }
     }
-    match auth.cookies.session_token_from(req, auth.secret()) {
+    match auth.cookies.session_token_from(req, &auth.secrets) {
         Some(token) => live_session_user(state, &token).await,
         None => Err(rejection),
     }

@@ -2,8 +2,7 @@
 //! format, so either server can sign with a key the other created.
 //!
 //! A key is Ed25519. `publicKey` holds the public JWK as JSON; `privateKey` holds a JSON string
-//! literal of `hex(nonce[24] ‖ XChaCha20-Poly1305(key = SHA-256(secret), nonce, private JWK
-//! JSON) ‖ tag[16])`. The decrypted signing key is cached in memory; a new one is created on
+//! literal of the private JWK encrypted as Better Auth encrypts it ([`super::sealed`]). The decrypted signing key is cached in memory; a new one is created on
 //! first use when the table has none.
 //!
 //! Verification keys are cached for `AUTH_JWKS_CACHE_SECS`: a key deleted from the table stops
@@ -17,17 +16,16 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use chrono::{DateTime, TimeDelta, Utc};
 use ed25519_dalek::SigningKey;
 use jsonwebtoken::DecodingKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tokio::sync::{Mutex, RwLock};
 
+use super::sealed::Sealer;
+use super::secret::Secrets;
 use super::store;
 
 /// Better Auth keeps a rotated-out key in the JWKS this long after it expires.
@@ -89,8 +87,8 @@ impl PublicKey {
 
 pub struct Keys {
     pool: PgPool,
-    /// SHA-256 of the secret: the XChaCha20-Poly1305 key.
-    encryption_key: [u8; 32],
+    /// Encrypts and decrypts `privateKey` as Better Auth does.
+    sealer: Sealer,
     /// How long a key is trusted from memory: verification keys are re-read after it, and the
     /// signing key re-checked, so a key rotated or expired through the table is picked up.
     ttl: Duration,
@@ -116,10 +114,10 @@ struct JwksRow {
 }
 
 impl Keys {
-    pub fn new(pool: PgPool, secret: &str, ttl: Duration) -> Self {
+    pub fn new(pool: PgPool, secrets: &Secrets, ttl: Duration) -> Self {
         Self {
             pool,
-            encryption_key: Sha256::digest(secret.as_bytes()).into(),
+            sealer: Sealer::new(secrets),
             ttl,
             active: RwLock::new(None),
             create: Mutex::new(()),
@@ -235,14 +233,11 @@ impl Keys {
 
     /// Better Auth's `symmetricEncrypt`, then JSON-quoted as the column stores it.
     fn encrypt_private(&self, plaintext: &str) -> anyhow::Result<String> {
-        let cipher = XChaCha20Poly1305::new((&self.encryption_key).into());
-        let nonce: [u8; 24] = rand::random();
-        let sealed = cipher
-            .encrypt(XNonce::from_slice(&nonce), plaintext.as_bytes())
-            .map_err(|_| anyhow::anyhow!("encrypting the private key failed"))?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        Ok(serde_json::to_string(&hex::encode(out))?)
+        let sealed = self
+            .sealer
+            .seal(plaintext)
+            .context("encrypting the private key")?;
+        Ok(serde_json::to_string(&sealed)?)
     }
 
     fn decrypt_private(&self, stored: &str) -> anyhow::Result<SigningKey> {
@@ -250,26 +245,11 @@ impl Keys {
             // `jwks.disablePrivateKeyEncryption: true` stores the JWK in the clear.
             stored.to_owned()
         } else {
-            let hex_text: String =
+            let sealed: String =
                 serde_json::from_str(stored).context("privateKey is not a JSON string")?;
-            if hex_text.starts_with("$ba$") {
-                bail!(
-                    "privateKey uses BETTER_AUTH_SECRETS versioning, which Chatkeep does not support"
-                );
-            }
-            let bytes = hex::decode(&hex_text).context("privateKey is not hex")?;
-            if bytes.len() < 24 + 16 {
-                bail!("privateKey is too short to be encrypted");
-            }
-            let (nonce, sealed) = bytes.split_at(24);
-            let cipher = XChaCha20Poly1305::new((&self.encryption_key).into());
-            let plain = cipher.decrypt(XNonce::from_slice(nonce), sealed).map_err(|_| {
-                anyhow::anyhow!(
-                    "cannot decrypt the stored signing key: BETTER_AUTH_SECRET differs from the \
-                     secret it was created with"
-                )
-            })?;
-            String::from_utf8(plain).context("decrypted key is not UTF-8")?
+            self.sealer
+                .open(&sealed)
+                .context("cannot read the stored signing key")?
         };
         let jwk: PrivateJwk =
             serde_json::from_str(&jwk_json).context("privateKey is not an Ed25519 JWK")?;
@@ -387,7 +367,8 @@ mod tests {
 
     fn keys(secret: &str) -> Keys {
         let pool = PgPool::connect_lazy("postgres://unused@127.0.0.1:1/unused").unwrap();
-        Keys::new(pool, secret, Duration::from_secs(300))
+        let secrets = Secrets::single(crate::config::Secret::new(secret.to_owned()));
+        Keys::new(pool, &secrets, Duration::from_secs(300))
     }
 
     #[tokio::test]
@@ -411,7 +392,7 @@ mod tests {
         );
 
         let wrong = keys("another-secret-of-reasonable-length-0");
-        let err = wrong.decrypt_private(&stored).err().unwrap().to_string();
+        let err = format!("{:#}", wrong.decrypt_private(&stored).err().unwrap());
         assert!(err.contains("BETTER_AUTH_SECRET"), "{err}");
     }
 }

@@ -21,6 +21,7 @@ mod me;
 pub mod origin;
 pub mod password;
 mod routes;
+pub mod sealed;
 pub mod secret;
 pub mod session;
 pub mod store;
@@ -36,11 +37,12 @@ pub use me::get_me;
 pub use routes::configure;
 
 use crate::client_ip::ClientIpResolver;
-use crate::config::{Secret, Settings};
+use crate::config::Settings;
 
 /// Everything the auth routes and the extractor share. Built once at startup.
 pub struct AuthState {
-    secret: Secret<String>,
+    /// `BETTER_AUTH_SECRET`, or `BETTER_AUTH_SECRETS`' versions.
+    pub secrets: secret::Secrets,
     pub cookies: cookies::CookieNames,
     pub hasher: password::PasswordHasher,
     pub keys: keys::Keys,
@@ -58,7 +60,7 @@ pub struct AuthState {
 
 impl AuthState {
     pub fn new(settings: &Settings, pool: sqlx::PgPool) -> anyhow::Result<Self> {
-        let secret = secret::resolve(settings)?;
+        let secrets = secret::resolve(settings)?;
         let origin = origin::origin_of(&settings.base_url);
         let external = settings
             .auth
@@ -71,8 +73,9 @@ impl AuthState {
             hasher: password::PasswordHasher::new(
                 settings.auth.hash_concurrency,
                 settings.auth.hash_max_wait,
+                settings.auth.password_hash,
             )?,
-            keys: keys::Keys::new(pool, secret.expose(), settings.auth.jwks_cache_ttl),
+            keys: keys::Keys::new(pool, &secrets, settings.auth.jwks_cache_ttl),
             external,
             trusted_origins: origin::TrustedOrigins::new(
                 &settings.base_url,
@@ -83,12 +86,13 @@ impl AuthState {
             verified: verified::VerifiedTokens::default(),
             flows: settings.auth.flows.clone(),
             mailer: crate::mail::Mailer::from_settings(settings)?,
-            secret,
+            secrets,
         })
     }
 
+    /// The current secret: signs cookies, bearer tokens and the email links' JWTs.
     pub fn secret(&self) -> &str {
-        self.secret.expose()
+        self.secrets.current()
     }
 
     pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {

@@ -1,6 +1,7 @@
 //! `BETTER_AUTH_SECRET`: required and non-default in production; generated once into the data
 //! directory in development, so a fresh checkout runs with nothing to configure and sessions
-//! survive restarts.
+//! survive restarts. `BETTER_AUTH_SECRETS` (Better Auth 1.5's rotation) replaces it with
+//! versioned secrets: see [`Secrets`].
 
 use std::fs;
 use std::io::{ErrorKind, Write};
@@ -18,7 +19,123 @@ const SECRET_FILE: &str = "better-auth-secret";
 /// The shortest secret production accepts (Better Auth's own advice is 32 or more).
 const MIN_SECRET_CHARS: usize = 32;
 
-pub fn resolve(settings: &Settings) -> anyhow::Result<Secret<String>> {
+/// The secrets in use, as Better Auth 1.7 uses them.
+///
+/// Without rotation there is one. With `BETTER_AUTH_SECRETS="2:new,1:old"` the first entry is
+/// current: it signs new cookies, bearer tokens and the email links' JWTs, and encrypts new
+/// keys as `$ba$2$<hex>`. Encrypted values name their version and decrypt with it; bare hex
+/// (encrypted before rotation) decrypts with `BETTER_AUTH_SECRET` when it is still set.
+///
+/// One difference from Better Auth, on purpose: a session cookie or bearer token signed with an
+/// older version is still accepted here (Better Auth checks the current secret only, so
+/// rotating signs everyone out there). A cookie's signature only vouches for a token that must
+/// also be a live session, so accepting an old one lets in nobody a database row does not. The
+/// email links' JWTs do authorise on their own, so they verify with the current secret only,
+/// as in Better Auth.
+#[derive(Debug)]
+pub struct Secrets {
+    current: Secret<String>,
+    /// `(version, secret)`, current first; empty without rotation.
+    versions: Vec<(u32, Secret<String>)>,
+    /// `BETTER_AUTH_SECRET` beside `BETTER_AUTH_SECRETS`: decrypts what predates rotation.
+    legacy: Option<Secret<String>>,
+}
+
+impl Secrets {
+    /// One secret, no rotation.
+    pub fn single(secret: Secret<String>) -> Self {
+        Self {
+            current: secret,
+            versions: Vec::new(),
+            legacy: None,
+        }
+    }
+
+    /// `BETTER_AUTH_SECRETS`' entries (current first) and `BETTER_AUTH_SECRET` beside them.
+    pub fn rotated(versions: Vec<(u32, Secret<String>)>, legacy: Option<Secret<String>>) -> Self {
+        let current = versions
+            .first()
+            .map(|(_, s)| s.clone())
+            .expect("BETTER_AUTH_SECRETS has at least one entry");
+        Self {
+            current,
+            versions,
+            legacy: legacy.filter(|s| s.expose() != BETTER_AUTH_DEFAULT_SECRET),
+        }
+    }
+
+    /// Signs everything new.
+    pub fn current(&self) -> &str {
+        self.current.expose()
+    }
+
+    /// The current version, when rotation is on.
+    pub fn current_version(&self) -> Option<u32> {
+        self.versions.first().map(|(v, _)| *v)
+    }
+
+    /// `(version, secret)` of `BETTER_AUTH_SECRETS`, current first; none without rotation.
+    pub fn versions(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.versions.iter().map(|(v, s)| (*v, s.expose().as_str()))
+    }
+
+    /// What decrypts a value with no version: `BETTER_AUTH_SECRET`, or without rotation the one
+    /// secret. With rotation and no legacy secret, every version is tried (Better Auth gives up).
+    pub fn unversioned(&self) -> Vec<&str> {
+        match (&self.legacy, self.versions.is_empty()) {
+            (Some(legacy), _) => vec![legacy.expose().as_str()],
+            (None, true) => vec![self.current()],
+            (None, false) => self
+                .versions
+                .iter()
+                .map(|(_, s)| s.expose().as_str())
+                .collect(),
+        }
+    }
+
+    /// Every secret a session cookie or bearer token may be signed with: the current first.
+    pub fn cookie_secrets(&self) -> impl Iterator<Item = &str> {
+        let mut seen: Vec<&str> = Vec::new();
+        std::iter::once(self.current())
+            .chain(self.versions.iter().map(|(_, s)| s.expose().as_str()))
+            .chain(self.legacy.iter().map(|s| s.expose().as_str()))
+            .filter(move |s| {
+                let fresh = !seen.contains(s);
+                seen.push(s);
+                fresh
+            })
+    }
+}
+
+pub fn resolve(settings: &Settings) -> anyhow::Result<Secrets> {
+    let Some(versions) = settings.auth.secrets.clone() else {
+        return resolve_single(settings).map(Secrets::single);
+    };
+    let Some((_, current)) = versions.first() else {
+        bail!("BETTER_AUTH_SECRETS has no entries");
+    };
+    if settings.environment == Environment::Production {
+        if versions
+            .iter()
+            .any(|(_, s)| s.expose() == BETTER_AUTH_DEFAULT_SECRET)
+        {
+            bail!("BETTER_AUTH_SECRETS holds Better Auth's public development default; remove it");
+        }
+        if current.expose().chars().count() < MIN_SECRET_CHARS {
+            bail!(
+                "the current secret in BETTER_AUTH_SECRETS (the first entry) is shorter than \
+                 {MIN_SECRET_CHARS} characters; production needs a long random secret"
+            );
+        }
+    } else if current.expose().chars().count() < MIN_SECRET_CHARS {
+        tracing::warn!(
+            "the current secret in BETTER_AUTH_SECRETS is shorter than {MIN_SECRET_CHARS} characters; production refuses it"
+        );
+    }
+    Ok(Secrets::rotated(versions, settings.auth.secret.clone()))
+}
+
+fn resolve_single(settings: &Settings) -> anyhow::Result<Secret<String>> {
     let configured = settings.auth.secret.clone();
     match (settings.environment, configured) {
         (Environment::Production, None) => bail!(
@@ -168,6 +285,34 @@ mod tests {
             );
         }
         dir
+    }
+
+    #[test]
+    fn rotation_signs_with_the_first_entry_and_accepts_cookies_of_every_version() {
+        let secret = |s: &str| Secret::new(s.to_owned());
+        let secrets = Secrets::rotated(vec![(2, secret("b")), (1, secret("a"))], Some(secret("a")));
+        assert_eq!(
+            (secrets.current(), secrets.current_version()),
+            ("b", Some(2))
+        );
+        assert_eq!(
+            secrets.cookie_secrets().collect::<Vec<_>>(),
+            ["b", "a"],
+            "once each"
+        );
+        assert_eq!(secrets.unversioned(), ["a"]);
+
+        let no_legacy = Secrets::rotated(vec![(2, secret("b")), (1, secret("a"))], None);
+        assert_eq!(no_legacy.unversioned(), ["b", "a"]);
+        let default_legacy = Secrets::rotated(
+            vec![(2, secret("b"))],
+            Some(secret(BETTER_AUTH_DEFAULT_SECRET)),
+        );
+        assert_eq!(default_legacy.cookie_secrets().collect::<Vec<_>>(), ["b"]);
+
+        let single = Secrets::single(secret("s"));
+        assert_eq!((single.current(), single.current_version()), ("s", None));
+        assert_eq!(single.unversioned(), ["s"]);
     }
 
     #[test]

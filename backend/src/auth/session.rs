@@ -10,6 +10,7 @@ use sqlx::PgConnection;
 
 use super::AuthState;
 use super::cookies;
+use super::secret::Secrets;
 use super::store::{self, SessionRow, UserRow};
 
 /// `session.expiresIn`: seven days.
@@ -30,18 +31,18 @@ pub struct Presented {
 /// The session token of a request. A valid bearer token wins over the cookie, as the bearer
 /// plugin injects it as the cookie; an invalid one is ignored.
 pub fn presented_token(req: &HttpRequest, state: &AuthState) -> Option<Presented> {
-    if let Some(token) = bearer_session_token(req, state.secret()) {
+    if let Some(token) = bearer_session_token(req, &state.secrets) {
         return Some(Presented { token });
     }
     state
         .cookies
-        .session_token_from(req, state.secret())
+        .session_token_from(req, &state.secrets)
         .map(|token| Presented { token })
 }
 
 /// The bearer plugin's rule: a value with a `.` is `token.signature` (URL-decoded if it holds
 /// `%`) and must verify; a value without one is taken as a raw session token.
-pub fn bearer_session_token(req: &HttpRequest, secret: &str) -> Option<String> {
+pub fn bearer_session_token(req: &HttpRequest, secrets: &Secrets) -> Option<String> {
     let value = bearer_value(req)?;
     if !value.contains('.') {
         return Some(value.to_owned());
@@ -51,7 +52,7 @@ pub fn bearer_session_token(req: &HttpRequest, secret: &str) -> Option<String> {
     } else {
         value.to_owned()
     };
-    cookies::verify(secret, &decoded).map(str::to_owned)
+    cookies::verify_any(secrets, &decoded).map(str::to_owned)
 }
 
 /// The credentials of `Authorization: Bearer <value>` (scheme matched case-insensitively).

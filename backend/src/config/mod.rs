@@ -271,6 +271,12 @@ pub struct AuthSettings {
     /// `BETTER_AUTH_SECRET`: cookie HMAC and key-encryption secret shared with Better Auth.
     /// `None` in development means "generate one into the data dir".
     pub secret: Option<Secret<String>>,
+    /// `BETTER_AUTH_SECRETS` (`"2:new,1:old"`): versioned secrets, the first one current, as
+    /// Better Auth 1.5+ reads them. `BETTER_AUTH_SECRET` beside it decrypts what was encrypted
+    /// before rotation.
+    pub secrets: Option<Vec<(u32, Secret<String>)>>,
+    /// `PASSWORD_HASH`: how new and changed passwords are hashed (bcrypt hashes verify either way).
+    pub password_hash: PasswordHash,
     /// `BETTER_AUTH_TRUSTED_ORIGINS`: extra origins for CORS and Origin checks.
     pub trusted_origins: Vec<String>,
     /// `AUTH_RATE_LIMIT`: Better Auth's rate limits on `/api/auth` (on by default).
@@ -287,6 +293,15 @@ pub struct AuthSettings {
     pub hash_max_wait: std::time::Duration,
     /// Verification, password reset and change of email.
     pub flows: AccountFlows,
+}
+
+/// `PASSWORD_HASH`: the hash written for new and changed passwords.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordHash {
+    /// Better Auth's default (`hexsalt:hexkey`).
+    Scrypt,
+    /// `$2b$10$…`, for a database shared with an app whose Better Auth hashes with bcrypt.
+    Bcrypt,
 }
 
 /// A setting that stops startup: which key, what is wrong, how to fix it.
@@ -424,6 +439,50 @@ mod tests {
         assert_eq!(s.database.url.expose(), DEFAULT_DATABASE_URL);
         assert_eq!(s.environment, Environment::Development);
         assert_eq!(s.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn versioned_secrets_read_as_better_auth_reads_them() {
+        let s = settings(&[("BETTER_AUTH_SECRETS", " 2:new:with:colons , 1:old ")]).unwrap();
+        let secrets = s.auth.secrets.unwrap();
+        let read: Vec<(u32, &str)> = secrets
+            .iter()
+            .map(|(v, s)| (*v, s.expose().as_str()))
+            .collect();
+        assert_eq!(
+            read,
+            [(2, "new:with:colons"), (1, "old")],
+            "the first is current"
+        );
+
+        for (raw, problem) in [
+            ("2:s3cr3t,", "entry 2 has no version"),
+            ("s3cr3t", "entry 1 has no version"),
+            ("2abc:s3cr3t", "not a whole number"),
+            ("-1:s3cr3t", "not a whole number"),
+            ("2: ", "empty secret"),
+            ("2:s3cr3t,2:s3cr3t2", "given twice"),
+        ] {
+            let err = settings(&[("BETTER_AUTH_SECRETS", raw)]).unwrap_err();
+            assert_eq!(err.key, "BETTER_AUTH_SECRETS");
+            assert!(err.to_string().contains(problem), "{raw}: {err}");
+            assert!(
+                !err.to_string().contains("s3cr3t"),
+                "no secret in the error: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_password_hash_is_scrypt_unless_bcrypt_is_asked_for() {
+        assert_eq!(
+            settings(&[]).unwrap().auth.password_hash,
+            PasswordHash::Scrypt
+        );
+        let s = settings(&[("PASSWORD_HASH", "BCRYPT")]).unwrap();
+        assert_eq!(s.auth.password_hash, PasswordHash::Bcrypt);
+        let err = settings(&[("PASSWORD_HASH", "argon2")]).unwrap_err();
+        assert_eq!(err.key, "PASSWORD_HASH");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use url::Url;
 use super::{
     AccountFlows, AgentSettings, AuthSettings, ChatSettings, ConfigError, DEFAULT_BIND,
     DEFAULT_DATABASE_URL, DatabaseSettings, EmailVerification, Environment, HistorySettings,
-    ImportCaps, LogFormat, MailSettings, Secret, TransferFloor, redact_url,
+    ImportCaps, LogFormat, MailSettings, PasswordHash, Secret, TransferFloor, redact_url,
 };
 use crate::auth::external::ExternalIssuerSettings;
 
@@ -221,6 +221,25 @@ pub fn auth<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<AuthSettings,
             .get("BETTER_AUTH_SECRET")
             .or_else(|| env.get("AUTH_SECRET"))
             .map(Secret::new),
+        secrets: env
+            .get("BETTER_AUTH_SECRETS")
+            .map(|raw| versioned_secrets(&raw))
+            .transpose()?,
+        password_hash: match env
+            .get("PASSWORD_HASH")
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("scrypt") => PasswordHash::Scrypt,
+            Some("bcrypt") => PasswordHash::Bcrypt,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "PASSWORD_HASH",
+                    format!("{other:?} is not scrypt or bcrypt"),
+                    "use scrypt (Better Auth's default) or bcrypt",
+                ));
+            }
+        },
         trusted_origins: env
             .list("BETTER_AUTH_TRUSTED_ORIGINS")
             .into_iter()
@@ -238,6 +257,45 @@ pub fn auth<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<AuthSettings,
         )?),
         flows: account_flows(env)?,
     })
+}
+
+/// `BETTER_AUTH_SECRETS` as Better Auth reads it: `version:secret` entries split on commas, each
+/// split at its first colon (a secret may hold colons, never commas), the first entry current.
+/// Stricter than Better Auth in one way: a version is digits only (it reads `2abc` as 2).
+fn versioned_secrets(raw: &str) -> Result<Vec<(u32, Secret<String>)>, ConfigError> {
+    let bad = |problem: String| {
+        ConfigError::new(
+            "BETTER_AUTH_SECRETS",
+            problem,
+            "write version:secret entries separated by commas, newest first, e.g. 2:<new>,1:<old>",
+        )
+    };
+    let mut secrets: Vec<(u32, Secret<String>)> = Vec::new();
+    for (position, entry) in raw.split(',').enumerate() {
+        let Some((version, secret)) = entry.trim().split_once(':') else {
+            return Err(bad(format!("entry {} has no version", position + 1)));
+        };
+        let version = version.trim();
+        let version = version
+            .parse::<u32>()
+            .ok()
+            .filter(|_| version.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| {
+                bad(format!(
+                    "entry {}'s version is not a whole number",
+                    position + 1
+                ))
+            })?;
+        let secret = secret.trim();
+        if secret.is_empty() {
+            return Err(bad(format!("version {version} has an empty secret")));
+        }
+        if secrets.iter().any(|(v, _)| *v == version) {
+            return Err(bad(format!("version {version} is given twice")));
+        }
+        secrets.push((version, Secret::new(secret.to_owned())));
+    }
+    Ok(secrets)
 }
 
 fn account_flows<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<AccountFlows, ConfigError> {

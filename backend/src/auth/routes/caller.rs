@@ -60,7 +60,7 @@ pub(super) async fn load_session(
             return Ok(None);
         }
     };
-    let dont_remember = auth.cookies.dont_remember_from(req, auth.secret());
+    let dont_remember = auth.cookies.dont_remember_from(req, &auth.secrets);
     let now = store::now();
     if !dont_remember
         && !disable_refresh

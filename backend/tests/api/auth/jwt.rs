@@ -169,7 +169,9 @@ async fn api_routes_refuse_bad_credentials_with_one_uniform_401(
     // one signed by a key nobody published.
     let real_key = chatkeep::auth::keys::Keys::new(
         app.pool.clone(),
-        TEST_SECRET,
+        &chatkeep::auth::secret::Secrets::single(chatkeep::config::Secret::new(
+            TEST_SECRET.to_owned(),
+        )),
         std::time::Duration::from_secs(300),
     )
     .signing_key()
@@ -352,7 +354,9 @@ async fn removed_and_expired_keys_stop_verifying_once_the_cache_lapses(
     // still verify during its grace period; one claiming a later issue time does not.
     let key = chatkeep::auth::keys::Keys::new(
         app.pool.clone(),
-        TEST_SECRET,
+        &chatkeep::auth::secret::Secrets::single(chatkeep::config::Secret::new(
+            TEST_SECRET.to_owned(),
+        )),
         std::time::Duration::from_secs(300),
     )
     .signing_key()

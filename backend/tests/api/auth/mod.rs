@@ -5,6 +5,7 @@ mod account;
 mod email;
 mod external;
 mod jwt;
+mod other_apps;
 mod safety;
 mod sessions;
 mod sign_in;

@@ -757,8 +757,40 @@ fn production_refuses_a_secret_shorter_than_32_characters_and_takes_a_longer_one
     let long = "x".repeat(32);
     settings.auth.secret = Some(chatkeep::config::Secret::new(long.clone()));
     assert_eq!(
-        chatkeep::auth::secret::resolve(&settings).unwrap().expose(),
-        &long
+        chatkeep::auth::secret::resolve(&settings)
+            .unwrap()
+            .current(),
+        long
+    );
+
+    // The same rules for the current entry of BETTER_AUTH_SECRETS, and no entry may be the
+    // public default.
+    settings.auth.secrets = Some(vec![
+        (2, chatkeep::config::Secret::new(short.to_owned())),
+        (1, chatkeep::config::Secret::new(long.clone())),
+    ]);
+    let err = chatkeep::auth::secret::resolve(&settings)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("shorter than 32"), "{err}");
+    settings.auth.secrets = Some(vec![
+        (2, chatkeep::config::Secret::new(long.clone())),
+        (
+            1,
+            chatkeep::config::Secret::new(
+                chatkeep::auth::secret::BETTER_AUTH_DEFAULT_SECRET.to_owned(),
+            ),
+        ),
+    ]);
+    let err = chatkeep::auth::secret::resolve(&settings)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("development default"), "{err}");
+    settings.auth.secrets = Some(vec![(2, chatkeep::config::Secret::new(long.clone()))]);
+    let secrets = chatkeep::auth::secret::resolve(&settings).unwrap();
+    assert_eq!(
+        (secrets.current(), secrets.current_version()),
+        (long.as_str(), Some(2))
     );
 }
 
@@ -770,8 +802,8 @@ fn development_generates_a_secret_once_and_keeps_it() {
     settings.auth.secret = None;
     let first = chatkeep::auth::secret::resolve(&settings).unwrap();
     let second = chatkeep::auth::secret::resolve(&settings).unwrap();
-    assert_eq!(first.expose(), second.expose());
-    assert!(first.expose().len() >= 32);
+    assert_eq!(first.current(), second.current());
+    assert!(first.current().len() >= 32);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
