@@ -1,6 +1,7 @@
 // Databases from other Better Auth apps: secret rotation (Better Auth 1.5's BETTER_AUTH_SECRETS)
 // and bcrypt password hashes (what vercel/chatbot and LobeHub store), each proven with the real
-// Better Auth server on the same database, configured the same way.
+// Better Auth server on the same database, configured the same way; and Better Auth 1.7's schema
+// check passing on a database Chatkeep made.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
@@ -206,5 +207,32 @@ describe("bcrypt hashes from apps that bring their own", () => {
     const fresh = await signUp(ck, "fresh");
     assert.match(await storedHash(fresh.user.id), /^[0-9a-f]{32}:[0-9a-f]{128}$/, "scrypt, Better Auth's format");
     assert.equal((await signIn(ba, fresh.email)).error, null);
+  });
+});
+
+describe("Better Auth 1.7 on a database Chatkeep created", () => {
+  const database = `ba_schema_${randomBytes(6).toString("hex")}`;
+  const servers = [];
+
+  after(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    await dropDatabase(database);
+  });
+
+  test("its migration finds nothing missing, its schema check passes, and it serves Chatkeep's users", async () => {
+    await createDatabase(database);
+    const secret = secretOf("schema");
+    const ck = await startChatkeepAuth({ database, secret, env: {} });
+    servers.push(ck);
+    const alice = await signUp(ck.url, "alice");
+    // Better Auth with the plugins Chatkeep speaks for, on Chatkeep's tables as they are: its
+    // schema check (advanced.database.validateSchema, on by default) runs on the first request.
+    const ba = await startBetterAuth({ database, secret, migrate: false });
+    servers.push(ba);
+    assert.deepEqual(ba.pending, { toBeCreated: [], toBeAdded: [] });
+    const onBa = await signIn(ba.url, alice.email);
+    assert.equal(onBa.error, null, JSON.stringify(onBa.error));
+    assert.deepEqual(onBa.data.user, alice.user);
+    await signUp(ba.url, "bob"); // and writes to them
   });
 });

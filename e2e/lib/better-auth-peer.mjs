@@ -15,6 +15,7 @@ import { createDatabase, dropDatabase, serverUrl } from "./chatkeep.mjs";
  * @param {{
  *   secret?: string,
  *   secrets?: {version: number, value: string}[], // BETTER_AUTH_SECRETS rotation, current first
+ *   migrate?: boolean,        // default true: run Better Auth's migrations first; false: use the tables as they are
  *   password?: {hash(p: string): Promise<string>, verify(a: {hash: string, password: string}): Promise<boolean>},
  *   database?: string,        // existing database to use (and keep); default: a fresh one, dropped on close()
  *   port?: number,            // default 0 (any free port)
@@ -28,6 +29,7 @@ import { createDatabase, dropDatabase, serverUrl } from "./chatkeep.mjs";
  * }} options
  * @returns {Promise<{
  *   url: string, auth: ReturnType<typeof betterAuth>, database: string, secret: string,
+ *   pending: {toBeCreated: object[], toBeAdded: object[]}, // what Better Auth's migration found missing
  *   close(): Promise<void>,
  * }>}
  */
@@ -66,8 +68,11 @@ export async function startBetterAuth(options = {}) {
   };
 
   let auth;
+  let pending;
   try {
-    await (await getMigrations(config)).runMigrations();
+    const migrations = await getMigrations(config);
+    pending = { toBeCreated: migrations.toBeCreated, toBeAdded: migrations.toBeAdded };
+    if (options.migrate ?? true) await migrations.runMigrations();
     auth = betterAuth(config);
   } catch (error) {
     await closeAll(server, pool, options.database ? null : database);
@@ -80,6 +85,7 @@ export async function startBetterAuth(options = {}) {
     auth,
     database,
     secret,
+    pending,
     close: () => closeAll(server, pool, options.database ? null : database),
   };
 }
