@@ -27,6 +27,7 @@ fn user() -> UserRow {
         image: None,
         created_at: now,
         updated_at: now,
+        is_anonymous: false,
     }
 }
 
@@ -38,7 +39,7 @@ fn benches(c: &mut Criterion) {
         key,
         expires_at: None,
     };
-    let token = jwt::sign(&active, &user(), ORIGIN).expect("signs");
+    let token = jwt::sign(&active, &user(), ORIGIN, false).expect("signs");
     let decoding = DecodingKey::from_ed_components(&x).expect("valid key");
 
     c.bench_function("jwt_verify_eddsa", |b| {
@@ -54,7 +55,7 @@ fn benches(c: &mut Criterion) {
         })
     });
     c.bench_function("jwt_sign_eddsa", |b| {
-        b.iter(|| jwt::sign(&active, black_box(&user()), ORIGIN).expect("signs"))
+        b.iter(|| jwt::sign(&active, black_box(&user()), ORIGIN, false).expect("signs"))
     });
 
     let signed = cookies::sign(SECRET, "JjBd8LTEHe5D420kCSCMItSQ2VTKQd3G");

@@ -63,6 +63,12 @@ impl Application {
             (Some(url), true) => Some(RateLimiter::redis(url.expose())?),
             (None, true) => Some(RateLimiter::memory()),
         };
+        if settings.auth.guests.enabled {
+            crate::account::guests::sweep_expired(
+                pool.clone(),
+                settings.auth.guests.retention_days,
+            );
+        }
         let chat = ChatRuntime::new(&settings, pool.clone())?;
         chat.stops.listen(&chat.running);
         let state = web::Data::new(AppState {

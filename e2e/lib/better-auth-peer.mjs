@@ -6,7 +6,7 @@ import http from "node:http";
 import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { toNodeHandler } from "better-auth/node";
-import { bearer, jwt } from "better-auth/plugins";
+import { anonymous, bearer, jwt } from "better-auth/plugins";
 import nodemailer from "nodemailer";
 import pg from "pg";
 import { createDatabase, dropDatabase, serverUrl } from "./chatkeep.mjs";
@@ -15,6 +15,7 @@ import { createDatabase, dropDatabase, serverUrl } from "./chatkeep.mjs";
  * @param {{
  *   secret?: string,
  *   secrets?: {version: number, value: string}[], // BETTER_AUTH_SECRETS rotation, current first
+ *   anonymous?: boolean,      // the anonymous plugin (Chatkeep's ANONYMOUS_SIGN_IN); its onLinkAccount is not set
  *   migrate?: boolean,        // default true: run Better Auth's migrations first; false: use the tables as they are
  *   password?: {hash(p: string): Promise<string>, verify(a: {hash: string, password: string}): Promise<boolean>},
  *   database?: string,        // existing database to use (and keep); default: a fresh one, dropped on close()
@@ -57,7 +58,7 @@ export async function startBetterAuth(options = {}) {
     ...(options.secrets ? { secrets: options.secrets } : {}),
     emailAndPassword: { enabled: true, ...(options.password ? { password: options.password } : {}) },
     user: { deleteUser: { enabled: true } },
-    plugins: [jwt(), bearer()],
+    plugins: [jwt(), bearer(), ...(options.anonymous ? [anonymous()] : [])],
     rateLimit: { enabled: options.rateLimit ?? false },
     ...(options.mail ? mailOptions(options.mail) : {}),
     trustedOrigins: options.trustedOrigins ?? [],

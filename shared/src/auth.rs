@@ -15,6 +15,10 @@ pub struct User {
     pub image: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// A guest's account (Better Auth's anonymous plugin): present only when the server offers
+    /// guests, `false` for everyone else then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_anonymous: Option<bool>,
     pub id: String,
 }
 
@@ -95,6 +99,15 @@ pub struct SignInResponse {
     pub token: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    pub user: User,
+}
+
+/// `POST /api/auth/sign-in/anonymous`: a guest's session token and user (no `redirect`, as
+/// Better Auth's anonymous plugin answers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnonymousSignInResponse {
+    pub token: String,
     pub user: User,
 }
 
@@ -265,6 +278,16 @@ pub struct AccountFeatures {
     /// A password reset signs the account out on every device.
     pub reset_signs_out: bool,
     pub change_email: bool,
+    /// Guests may chat without an account (`ANONYMOUS_SIGN_IN`).
+    #[serde(default)]
+    pub guests: bool,
+    /// What a guest may do before they sign up (when `guests`).
+    #[serde(default)]
+    pub guest_messages_per_day: u32,
+    #[serde(default)]
+    pub guest_max_conversations: u32,
+    #[serde(default)]
+    pub guest_retention_days: u32,
 }
 
 /// `{"success": true}`: sign-out.

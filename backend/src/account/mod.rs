@@ -3,6 +3,7 @@
 
 pub mod deletion;
 pub mod export;
+pub mod guests;
 pub mod import;
 pub mod slots;
 pub mod storage;

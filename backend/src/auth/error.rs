@@ -210,6 +210,16 @@ impl AuthError {
         body(StatusCode::BAD_REQUEST, "INVALID_TOKEN", "Invalid token");
     pub const RESET_USER_NOT_FOUND: Self =
         body(StatusCode::BAD_REQUEST, "USER_NOT_FOUND", "User not found");
+    pub const ANONYMOUS_USERS_CANNOT_SIGN_IN_AGAIN_ANONYMOUSLY: Self = body(
+        StatusCode::BAD_REQUEST,
+        "ANONYMOUS_USERS_CANNOT_SIGN_IN_AGAIN_ANONYMOUSLY",
+        "Anonymous users cannot sign in again anonymously",
+    );
+    pub const USER_IS_NOT_ANONYMOUS: Self = body(
+        StatusCode::FORBIDDEN,
+        "USER_IS_NOT_ANONYMOUS",
+        "User is not anonymous",
+    );
     pub const CHANGE_EMAIL_DISABLED: Self = body(
         StatusCode::BAD_REQUEST,
         "CHANGE_EMAIL_DISABLED",

@@ -9,7 +9,7 @@ use crate::config::EmailVerification;
 use crate::state::AppState;
 
 /// The account flows this server offers (`EMAIL_VERIFICATION`, `PASSWORD_RESET`,
-/// `PASSWORD_RESET_REVOKES_SESSIONS`, `CHANGE_EMAIL`).
+/// `PASSWORD_RESET_REVOKES_SESSIONS`, `CHANGE_EMAIL`, `ANONYMOUS_SIGN_IN` and the guests' limits).
 #[utoipa::path(
     tag = "auth",
     responses((status = 200, description = "The account flows on offer", body = AccountFeatures))
@@ -17,6 +17,7 @@ use crate::state::AppState;
 #[get("/features")]
 pub async fn features(state: web::Data<AppState>) -> HttpResponse {
     let flows = &state.auth.flows;
+    let guests = &state.auth.guests;
     HttpResponse::Ok()
         .insert_header(("cache-control", "no-cache"))
         .json(AccountFeatures {
@@ -28,5 +29,9 @@ pub async fn features(state: web::Data<AppState>) -> HttpResponse {
             password_reset: flows.password_reset,
             reset_signs_out: flows.reset_revokes_sessions,
             change_email: flows.change_email,
+            guests: guests.enabled,
+            guest_messages_per_day: guests.messages_per_day,
+            guest_max_conversations: guests.max_conversations,
+            guest_retention_days: guests.retention_days,
         })
 }

@@ -29,6 +29,9 @@ pub struct Claims {
     pub image: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// With the anonymous plugin on, as the user object carries it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_anonymous: Option<bool>,
     pub id: String,
     pub sub: String,
     pub exp: i64,
@@ -62,7 +65,13 @@ pub struct VerifiedClaims {
 }
 
 /// Signs a 15-minute token for `user`. The header is Better Auth's: `{"alg":"EdDSA","kid"}`.
-pub fn sign(key: &ActiveKey, user: &UserRow, origin: &str) -> anyhow::Result<String> {
+/// The claims are the user as the wire shows it (`guests_on`: with `isAnonymous`).
+pub fn sign(
+    key: &ActiveKey,
+    user: &UserRow,
+    origin: &str,
+    guests_on: bool,
+) -> anyhow::Result<String> {
     let iat = Utc::now().timestamp();
     let claims = Claims {
         iat,
@@ -72,6 +81,7 @@ pub fn sign(key: &ActiveKey, user: &UserRow, origin: &str) -> anyhow::Result<Str
         image: user.image.clone(),
         created_at: super::store::iso(user.created_at),
         updated_at: super::store::iso(user.updated_at),
+        is_anonymous: guests_on.then_some(user.is_anonymous),
         id: user.id.to_string(),
         sub: user.id.to_string(),
         exp: iat + EXPIRES_IN_SECS,
@@ -190,6 +200,7 @@ mod tests {
             image: None,
             created_at: t,
             updated_at: t,
+            is_anonymous: false,
         }
     }
 
@@ -209,7 +220,7 @@ mod tests {
     #[test]
     fn tokens_have_better_auths_header_and_claims() {
         let (active, _) = key();
-        let token = sign(&active, &user(), "http://127.0.0.1:3100").unwrap();
+        let token = sign(&active, &user(), "http://127.0.0.1:3100", false).unwrap();
         let mut parts = token.split('.');
         let header = URL_SAFE_NO_PAD.decode(parts.next().unwrap()).unwrap();
         assert_eq!(header, br#"{"alg":"EdDSA","kid":"k1"}"#);
@@ -254,7 +265,7 @@ mod tests {
     fn verification_checks_signature_issuer_and_audience() {
         let (active, decoding) = key();
         let origin = "http://127.0.0.1:3100";
-        let token = sign(&active, &user(), origin).unwrap();
+        let token = sign(&active, &user(), origin, false).unwrap();
         let claims = verify(&token, &decoding, Algorithm::EdDSA, origin, origin).unwrap();
         assert_eq!(claims.sub, "WOZidNc4zymSeE3YgkQL590WYfi9F6Zy");
 

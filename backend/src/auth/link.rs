@@ -94,6 +94,7 @@ fn new_user(provider: &str, claims: VerifiedClaims) -> UserRow {
         image: claims.image,
         created_at: parse(claims.created_at),
         updated_at: parse(claims.updated_at),
+        is_anonymous: false,
     }
 }
 

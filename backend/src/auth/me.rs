@@ -23,5 +23,5 @@ pub async fn get_me(user: AuthUser, state: web::Data<AppState>) -> Result<HttpRe
     let row = store::user_by_id(&mut conn, &user.id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    Ok(HttpResponse::Ok().json(User::from(&row)))
+    Ok(HttpResponse::Ok().json(state.auth.user(&row)))
 }

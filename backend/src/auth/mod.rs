@@ -55,6 +55,8 @@ pub struct AuthState {
     pub verified: verified::VerifiedTokens,
     /// Verification, password reset and change of email, and the mail they send.
     pub flows: crate::config::AccountFlows,
+    /// Guests: the anonymous plugin's wire, and their limits.
+    pub guests: crate::config::GuestSettings,
     pub mailer: crate::mail::Mailer,
 }
 
@@ -85,6 +87,7 @@ impl AuthState {
             client_ip: ClientIpResolver::new(settings.trusted_proxies.clone()),
             verified: verified::VerifiedTokens::default(),
             flows: settings.auth.flows.clone(),
+            guests: settings.auth.guests.clone(),
             mailer: crate::mail::Mailer::from_settings(settings)?,
             secrets,
         })
@@ -93,6 +96,11 @@ impl AuthState {
     /// The current secret: signs cookies, bearer tokens and the email links' JWTs.
     pub fn secret(&self) -> &str {
         self.secrets.current()
+    }
+
+    /// A user as the wire shows it (with `isAnonymous` when guests are on).
+    pub fn user(&self, row: &store::UserRow) -> shared::auth::User {
+        row.wire(self.guests.enabled)
     }
 
     pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {

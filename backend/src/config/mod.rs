@@ -293,6 +293,22 @@ pub struct AuthSettings {
     pub hash_max_wait: std::time::Duration,
     /// Verification, password reset and change of email.
     pub flows: AccountFlows,
+    /// Guests (Better Auth's anonymous plugin).
+    pub guests: GuestSettings,
+}
+
+/// Guests: people who chat before they have an account (`ANONYMOUS_SIGN_IN`).
+#[derive(Debug, Clone)]
+pub struct GuestSettings {
+    /// `ANONYMOUS_SIGN_IN`: `POST /api/auth/sign-in/anonymous` and `isAnonymous` on users (off).
+    pub enabled: bool,
+    /// `GUEST_MESSAGES_PER_DAY`: questions a guest may ask in 24 hours.
+    pub messages_per_day: u32,
+    /// `GUEST_MAX_CONVERSATIONS`: conversations a guest may keep at once.
+    pub max_conversations: u32,
+    /// `GUEST_RETENTION_DAYS`: a guest who never signs up is deleted, with their chats, this
+    /// long after they started.
+    pub retention_days: u32,
 }
 
 /// `PASSWORD_HASH`: the hash written for new and changed passwords.

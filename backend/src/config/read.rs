@@ -11,8 +11,9 @@ use url::Url;
 
 use super::{
     AccountFlows, AgentSettings, AuthSettings, ChatSettings, ConfigError, DEFAULT_BIND,
-    DEFAULT_DATABASE_URL, DatabaseSettings, EmailVerification, Environment, HistorySettings,
-    ImportCaps, LogFormat, MailSettings, PasswordHash, Secret, TransferFloor, redact_url,
+    DEFAULT_DATABASE_URL, DatabaseSettings, EmailVerification, Environment, GuestSettings,
+    HistorySettings, ImportCaps, LogFormat, MailSettings, PasswordHash, Secret, TransferFloor,
+    redact_url,
 };
 use crate::auth::external::ExternalIssuerSettings;
 
@@ -256,6 +257,12 @@ pub fn auth<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<AuthSettings,
             60_000,
         )?),
         flows: account_flows(env)?,
+        guests: GuestSettings {
+            enabled: env.switch("ANONYMOUS_SIGN_IN", false)?,
+            messages_per_day: env.number("GUEST_MESSAGES_PER_DAY", 20u32, 1, 100_000)?,
+            max_conversations: env.number("GUEST_MAX_CONVERSATIONS", 10u32, 1, 10_000)?,
+            retention_days: env.number("GUEST_RETENTION_DAYS", 30u32, 1, 3650)?,
+        },
     })
 }
 

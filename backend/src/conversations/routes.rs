@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::store::{self, Changes, ListFilter, Selection};
 use super::title::parse_title;
+use crate::account::guests;
 use crate::auth::AuthUser;
 use crate::cursor::{self, Cursor};
 use crate::db::{begin_for_user, end_read};
@@ -112,6 +113,7 @@ async fn list_conversations(
         (status = 201, description = "Created", body = Conversation),
         (status = 422, description = "Invalid title", body = shared::ErrorBody),
         (status = 401, description = "Not signed in", body = shared::ErrorBody),
+        (status = 403, description = "`GUEST_LIMIT`: a guest keeps `GUEST_MAX_CONVERSATIONS` conversations at most", body = shared::ErrorBody),
     )
 )]
 #[post("/conversations")]
@@ -124,6 +126,7 @@ async fn create_conversation(
     let body: CreateConversation = json_body_or_default(&req, &body)?;
     let title = body.title.as_deref().map(parse_title).transpose()?;
     let mut tx = begin_for_user(&state.pool, &user.id).await?;
+    guests::ensure_conversation(&mut tx, &user.id, &state.settings.auth.guests).await?;
     let row = store::create(&mut tx, &user.id, title.as_deref()).await?;
     tx.commit().await?;
     Ok(HttpResponse::Created().json(Conversation::from(&row)))

@@ -16,7 +16,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::question::Question;
 use super::store::{self, InsertError, MessageRow, NewQuestion};
 use super::{admission, generate, sse};
-use crate::account::storage;
+use crate::account::{guests, storage};
 use crate::agent::{AgentRequest, Turn};
 use crate::auth::AuthUser;
 use crate::conversations::store as conversations;
@@ -146,6 +146,7 @@ async fn list_messages(
         (status = 200, description = "SSE stream of the answer (`text/event-stream`), or the stored exchange for a repeated `clientId`", body = Exchange),
         (status = 400, description = "Malformed id or body", body = shared::ErrorBody),
         (status = 404, description = "No such conversation", body = shared::ErrorBody),
+        (status = 403, description = "`GUEST_LIMIT`: a guest has asked `GUEST_MESSAGES_PER_DAY` questions in the last 24 hours", body = shared::ErrorBody),
         (status = 413, description = "`CONTENT_TOO_LONG`, `SELECTED_TEXT_TOO_LONG`, or `STORAGE_FULL`: the account holds `USER_MAX_STORED_BYTES` of messages", body = shared::ErrorBody),
         (status = 422, description = "Empty content, bad `clientId`, or `parentId` not in this conversation", body = shared::ErrorBody),
         (status = 429, description = "`RATE_LIMITED` (see `Retry-After`) or `TOO_MANY_STREAMS`", body = shared::ErrorBody),
@@ -178,6 +179,7 @@ async fn post_message(
     let adding = question.content.len() + question.selected_text.as_ref().map_or(0, String::len);
     let room = state.settings.history.user_max_stored_bytes;
     storage::ensure_room(&mut tx, &user.id, room, adding).await?;
+    guests::ensure_question(&mut tx, &user.id, &state.settings.auth.guests).await?;
     let admitted = admission::admit(&state, &mut tx, &req, &user.id).await?;
 
     // The conversation's row lock first, then the inserts: one lock order for every writer.

@@ -10,7 +10,7 @@ use crate::helpers::{spawn_app_with, unique_email};
 const DOCS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs");
 
 /// What people ask, and the page (its path inside `docs/`) whose section must be quoted first.
-const QUESTIONS: [(&str, &str); 18] = [
+const QUESTIONS: [(&str, &str); 20] = [
     ("How do I delete my account?", "accounts-and-sign-in.md"),
     ("Can I export my conversations?", "export-and-import.md"),
     (
@@ -50,11 +50,16 @@ const QUESTIONS: [(&str, &str); 18] = [
         "accounts-and-sign-in.md",
     ),
     ("How do I set up SMTP mail?", "configuration.md"),
+    (
+        "Can I try Chatkeep without an account?",
+        "accounts-and-sign-in.md",
+    ),
+    ("How do I rotate the secret?", "configuration.md"),
 ];
 
 /// Ways of saying that something Chatkeep has is missing (matched in lower case). What really is
-/// missing (social sign-in, guest accounts...) the docs say "is not built", which is not here.
-const DENIALS_OF_WHAT_EXISTS: [&str; 26] = [
+/// missing (social sign-in, administrators...) the docs say "is not built", which is not here.
+const DENIALS_OF_WHAT_EXISTS: [&str; 29] = [
     "in this version",
     "not available",
     "no export",
@@ -81,6 +86,9 @@ const DENIALS_OF_WHAT_EXISTS: [&str; 26] = [
     "password reset is not built",
     "email verification is not built",
     "cannot be changed",
+    "guest (anonymous) accounts are not built",
+    "you need an account to chat",
+    "is not supported: rotating",
 ];
 
 #[sqlx::test(migrations = "../migrations")]

@@ -1,8 +1,10 @@
-//! "Verify your email address": shown in the app while the account's address is unverified
-//! (where the server asks for verification), with "Resend email"; dismissed for this browser.
+//! Banners about the account, above the chat: "Verify your email address" while the address is
+//! unverified (where the server asks for verification), with "Resend email", dismissed for this
+//! browser; and, for a guest, "sign up to keep your conversations".
 
 use leptos::prelude::*;
 use leptos::wasm_split::{SplitLoaderError, wasm_split};
+use leptos_router::components::A;
 use shared::auth::{EmailVerificationMode, SendVerificationEmailRequest};
 
 use super::context::use_auth;
@@ -20,15 +22,17 @@ fn dismissed_for(user_id: &str) -> bool {
         .is_some_and(|id| id == user_id)
 }
 
-/// The banner's code is a part of its own: most visits never show it.
+/// The banners' code is a part of its own: most visits never show one.
 #[component]
 pub fn VerifyBanner() -> impl IntoView {
     let auth = use_auth();
     let wanted = move || {
-        auth.features
-            .get()
-            .is_some_and(|f| f.email_verification != EmailVerificationMode::Off)
-            && auth.user().is_some_and(|u| !u.email_verified)
+        auth.is_guest()
+            || auth
+                .features
+                .get()
+                .is_some_and(|f| f.email_verification != EmailVerificationMode::Off)
+                && auth.user().is_some_and(|u| !u.email_verified)
     };
     on_demand(
         "The verification banner",
@@ -47,6 +51,34 @@ fn banner_part() -> Result<fn() -> AnyView, SplitLoaderError> {
 #[component]
 fn Banner() -> impl IntoView {
     let auth = use_auth();
+    move || {
+        if auth.is_guest() {
+            view! { <GuestBanner /> }.into_any()
+        } else {
+            view! { <UnverifiedBanner /> }.into_any()
+        }
+    }
+}
+
+/// A guest is told their chats are kept for a while, and how to keep them for good.
+#[component]
+fn GuestBanner() -> impl IntoView {
+    let auth = use_auth();
+    let days = move || auth.features.get().map_or(0, |f| f.guest_retention_days);
+    view! {
+        <div class="banner" role="region" aria-label="Guest">
+            <p>
+                <strong>"You are chatting as a guest: sign up to keep your conversations"</strong>
+                {move || format!(" · Guest conversations are deleted after {} days.", days())}
+            </p>
+            <A href="/sign-up" attr:class="button primary small">"Sign up"</A>
+        </div>
+    }
+}
+
+#[component]
+fn UnverifiedBanner() -> impl IntoView {
+    let auth = use_auth();
     let dismissed = RwSignal::new(false);
     let status = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -56,7 +88,8 @@ fn Banner() -> impl IntoView {
             .get()
             .is_some_and(|f| f.email_verification != EmailVerificationMode::Off);
         auth.user()
-            .filter(|u| asks && !u.email_verified && !dismissed_for(&u.id))
+            .filter(|u| asks && !u.email_verified && u.is_anonymous != Some(true))
+            .filter(|u| !dismissed_for(&u.id))
             .map(|u| (u.id, u.email))
     });
     let resend = move |_| {

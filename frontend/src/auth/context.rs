@@ -31,6 +31,8 @@ pub struct AuthContext {
     pub notice: RwSignal<Option<String>>,
     pub sign_in: Action<SignInRequest, Result<(), ApiError>>,
     pub sign_up: Action<SignUpRequest, Result<(), ApiError>>,
+    /// "Try it without an account": a guest's session (`ANONYMOUS_SIGN_IN`).
+    pub try_as_guest: Action<(), Result<(), ApiError>>,
     pub sign_out: Action<(), ()>,
     /// Re-reads the session (after a profile change, or when the tab comes back into view).
     pub refresh: Action<(), ()>,
@@ -60,6 +62,11 @@ impl AuthContext {
 
     pub fn is_signed_in(&self) -> bool {
         matches!(*self.state.read(), AuthState::SignedIn(_))
+    }
+
+    /// Signed in as a guest: chats like anyone, and is asked to sign up to keep them.
+    pub fn is_guest(&self) -> bool {
+        matches!(&*self.state.read(), AuthState::SignedIn(s) if s.user.is_anonymous == Some(true))
     }
 
     /// The server stopped accepting this tab's session (a 401: revoked from another device,
@@ -135,6 +142,9 @@ pub fn provide_auth() -> AuthContext {
     let sign_up = Action::new_local(move |request: &SignUpRequest| {
         open_session("/api/auth/sign-up/email", to_json(request))
     });
+    let try_as_guest = Action::new_local(move |_: &()| {
+        open_session("/api/auth/sign-in/anonymous", "{}".to_owned())
+    });
     let sign_out = Action::new_local(move |_: &()| async move {
         // Even if the server cannot be reached, this tab forgets the session; the cookie is
         // HttpOnly, so the server's answer is what clears it.
@@ -159,6 +169,7 @@ pub fn provide_auth() -> AuthContext {
         notice,
         sign_in,
         sign_up,
+        try_as_guest,
         sign_out,
         refresh,
         features,

@@ -174,8 +174,9 @@ fn AuthForm(mode: Mode) -> impl IntoView {
     // Signed in (by this form, another tab, or an existing session): go where they were headed.
     // Once: a session refresh while this page is being left must not navigate again.
     let left = StoredValue::new(false);
+    // A guest stays: they came to sign up or sign in, and their chats come along.
     Effect::new(move |_| {
-        if auth.is_signed_in() && !left.get_value() {
+        if auth.is_signed_in() && !auth.is_guest() && !left.get_value() {
             left.set_value(true);
             navigate(&next.get_untracked(), Default::default());
         }
@@ -366,6 +367,49 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                     </button>
                 </form>
                 {other_link}
+                {move || {
+                    let offered = auth.features.get().is_some_and(|f| f.guests);
+                    (mode == Mode::SignIn && offered).then(|| view! {
+                        <GuestEntry />
+                    })
+                }}
         },
     )
+}
+
+/// "Try it without an account", where the server offers guests: a guest's session, then the
+/// chat.
+#[component]
+fn GuestEntry() -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| match auth.try_as_guest.value().get() {
+        Some(Ok(())) => navigate("/", Default::default()),
+        Some(Err(e)) => error.set(Some(e.for_people())),
+        None => {}
+    });
+    let pending = auth.try_as_guest.pending();
+    // A guest who came to sign in is not offered a second guest account; this page's own guest
+    // stays until the chat opens.
+    let started = RwSignal::new(false);
+    let shown = move || started.get() || !auth.is_guest();
+    view! {
+        <Show when=shown>
+        <div class="guest-entry">
+            <button type="button" class="secondary wide" disabled=move || pending.get()
+                on:click=move |_| {
+                    started.set(true);
+                    auth.try_as_guest.dispatch(());
+                }>
+                "Try it without an account"
+            </button>
+            <p class="muted small">{move || auth.features.get().map(|f| format!(
+                "Ask up to {} questions a day as a guest. Sign up later and your conversations come with you.",
+                f.guest_messages_per_day
+            ))}</p>
+            <p class="form-error" role="alert">{move || error.get()}</p>
+        </div>
+        </Show>
+    }
 }

@@ -37,17 +37,22 @@ fn settings_part() -> Result<fn() -> AnyView, SplitLoaderError> {
 #[component]
 fn Page() -> impl IntoView {
     set_title("Settings");
+    // A guest has no address or password to manage: signing up gives them both.
+    let auth = use_auth();
+    let member = move || !auth.is_guest();
     view! {
         <section class="settings">
             <div class="settings-inner">
                 <h1>"Settings"</h1>
                 <Profile />
-                <email::Email />
+                <Show when=member><email::Email /></Show>
                 <appearance::Appearance />
                 <Sessions />
                 <data::YourData />
-                <Password />
-                <DeleteAccount />
+                <Show when=member>
+                    <Password />
+                    <DeleteAccount />
+                </Show>
             </div>
         </section>
     }
@@ -109,7 +114,11 @@ fn Profile() -> impl IntoView {
             <h2 id="profile-heading">"Profile"</h2>
             <form on:submit=save novalidate>
                 <Field id="profile-name" label="Name" autocomplete="name" value=name error />
-                <p class="muted small">{move || auth.user().map(|u| format!("Signed in as {}", u.email))}</p>
+                <p class="muted small">{move || auth.user().map(|u| if u.is_anonymous == Some(true) {
+                    "Chatting as a guest. Sign up to keep your conversations for good.".to_owned()
+                } else {
+                    format!("Signed in as {}", u.email)
+                })}</p>
                 <div class="row">
                     <button type="submit" class="primary" disabled=move || saving.get()>"Save"</button>
                     {outcome_view(outcome)}

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use self::read::{Item, ReadError};
 use self::store::Stored;
-use crate::account::storage;
+use crate::account::{guests, storage};
 use crate::auth::AuthUser;
 use crate::db::begin_for_user;
 use crate::error::ApiError;
@@ -38,6 +38,7 @@ const UNPACK_FACTOR: u64 = 8;
         (status = 200, description = "What happened to each conversation; one over a cap (`IMPORT_MAX_*`) or over `USER_MAX_STORED_BYTES` is reported with its code and skipped", body = ImportReport),
         (status = 400, description = "An empty body, or an upload that broke off", body = shared::ErrorBody),
         (status = 401, description = "Not signed in", body = shared::ErrorBody),
+        (status = 403, description = "`GUEST_LIMIT`: guests cannot import", body = shared::ErrorBody),
         (status = 408, description = "`UPLOAD_STALLED`: the upload arrived slower than `TRANSFER_MIN_RATE` over `TRANSFER_STALL_TIMEOUT`", body = shared::ErrorBody),
         (status = 413, description = "Larger than `IMPORT_MAX_BYTES`, or a ZIP that unpacks to more than eight times that (`ARCHIVE_TOO_LARGE`)", body = shared::ErrorBody),
         (status = 422, description = "`NOT_AN_EXPORT`: not an export Chatkeep reads, nothing was stored; or `NESTED_TOO_DEEP`: the file nests deeper than `IMPORT_MAX_DEPTH` (what came before stays imported)", body = shared::ErrorBody),
@@ -55,6 +56,11 @@ pub async fn import_me(
     // The user's slot while the upload arrives (a slow client must not hold one of the
     // instance's), then one of the instance's for the reading: waited for as long as an upload
     // may pause (`TRANSFER_STALL_TIMEOUT`), then `503 BUSY`.
+    if state.settings.auth.guests.enabled {
+        let mut tx = begin_for_user(&state.pool, &user.id).await?;
+        guests::ensure_not_importing(&mut tx, &user.id, &state.settings.auth.guests).await?;
+        crate::db::end_read(tx);
+    }
     let slot = state.imports.claim_user(&user.id)?;
     let history = &state.settings.history;
     let limit = history.import_max_bytes;

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use shared::auth::{
     ChangePasswordRequest, ChangePasswordResponse, DeleteUserRequest, DeleteUserResponse,
-    StatusResponse, UpdateUserRequest, User,
+    StatusResponse, UpdateUserRequest,
 };
 
 use super::caller::session_or_return;
@@ -135,7 +135,7 @@ pub(super) async fn change_password(
     tracing::info!(user.id = %caller.user.id, revoked = new_token.is_some(), "password changed");
     Ok(headers.ok().json(ChangePasswordResponse {
         token: new_token,
-        user: User::from(&caller.user),
+        user: state.auth.user(&caller.user),
     }))
 }
 

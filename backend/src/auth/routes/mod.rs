@@ -7,6 +7,7 @@
 mod account;
 mod caller;
 mod change_email;
+mod guests;
 mod headers;
 mod mailing;
 mod password_reset;
@@ -31,6 +32,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(sign_up::sign_up)
             .service(sign_in::sign_in)
             .service(sign_in::sign_out)
+            .service(guests::sign_in_anonymous)
+            .service(guests::delete_anonymous_user)
             .service(sessions::get_session)
             .service(sessions::get_session_post)
             .service(sessions::list_sessions)

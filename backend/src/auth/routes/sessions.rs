@@ -4,7 +4,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
-use shared::auth::{RevokeSessionRequest, Session, SessionWithUser, StatusResponse, User};
+use shared::auth::{RevokeSessionRequest, Session, SessionWithUser, StatusResponse};
 
 use super::caller::{load_session, session_or_return};
 use super::headers::AuthHeaders;
@@ -51,7 +51,14 @@ pub(super) async fn get_session(
     let body = match caller {
         Some(caller) => {
             match auth.keys.signing_key().await {
-                Ok(key) => headers.auth_jwt = Some(jwt::sign(&key, &caller.user, &auth.origin)?),
+                Ok(key) => {
+                    headers.auth_jwt = Some(jwt::sign(
+                        &key,
+                        &caller.user,
+                        &auth.origin,
+                        auth.guests.enabled,
+                    )?)
+                }
                 // Without a usable key the session is still worth returning; say why once.
                 Err(e) => tracing::error!(
                     error = crate::telemetry::chain(e.as_ref()),
@@ -60,7 +67,7 @@ pub(super) async fn get_session(
             }
             serde_json::to_value(SessionWithUser {
                 session: Session::from(&caller.session),
-                user: User::from(&caller.user),
+                user: state.auth.user(&caller.user),
             })
             .map_err(anyhow::Error::from)?
         }

@@ -2,8 +2,9 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use shared::auth::{SignInRequest, SignInResponse, SuccessResponse, User};
+use shared::auth::{SignInRequest, SignInResponse, SuccessResponse};
 
+use super::guests;
 use super::headers::AuthHeaders;
 use super::mailing;
 use super::prologue::{Issues, accept_write, check_login_csrf};
@@ -86,7 +87,12 @@ pub(super) async fn sign_in(
 
     let remember = remember.unwrap_or(true);
     let mut conn = state.pool.acquire().await?;
+    let guest = guests::presented_guest(&req, &state, &mut conn).await?;
     let session = session::create(&mut conn, &user.id, remember, &req, auth).await?;
+    drop(conn);
+    if let Some(guest) = guest {
+        guests::adopt(&state, guest, &user.id).await;
+    }
     tracing::Span::current().record("user.id", tracing::field::display(&user.id));
 
     let mut headers = AuthHeaders::default();
@@ -100,7 +106,7 @@ pub(super) async fn sign_in(
         redirect: callback.is_some(),
         token: session.token,
         url: callback.map(str::to_owned),
-        user: User::from(&user),
+        user: auth.user(&user),
     }))
 }
 

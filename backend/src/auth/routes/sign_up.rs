@@ -1,8 +1,9 @@
 //! `POST /sign-up/email`: a new account with email and password, signed in at once.
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use shared::auth::{SignUpRequest, SignUpResponse, User};
+use shared::auth::{SignUpRequest, SignUpResponse};
 
+use super::guests;
 use super::headers::AuthHeaders;
 use super::mailing;
 use super::prologue::{Issues, accept_write, check_login_csrf, validate_new_password};
@@ -50,6 +51,7 @@ pub(super) async fn sign_up(
     let required = auth.flows.verification == EmailVerification::Required;
     let mut conn = state.pool.acquire().await?;
     let taken = store::user_by_email(&mut conn, &email).await?.is_some();
+    let guest = guests::presented_guest(&req, &state, &mut conn).await?;
     drop(conn);
     if taken && !required {
         return Err(AuthError::USER_ALREADY_EXISTS);
@@ -58,7 +60,7 @@ pub(super) async fn sign_up(
     if taken {
         return Ok(HttpResponse::Ok().json(SignUpResponse {
             token: None,
-            user: User::from(&store::UserRow::unsaved(name, &email, image)),
+            user: auth.user(&store::UserRow::unsaved(name, &email, image)),
         }));
     }
 
@@ -76,6 +78,11 @@ pub(super) async fn sign_up(
     tx.commit().await?;
     tracing::Span::current().record("user.id", tracing::field::display(&user.id));
     tracing::info!(user.id = %user.id, "signed up");
+    // A guest who signs up keeps their conversations (when a session starts, as Better Auth's
+    // link step; with verification required it happens when the link signs them in).
+    if let (Some(guest), Some(_)) = (guest, &session) {
+        guests::adopt(&state, guest, &user.id).await;
+    }
     if auth.flows.verification != EmailVerification::Off {
         mailing::send_verification(&state, &user, callback).await;
     }
@@ -86,7 +93,7 @@ pub(super) async fn sign_up(
     }
     Ok(headers.ok().json(SignUpResponse {
         token: session.map(|s| s.token),
-        user: User::from(&user),
+        user: auth.user(&user),
     }))
 }
 

@@ -37,7 +37,12 @@ pub(super) async fn jwt_token(
     let caller = session_or_return!(&req, &state, &mut conn, &mut headers);
     drop(conn);
     let key = state.auth.keys.signing_key().await?;
-    let token = jwt::sign(&key, &caller.user, &state.auth.origin)?;
+    let token = jwt::sign(
+        &key,
+        &caller.user,
+        &state.auth.origin,
+        state.auth.guests.enabled,
+    )?;
     Ok(headers.ok().json(TokenResponse { token }))
 }
 

@@ -172,9 +172,16 @@ async fn verify(
                 Some(caller) if caller.user.id == user.id => {
                     headers.set_session(auth, &caller.session.token, caller.remember());
                 }
-                _ => {
+                other => {
                     let session = session::create(&mut conn, &user.id, true, req, auth).await?;
                     headers.set_session(auth, &session.token, true);
+                    // A guest who signed up where verification is required gets a session
+                    // only now: their conversations come along now.
+                    if let Some(guest) =
+                        other.filter(|c| auth.guests.enabled && c.user.is_anonymous)
+                    {
+                        super::guests::adopt(state, guest.user.id, &user.id).await;
+                    }
                 }
             }
         }
@@ -237,7 +244,7 @@ async fn verify(
             if one_step {
                 mailing::send_verification(state, &updated, callback).await;
             }
-            Ok(Ok(VerifyEmailResponse::changed(&updated)))
+            Ok(Ok(VerifyEmailResponse::changed(auth.user(&updated))))
         }
     }
 }

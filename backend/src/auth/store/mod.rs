@@ -1,15 +1,18 @@
-//! SQL over Better Auth's tables, a file per table group: [`users`], [`accounts`] (passwords and
-//! external links), [`sessions`] and [`verifications`] (reset tokens, and the user's address
+//! SQL over Better Auth's tables, a file per table group: [`users`], [`guests`] (the anonymous
+//! plugin's users and their adoption), [`accounts`] (passwords and external links), [`sessions`]
+//! and [`verifications`] (reset tokens, and the user's address
 //! as the email flows change it). Identifiers are Better Auth's quoted camelCase; every
 //! timestamp we write is truncated to milliseconds, as JavaScript's `Date` would store it, so a
 //! Better Auth server reading the same rows sees exactly what it would have written.
 
 mod accounts;
+mod guests;
 mod sessions;
 mod users;
 mod verifications;
 
 pub use accounts::*;
+pub use guests::*;
 pub use sessions::*;
 pub use users::*;
 pub use verifications::*;
@@ -49,6 +52,8 @@ pub struct UserRow {
     pub image: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A guest (Better Auth's anonymous plugin); `false` for a NULL column.
+    pub is_anonymous: bool,
 }
 
 impl UserRow {
@@ -64,20 +69,22 @@ impl UserRow {
             image: image.map(str::to_owned),
             created_at: now,
             updated_at: now,
+            is_anonymous: false,
         }
     }
-}
 
-impl From<&UserRow> for shared::auth::User {
-    fn from(u: &UserRow) -> Self {
-        Self {
-            name: u.name.clone(),
-            email: u.email.clone(),
-            email_verified: u.email_verified,
-            image: u.image.clone(),
-            created_at: iso(u.created_at),
-            updated_at: iso(u.updated_at),
-            id: u.id.to_string(),
+    /// The user as Better Auth returns it: with `isAnonymous` when the anonymous plugin is on
+    /// (`ANONYMOUS_SIGN_IN`), without it otherwise.
+    pub fn wire(&self, guests_on: bool) -> shared::auth::User {
+        shared::auth::User {
+            name: self.name.clone(),
+            email: self.email.clone(),
+            email_verified: self.email_verified,
+            image: self.image.clone(),
+            created_at: iso(self.created_at),
+            updated_at: iso(self.updated_at),
+            is_anonymous: guests_on.then_some(self.is_anonymous),
+            id: self.id.to_string(),
         }
     }
 }
@@ -91,6 +98,7 @@ pub(super) struct UserRecord {
     image: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    is_anonymous: bool,
 }
 
 impl From<UserRecord> for UserRow {
@@ -103,6 +111,7 @@ impl From<UserRecord> for UserRow {
             image: r.image,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            is_anonymous: r.is_anonymous,
         }
     }
 }

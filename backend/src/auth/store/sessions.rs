@@ -44,7 +44,8 @@ pub async fn session_with_user(
                   s."createdAt" AS s_created_at, s."updatedAt" AS s_updated_at,
                   s."ipAddress" AS ip_address, s."userAgent" AS user_agent,
                   u.name, u.email, u."emailVerified" AS email_verified, u.image,
-                  u."createdAt" AS u_created_at, u."updatedAt" AS u_updated_at
+                  u."createdAt" AS u_created_at, u."updatedAt" AS u_updated_at,
+                  coalesce(u."isAnonymous", false) AS "is_anonymous!"
              FROM session s JOIN "user" u ON u.id = s."userId"
             WHERE s.token = $1"#,
         token
@@ -71,6 +72,7 @@ pub async fn session_with_user(
                 image: r.image,
                 created_at: r.u_created_at,
                 updated_at: r.u_updated_at,
+                is_anonymous: r.is_anonymous,
             },
         )
     }))

@@ -9,7 +9,8 @@ pub async fn user_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result
     sqlx::query_as!(
         UserRecord,
         r#"SELECT id, name, email, "emailVerified" AS email_verified, image,
-                  "createdAt" AS created_at, "updatedAt" AS updated_at
+                  "createdAt" AS created_at, "updatedAt" AS updated_at,
+                  coalesce("isAnonymous", false) AS "is_anonymous!"
              FROM "user" WHERE email = $1"#,
         email
     )
@@ -22,7 +23,8 @@ pub async fn user_by_id(conn: &mut PgConnection, id: &UserId) -> sqlx::Result<Op
     sqlx::query_as!(
         UserRecord,
         r#"SELECT id, name, email, "emailVerified" AS email_verified, image,
-                  "createdAt" AS created_at, "updatedAt" AS updated_at
+                  "createdAt" AS created_at, "updatedAt" AS updated_at,
+                  coalesce("isAnonymous", false) AS "is_anonymous!"
              FROM "user" WHERE id = $1"#,
         id.as_str()
     )
@@ -42,11 +44,13 @@ pub async fn insert_user(
     let now = now();
     sqlx::query_as!(
         UserRecord,
-        r#"INSERT INTO "user" (id, name, email, "emailVerified", image, "createdAt", "updatedAt")
-           VALUES ($1, $2, $3, $4, $5, $6, $6)
+        r#"INSERT INTO "user" (id, name, email, "emailVerified", image, "createdAt", "updatedAt",
+                              "isAnonymous")
+           VALUES ($1, $2, $3, $4, $5, $6, $6, false)
            ON CONFLICT (email) DO NOTHING
            RETURNING id, name, email, "emailVerified" AS email_verified, image,
-                     "createdAt" AS created_at, "updatedAt" AS updated_at"#,
+                     "createdAt" AS created_at, "updatedAt" AS updated_at,
+                     coalesce("isAnonymous", false) AS "is_anonymous!""#,
         generate_id(),
         name,
         email,
@@ -62,8 +66,9 @@ pub async fn insert_user(
 /// Inserts a user with a given id; `false` when the id or the email is taken.
 pub async fn insert_user_with_id(conn: &mut PgConnection, user: &UserRow) -> sqlx::Result<bool> {
     let inserted = sqlx::query!(
-        r#"INSERT INTO "user" (id, name, email, "emailVerified", image, "createdAt", "updatedAt")
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
+        r#"INSERT INTO "user" (id, name, email, "emailVerified", image, "createdAt", "updatedAt",
+                              "isAnonymous")
+           VALUES ($1, $2, $3, $4, $5, $6, $7, false)
            ON CONFLICT DO NOTHING"#,
         user.id.as_str(),
         user.name,

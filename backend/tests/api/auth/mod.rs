@@ -4,6 +4,7 @@
 mod account;
 mod email;
 mod external;
+mod guests;
 mod jwt;
 mod other_apps;
 mod safety;

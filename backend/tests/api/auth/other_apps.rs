@@ -94,14 +94,7 @@ async fn with_password_hash_bcrypt_new_and_changed_passwords_are_bcrypt(
 const NEW_SECRET: &str = "the-new-secret-after-rotation-0123456789abcdef";
 
 async fn session_user(app: &TestApp, cookie: &str) -> Option<String> {
-    let response = app
-        .client
-        .get(app.url("/api/auth/get-session"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    let body: serde_json::Value = response.json().await.unwrap();
+    let body = app.session_with_cookie(cookie).await;
     body["user"]["id"].as_str().map(str::to_owned)
 }
 

@@ -34,6 +34,34 @@ impl TestApp {
         body["token"].as_str().expect("a token").to_owned()
     }
 
+    /// `GET /api/auth/get-session` with `cookie`: the JSON answer (`null` when signed out).
+    pub async fn session_with_cookie(&self, cookie: &str) -> serde_json::Value {
+        self.client
+            .get(self.url("/api/auth/get-session"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("request is sent")
+            .json()
+            .await
+            .expect("get-session answers JSON")
+    }
+
+    /// A JSON POST from our own origin carrying `cookie`, as the SPA in a browser sends it.
+    pub async fn post_with_cookie(
+        &self,
+        path: &str,
+        cookie: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.post(path)
+            .header("cookie", cookie)
+            .json(&body)
+            .send()
+            .await
+            .expect("request is sent")
+    }
+
     pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
         self.post("/api/auth/sign-in/email")
             .json(&serde_json::json!({ "email": email, "password": password }))

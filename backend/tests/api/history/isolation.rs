@@ -62,6 +62,11 @@ const WITHOUT_IDS: &[(&str, &str)] = &[
     ("POST", "/api/auth/send-verification-email"),
     ("GET", "/api/auth/verify-email"),
     ("POST", "/api/auth/delete-user"),
+    // Guests: act on the caller's own session only; a member's session cannot use the guests'
+    // exit, and only the presented guest's rows move on sign-up (`auth/guests.rs`, with a
+    // bystander's rows checked unchanged).
+    ("POST", "/api/auth/delete-anonymous-user"),
+    ("POST", "/api/auth/sign-in/anonymous"),
     ("GET", "/api/auth/get-session"),
     ("POST", "/api/auth/get-session"),
     ("GET", "/api/auth/jwks"),
