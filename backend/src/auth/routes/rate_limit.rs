@@ -38,9 +38,12 @@ fn rule_for(path: &str) -> Rule {
 }
 
 /// Every path this scope answers, as rate-limit buckets.
-const ENDPOINTS: [&str; 22] = [
+const ENDPOINTS: [&str; 24] = [
     "/sign-up/email",
     "/sign-in/email",
+    // Guests: a new guest counts as a sign-in (3 per 10 s per address), as in Better Auth.
+    "/sign-in/anonymous",
+    "/delete-anonymous-user",
     "/sign-out",
     "/get-session",
     "/list-sessions",
@@ -125,6 +128,10 @@ mod tests {
     #[test]
     fn rate_limit_rules_match_better_auths() {
         assert_eq!(rule_for("/sign-in/email"), Rule::new(10, 3));
+        assert_eq!(
+            rule_for(bucket_path("/api/auth/sign-in/anonymous")),
+            Rule::new(10, 3)
+        );
         assert_eq!(rule_for("/sign-up/email"), Rule::new(10, 3));
         assert_eq!(rule_for("/change-password"), Rule::new(10, 3));
         assert_eq!(rule_for("/delete-user"), Rule::new(10, 3));

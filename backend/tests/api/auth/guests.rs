@@ -411,3 +411,28 @@ async fn guests_who_never_sign_up_are_deleted_after_the_retention_days(
         "members are never swept"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn new_guests_are_held_to_the_sign_in_limit(pool: PgPoolOptions, conn: PgConnectOptions) {
+    let app = spawn_app_with(
+        pool,
+        conn,
+        &[("ANONYMOUS_SIGN_IN", "on"), ("AUTH_RATE_LIMIT", "on")],
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let response = app
+            .post("/api/auth/sign-in/anonymous")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [200, 200, 200, 429],
+        "3 per 10 s per address, as sign-in"
+    );
+}
