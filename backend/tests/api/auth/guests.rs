@@ -40,6 +40,15 @@ async fn start_as_guest(app: &TestApp) -> (TestSession, Value) {
     (session, body)
 }
 
+/// A new guest who asked one question in a new conversation; the conversation's id.
+async fn guest_who_asked(app: &TestApp, question: &str) -> (TestSession, String) {
+    let (guest, _) = start_as_guest(app).await;
+    let conversation = app.create_conversation(&guest).await;
+    app.exchange(&guest, &conversation, json!({ "content": question }))
+        .await;
+    (guest, conversation)
+}
+
 async fn count(app: &TestApp, sql: &'static str, user: &str) -> i64 {
     sqlx::query_scalar(sql)
         .bind(user)
@@ -298,14 +307,7 @@ async fn a_guest_who_signs_in_brings_their_conversations_to_the_account(
     let email = unique_email("returning");
     let member = app.sign_up(&email).await;
     app.create_conversation(&member).await;
-    let (guest, _) = start_as_guest(&app).await;
-    let conversation = app.create_conversation(&guest).await;
-    app.exchange(
-        &guest,
-        &conversation,
-        json!({ "content": "from the guest" }),
-    )
-    .await;
+    let (guest, _) = guest_who_asked(&app, "from the guest").await;
 
     let signed_in = app
         .post_with_cookie(
@@ -340,10 +342,7 @@ async fn a_guest_can_leave_and_a_member_cannot_use_the_guests_exit(
     conn: PgConnectOptions,
 ) {
     let app = spawn_app_with(pool, conn, GUESTS_ON).await;
-    let (guest, _) = start_as_guest(&app).await;
-    let conversation = app.create_conversation(&guest).await;
-    app.exchange(&guest, &conversation, json!({ "content": "bye" }))
-        .await;
+    let (guest, _) = guest_who_asked(&app, "bye").await;
     let left = app
         .post_with_cookie("/api/auth/delete-anonymous-user", &guest.cookie, json!({}))
         .await;
@@ -383,10 +382,7 @@ async fn guests_who_never_sign_up_are_deleted_after_the_retention_days(
     conn: PgConnectOptions,
 ) {
     let app = spawn_app_with(pool, conn, GUESTS_ON).await;
-    let (old, _) = start_as_guest(&app).await;
-    let conversation = app.create_conversation(&old).await;
-    app.exchange(&old, &conversation, json!({ "content": "forgotten" }))
-        .await;
+    let (old, _) = guest_who_asked(&app, "forgotten").await;
     let (recent, _) = start_as_guest(&app).await;
     let member = app.sign_up(&unique_email("member")).await;
     sqlx::query(r#"UPDATE "user" SET "createdAt" = now() - interval '31 days' WHERE id = ANY($1)"#)
