@@ -305,6 +305,41 @@ fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::bad_request("INVALID_QUERY", format!("Invalid query string: {e}")).into()
 }
 
+/// The most a request's target and headers may hold together.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// A request whose target and headers are over [`MAX_HEAD_BYTES`] is refused with `431`.
+/// actix-http refuses an oversized head only while it is still arriving in pieces; a head that
+/// lands in one read is parsed whole, whatever its size (found by a test that failed once
+/// under load), so the limit is kept here for every request.
+pub async fn refuse_oversized_head(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let size = req.uri().to_string().len()
+        + req
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum::<usize>();
+    if size > MAX_HEAD_BYTES {
+        let response = actix_web::HttpResponse::build(
+            actix_web::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        )
+        .json(serde_json::json!({
+            "code": "HEADERS_TOO_LARGE",
+            "message": format!(
+                "The request's headers are over {} KiB together; send fewer or smaller ones.",
+                MAX_HEAD_BYTES / 1024
+            ),
+        }));
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
 /// A NUL character in any query parameter (name or value, once decoded) is refused before a
 /// handler sees it: PostgreSQL's `text` cannot hold one, so it could only ever fail later, as
 /// a 500. Bodies are held to the same rule where they are parsed.

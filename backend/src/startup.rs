@@ -96,6 +96,7 @@ impl Application {
             App::new()
                 .wrap(from_fn(crate::shutdown::refuse_while_draining))
                 .wrap(from_fn(error::refuse_nul_in_query))
+                .wrap(from_fn(error::refuse_oversized_head))
                 .wrap(from_fn(error::ensure_json_errors))
                 .wrap(from_fn(cors::cors))
                 .wrap(from_fn(telemetry::request_telemetry))
