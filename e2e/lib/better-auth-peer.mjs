@@ -6,7 +6,7 @@ import http from "node:http";
 import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { toNodeHandler } from "better-auth/node";
-import { anonymous, bearer, jwt } from "better-auth/plugins";
+import { anonymous, bearer, genericOAuth, jwt } from "better-auth/plugins";
 import nodemailer from "nodemailer";
 import pg from "pg";
 import { createDatabase, dropDatabase, serverUrl } from "./chatkeep.mjs";
@@ -16,6 +16,9 @@ import { createDatabase, dropDatabase, serverUrl } from "./chatkeep.mjs";
  *   secret?: string,
  *   secrets?: {version: number, value: string}[], // BETTER_AUTH_SECRETS rotation, current first
  *   anonymous?: boolean,      // the anonymous plugin (Chatkeep's ANONYMOUS_SIGN_IN); its onLinkAccount is not set
+ *   genericOAuth?: {providerId: string, discoveryUrl: string, clientId: string, clientSecret: string, scopes?: string[]}[],
+ *                             // the generic OAuth plugin (Chatkeep's OIDC_PROVIDERS), used through signIn.social and
+ *                             // /callback/{providerId}; discovery runs when the server starts, so the provider must be up
  *   migrate?: boolean,        // default true: run Better Auth's migrations first; false: use the tables as they are
  *   password?: {hash(p: string): Promise<string>, verify(a: {hash: string, password: string}): Promise<boolean>},
  *   database?: string,        // existing database to use (and keep); default: a fresh one, dropped on close()
@@ -58,7 +61,12 @@ export async function startBetterAuth(options = {}) {
     ...(options.secrets ? { secrets: options.secrets } : {}),
     emailAndPassword: { enabled: true, ...(options.password ? { password: options.password } : {}) },
     user: { deleteUser: { enabled: true } },
-    plugins: [jwt(), bearer(), ...(options.anonymous ? [anonymous()] : [])],
+    plugins: [
+      jwt(),
+      bearer(),
+      ...(options.anonymous ? [anonymous()] : []),
+      ...(options.genericOAuth ? [genericOAuth({ config: options.genericOAuth })] : []),
+    ],
     rateLimit: { enabled: options.rateLimit ?? false },
     ...(options.mail ? mailOptions(options.mail) : {}),
     trustedOrigins: options.trustedOrigins ?? [],

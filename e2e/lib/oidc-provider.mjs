@@ -3,13 +3,31 @@
 // the server under test, accounts that claim an email (verified or not), and its built-in login
 // and consent screens, which `signInAt` fills as a person would (or a browser page does).
 import http from "node:http";
-import Provider from "oidc-provider";
+
+/**
+ * Runs `fn` without the package's quick-start warnings (development signing keys, in-memory
+ * storage, its own login screens, a Node.js older than it likes): a test provider is exactly
+ * that, and they would repeat in every test report. Every other warning still shows.
+ */
+async function withoutQuickStartWarnings(fn) {
+  const warn = console.warn;
+  console.warn = (...args) => {
+    const quickStart = /oidc-provider WARNING: (a quick start development-only|quick start development-only|Unsupported runtime)/;
+    if (!(typeof args[0] === "string" && quickStart.test(args[0]))) warn.apply(console, args);
+  };
+  try {
+    return await fn();
+  } finally {
+    console.warn = warn;
+  }
+}
 
 /**
  * @param {{
  *   redirectUris: string[],          // where the client may be sent back (the server's callback)
  *   clientId?: string, clientSecret?: string,
  *   accounts?: Record<string, {email: string, email_verified?: boolean, name?: string, picture?: string}>,
+ *                                    // read at every sign-in, so a test may add people as it goes
  * }} options
  * @returns {Promise<{issuer: string, clientId: string, clientSecret: string, close(): Promise<void>}>}
  */
@@ -25,24 +43,29 @@ export async function startOidcProvider(options) {
     server.listen(0, "127.0.0.1", resolve);
   });
   const issuer = `http://127.0.0.1:${server.address().port}`;
-  const provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: clientId,
-        client_secret: clientSecret,
-        redirect_uris: options.redirectUris,
-        grant_types: ["authorization_code", "refresh_token"],
-        response_types: ["code"],
-        token_endpoint_auth_method: "client_secret_post",
+  const provider = await withoutQuickStartWarnings(async () => {
+    const { default: Provider } = await import("oidc-provider");
+    return new Provider(issuer, {
+      clients: [
+        {
+          client_id: clientId,
+          client_secret: clientSecret,
+          redirect_uris: options.redirectUris,
+          grant_types: ["authorization_code", "refresh_token"],
+          response_types: ["code"],
+          token_endpoint_auth_method: "client_secret_post",
+        },
+      ],
+      claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name", "picture"] },
+      async findAccount(_ctx, sub) {
+        const account = accounts[sub] ?? { email: `${sub}@example.com`, email_verified: true, name: sub };
+        return { accountId: sub, claims: async () => ({ sub, email_verified: true, ...account }) };
       },
-    ],
-    claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name", "picture"] },
-    async findAccount(_ctx, sub) {
-      const account = accounts[sub] ?? { email: `${sub}@example.com`, email_verified: true, name: sub };
-      return { accountId: sub, claims: async () => ({ sub, email_verified: true, ...account }) };
-    },
-    cookies: { keys: ["oidc-provider-test-cookie-key"] },
-    // Loopback http issuers are what this test runs; the package allows them outside production.
+      cookies: { keys: ["oidc-provider-test-cookie-key"] },
+      // Set, or the package reminds you of each default on first use; an hour outlasts any test.
+      ttl: { Interaction: 3600, Session: 3600, Grant: 3600, AccessToken: 3600, IdToken: 3600 },
+      // Loopback http issuers are what this test runs; the package allows them outside production.
+    });
   });
   provider.proxy = false;
   callback = provider.callback();

@@ -111,6 +111,89 @@ pub struct AnonymousSignInResponse {
     pub user: User,
 }
 
+/// `POST /api/auth/sign-in/social` (and `/sign-in/oauth2`, with `providerId`): start a sign-in
+/// with an identity provider.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SocialSignInRequest {
+    /// `github`, `google`, or an `OIDC_PROVIDERS` id.
+    pub provider: String,
+    /// Where the person lands when signed in (the base URL when absent).
+    #[serde(
+        rename = "callbackURL",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub callback_url: Option<String>,
+    /// Where a person who has just signed up lands instead.
+    #[serde(
+        rename = "newUserCallbackURL",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub new_user_callback_url: Option<String>,
+    /// Where a refused sign-in lands, with `?error=<code>`.
+    #[serde(
+        rename = "errorCallbackURL",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub error_callback_url: Option<String>,
+    /// Answer the URL without the `Location` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_redirect: Option<bool>,
+    /// Scopes to ask for besides the configured ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_sign_up: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_hint: Option<String>,
+}
+
+/// Where to send the person next: the provider's authorization URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RedirectResponse {
+    pub url: String,
+    pub redirect: bool,
+}
+
+/// One of the user's ways in (`GET /api/auth/list-accounts`): `credential` is the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct LinkedAccount {
+    /// The provider's id for the person (the user's id for `credential`).
+    pub account_id: String,
+    pub provider_id: String,
+    pub user_id: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The account row's id: what `unlink-account` takes.
+    pub id: String,
+    pub scopes: Vec<String>,
+}
+
+/// `POST /api/auth/unlink-account`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct UnlinkAccountRequest {
+    /// The account row's id, from `list-accounts`.
+    pub account_id: String,
+}
+
+/// An identity provider the server offers (`GET /api/auth/providers`, Chatkeep's own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IdentityProvider {
+    pub id: String,
+    /// The button's label: "Continue with {name}".
+    pub name: String,
+}
+
 /// `POST /api/auth/change-password`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

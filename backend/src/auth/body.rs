@@ -115,6 +115,27 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Whether the body has `key` at all.
+    pub fn has(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    /// An array of strings, when present.
+    pub fn optional_strings(&self, key: &str) -> Result<Option<Vec<String>>, AuthError> {
+        match self.0.get(key) {
+            None => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| match item {
+                    Value::String(s) => Self::no_nul(key, s).map(str::to_owned),
+                    other => Err(Self::invalid(key, "string", Some(other))),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            other => Err(Self::invalid(key, "array", other)),
+        }
+    }
+
     pub fn optional_bool(&self, key: &str) -> Result<Option<bool>, AuthError> {
         match self.0.get(key) {
             None => Ok(None),

@@ -73,6 +73,8 @@ pub struct CookieNames {
     pub session_token: String,
     pub session_data: String,
     pub dont_remember: String,
+    /// A provider sign-in's `state`, binding the callback to the browser that started it.
+    pub state: String,
     secure: bool,
 }
 
@@ -88,6 +90,7 @@ impl CookieNames {
             session_token: format!("{prefix}.session_token"),
             session_data: format!("{prefix}.session_data"),
             dont_remember: format!("{prefix}.dont_remember"),
+            state: format!("{prefix}.state"),
             secure,
         }
     }
@@ -124,6 +127,21 @@ impl CookieNames {
             encode_uri_component(&sign(secret, "true")),
             self.attributes(None)
         )
+    }
+
+    /// `state=<state>.<sig>` for `max_age` seconds.
+    pub fn state_cookie(&self, signed_state: &str, max_age: i64) -> String {
+        format!(
+            "{}={}{}",
+            self.state,
+            encode_uri_component(signed_state),
+            self.attributes(Some(max_age))
+        )
+    }
+
+    /// The state cookie, expired.
+    pub fn clear_state(&self) -> String {
+        format!("{}={}", self.state, self.attributes(Some(0)))
     }
 
     /// `Max-Age=0` for all three cookies, in Better Auth's order.

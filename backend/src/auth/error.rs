@@ -133,6 +133,27 @@ impl AuthError {
         "BODY_MUST_BE_AN_OBJECT",
         "Body must be an object",
     );
+    // Identity providers and linked accounts, as Better Auth words them.
+    pub const PROVIDER_NOT_FOUND: Self = body(
+        StatusCode::NOT_FOUND,
+        "PROVIDER_NOT_FOUND",
+        "Provider not found",
+    );
+    pub const ID_TOKEN_NOT_SUPPORTED: Self = body(
+        StatusCode::NOT_FOUND,
+        "ID_TOKEN_NOT_SUPPORTED",
+        "id_token not supported",
+    );
+    pub const FAILED_TO_UNLINK_LAST_ACCOUNT: Self = body(
+        StatusCode::BAD_REQUEST,
+        "FAILED_TO_UNLINK_LAST_ACCOUNT",
+        "You can't unlink your last account",
+    );
+    pub const ACCOUNT_NOT_FOUND: Self = body(
+        StatusCode::BAD_REQUEST,
+        "ACCOUNT_NOT_FOUND",
+        "Account not found",
+    );
     pub const SESSION_NOT_FRESH: Self = body(
         StatusCode::FORBIDDEN,
         "SESSION_NOT_FRESH",

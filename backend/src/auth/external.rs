@@ -95,12 +95,7 @@ impl ExternalIssuer {
     /// Verifies `token` against the issuer's keys, its issuer and its audience.
     pub async fn verify(&self, token: &str) -> Result<jwt::VerifiedClaims, ExternalError> {
         let kid = jwt::kid(token).ok_or(ExternalError::NoKid)?;
-        // Bound first: a read guard held through the match would deadlock the refetch's write.
-        let cached = self.keys.read().await.get(&kid, self.ttl);
-        let (key, alg) = match cached {
-            Ok(Some(found)) => found,
-            Ok(None) | Err(()) => self.refetch_for(&kid).await?,
-        };
+        let (key, alg) = self.key_for(&kid).await?;
         Ok(jwt::verify(
             token,
             &key,
@@ -108,6 +103,17 @@ impl ExternalIssuer {
             &self.settings.issuer,
             &self.settings.audience,
         )?)
+    }
+
+    /// The issuer's key `kid` and the one algorithm it verifies, from the cache or (at most
+    /// once a minute) a fresh read of the JWKS.
+    pub async fn key_for(&self, kid: &str) -> Result<(DecodingKey, Algorithm), ExternalError> {
+        // Bound first: a read guard held through the match would deadlock the refetch's write.
+        let cached = self.keys.read().await.get(kid, self.ttl);
+        match cached {
+            Ok(Some(found)) => Ok(found),
+            Ok(None) | Err(()) => self.refetch_for(kid).await,
+        }
     }
 
     async fn refetch_for(&self, kid: &str) -> Result<(DecodingKey, Algorithm), ExternalError> {

@@ -20,6 +20,7 @@ mod link;
 mod me;
 pub mod origin;
 pub mod password;
+pub mod providers;
 mod routes;
 pub mod sealed;
 pub mod secret;
@@ -58,6 +59,11 @@ pub struct AuthState {
     /// Guests: the anonymous plugin's wire, and their limits.
     pub guests: crate::config::GuestSettings,
     pub mailer: crate::mail::Mailer,
+    /// Identity providers (GitHub, Google, OpenID Connect).
+    pub providers: providers::Providers,
+    /// Seals the session token an account link carries through the provider (Better Auth's
+    /// `oauth-link-session-token` purpose key).
+    pub link_sealer: sealed::Sealer,
 }
 
 impl AuthState {
@@ -89,6 +95,15 @@ impl AuthState {
             flows: settings.auth.flows.clone(),
             guests: settings.auth.guests.clone(),
             mailer: crate::mail::Mailer::from_settings(settings)?,
+            providers: providers::Providers::new(
+                &settings.auth.providers,
+                &settings.auth.trusted_providers,
+                settings.auth.jwks_cache_ttl,
+            )?,
+            link_sealer: sealed::Sealer::for_purpose(
+                &secrets,
+                providers::state::LINK_TOKEN_PURPOSE,
+            ),
             secrets,
         })
     }

@@ -21,6 +21,22 @@ fn key_of(secret: &str) -> Key {
     Sha256::digest(secret.as_bytes()).into()
 }
 
+/// HKDF-SHA256 (RFC 5869) of `secret` with Better Auth's salt, one 32-byte block, as hex.
+fn purpose_key(secret: &str, purpose: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mac = |key: &[u8], parts: &[&[u8]]| {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+        for part in parts {
+            mac.update(part);
+        }
+        mac.finalize().into_bytes()
+    };
+    let prk = mac(b"better-auth:oauth-encryption:v1", &[secret.as_bytes()]);
+    let info = format!("better-auth:{purpose}:v1");
+    hex::encode(mac(&prk, &[info.as_bytes(), &[1]]))
+}
+
 pub struct Sealer {
     /// Encrypts: the current secret's key, and its version when rotation is on.
     current: (Option<u32>, Key),
@@ -30,13 +46,24 @@ pub struct Sealer {
 
 impl Sealer {
     pub fn new(secrets: &Secrets) -> Self {
+        Self::keyed(secrets, key_of)
+    }
+
+    /// Better Auth's `derivePurposeKey(secret, purpose)` before encrypting: each secret becomes
+    /// `hex(HKDF-SHA256(secret, salt, "better-auth:<purpose>:v1"))`, so a value sealed for one
+    /// purpose (the session token of an account link, say) opens for no other.
+    pub fn for_purpose(secrets: &Secrets, purpose: &str) -> Self {
+        Self::keyed(secrets, |secret| key_of(&purpose_key(secret, purpose)))
+    }
+
+    fn keyed(secrets: &Secrets, key: impl Fn(&str) -> Key) -> Self {
         Self {
-            current: (secrets.current_version(), key_of(secrets.current())),
+            current: (secrets.current_version(), key(secrets.current())),
             versions: secrets
                 .versions()
-                .map(|(version, secret)| (version, key_of(secret)))
+                .map(|(version, secret)| (version, key(secret)))
                 .collect(),
-            unversioned: secrets.unversioned().into_iter().map(key_of).collect(),
+            unversioned: secrets.unversioned().into_iter().map(key).collect(),
         }
     }
 
@@ -113,6 +140,15 @@ mod tests {
                 .collect(),
             legacy.map(|s| Secret::new(s.to_owned())),
         )
+    }
+
+    #[test]
+    fn purpose_keys_are_better_auths() {
+        // `derivePurposeKey(OLD, "oauth-link-session-token")` from better-auth 1.7.29.
+        assert_eq!(
+            purpose_key(OLD, "oauth-link-session-token"),
+            "63dbd037393fe65682c01f967aad33b894218371caf1637d3656a9df8dab9ec1"
+        );
     }
 
     #[test]

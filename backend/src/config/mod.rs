@@ -295,6 +295,39 @@ pub struct AuthSettings {
     pub flows: AccountFlows,
     /// Guests (Better Auth's anonymous plugin).
     pub guests: GuestSettings,
+    /// Identity providers people may sign in with (none by default).
+    pub providers: Vec<ProviderSettings>,
+    /// `TRUSTED_PROVIDERS`: providers whose sign-in may link to an existing account with the
+    /// same address even when the provider does not say it verified it (Better Auth's
+    /// `accountLinking.trustedProviders`).
+    pub trusted_providers: Vec<String>,
+}
+
+/// One identity provider: `GITHUB_CLIENT_ID`, `GOOGLE_CLIENT_ID`, or an entry of
+/// `OIDC_PROVIDERS` with its `OIDC_<ID>_*` settings.
+#[derive(Debug, Clone)]
+pub struct ProviderSettings {
+    /// The provider's id on the wire (`github`, `google`, or the `OIDC_PROVIDERS` entry).
+    pub id: String,
+    /// The button's label: "Continue with {name}".
+    pub name: String,
+    pub kind: ProviderKind,
+    pub client_id: String,
+    pub client_secret: Secret<String>,
+    /// Scopes asked for, as the provider spells them.
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum ProviderKind {
+    /// OpenID Connect, its endpoints discovered from `{issuer}/.well-known/openid-configuration`.
+    Oidc { issuer: Url },
+    /// Google: OpenID Connect with its endpoints built in, or discovered from `GOOGLE_ISSUER`
+    /// when that is set (a stand-in for tests).
+    Google { issuer: Option<Url> },
+    /// GitHub's OAuth apps (not OpenID Connect): `GITHUB_OAUTH_URL` for the authorization and
+    /// token endpoints, `GITHUB_API_URL` for the profile (both GitHub's by default).
+    GitHub { oauth: Url, api: Url },
 }
 
 /// Guests: people who chat before they have an account (`ANONYMOUS_SIGN_IN`).

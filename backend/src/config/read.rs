@@ -12,8 +12,8 @@ use url::Url;
 use super::{
     AccountFlows, AgentSettings, AuthSettings, ChatSettings, ConfigError, DEFAULT_BIND,
     DEFAULT_DATABASE_URL, DatabaseSettings, EmailVerification, Environment, GuestSettings,
-    HistorySettings, ImportCaps, LogFormat, MailSettings, PasswordHash, Secret, TransferFloor,
-    redact_url,
+    HistorySettings, ImportCaps, LogFormat, MailSettings, PasswordHash, ProviderKind,
+    ProviderSettings, Secret, TransferFloor, redact_url,
 };
 use crate::auth::external::ExternalIssuerSettings;
 
@@ -263,7 +263,128 @@ pub fn auth<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<AuthSettings,
             max_conversations: env.number("GUEST_MAX_CONVERSATIONS", 10u32, 1, 10_000)?,
             retention_days: env.number("GUEST_RETENTION_DAYS", 30u32, 1, 3650)?,
         },
+        providers: providers(env)?,
+        trusted_providers: env.list("TRUSTED_PROVIDERS"),
     })
+}
+
+/// The identity providers: GitHub and Google when their client id is set, then each entry of
+/// `OIDC_PROVIDERS` with its `OIDC_<ID>_*` settings.
+fn providers<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Vec<ProviderSettings>, ConfigError> {
+    let mut providers = Vec::new();
+    let github_oauth = env.http_url("GITHUB_OAUTH_URL", "use GitHub's https://github.com")?;
+    let github_api = env.http_url("GITHUB_API_URL", "use GitHub's https://api.github.com")?;
+    if let Some((client_id, client_secret)) =
+        client_pair(env, "GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET")?
+    {
+        providers.push(ProviderSettings {
+            id: "github".to_owned(),
+            name: "GitHub".to_owned(),
+            kind: ProviderKind::GitHub {
+                oauth: github_oauth
+                    .unwrap_or_else(|| Url::parse("https://github.com").expect("a URL")),
+                api: github_api
+                    .unwrap_or_else(|| Url::parse("https://api.github.com").expect("a URL")),
+            },
+            client_id,
+            client_secret,
+            scopes: vec!["read:user".to_owned(), "user:email".to_owned()],
+        });
+    }
+    let google_issuer = env.http_url("GOOGLE_ISSUER", "unset it to use Google's own endpoints")?;
+    if let Some((client_id, client_secret)) =
+        client_pair(env, "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET")?
+    {
+        providers.push(ProviderSettings {
+            id: "google".to_owned(),
+            name: "Google".to_owned(),
+            kind: ProviderKind::Google {
+                issuer: google_issuer,
+            },
+            client_id,
+            client_secret,
+            scopes: ["email", "profile", "openid"].map(str::to_owned).to_vec(),
+        });
+    }
+    for id in env.list("OIDC_PROVIDERS") {
+        let valid = !id.is_empty()
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !valid || providers.iter().any(|p: &ProviderSettings| p.id == id) {
+            return Err(ConfigError::new(
+                "OIDC_PROVIDERS",
+                format!("{id:?} is not a new provider id"),
+                "use ids of lowercase letters, digits, - and _, each once, and not github or google",
+            ));
+        }
+        let key = |suffix: &str| {
+            format!(
+                "OIDC_{}_{suffix}",
+                id.to_ascii_uppercase().replace('-', "_")
+            )
+        };
+        let required = |suffix: &str| {
+            env.get(&key(suffix)).ok_or_else(|| {
+                ConfigError::new(
+                    "OIDC_PROVIDERS",
+                    format!("provider {id:?} has no {}", key(suffix)),
+                    "set it, or remove the provider from OIDC_PROVIDERS",
+                )
+            })
+        };
+        let raw_issuer = required("ISSUER")?;
+        let issuer = Url::parse(&raw_issuer)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "OIDC_PROVIDERS",
+                    format!("{} = {raw_issuer:?} is not an http(s) URL", key("ISSUER")),
+                    "set the issuer's URL, as its discovery document names it",
+                )
+            })?;
+        let scopes = env
+            .get(&key("SCOPES"))
+            .unwrap_or_else(|| "openid email profile".to_owned());
+        providers.push(ProviderSettings {
+            name: env.get(&key("NAME")).unwrap_or_else(|| id.clone()),
+            kind: ProviderKind::Oidc { issuer },
+            client_id: required("CLIENT_ID")?,
+            client_secret: Secret::new(required("CLIENT_SECRET")?),
+            scopes: scopes
+                .split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            id,
+        });
+    }
+    Ok(providers)
+}
+
+/// A provider's client id and secret: both set, or neither.
+fn client_pair<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    id_key: &'static str,
+    secret_key: &'static str,
+) -> Result<Option<(String, Secret<String>)>, ConfigError> {
+    match (env.get(id_key), env.get(secret_key)) {
+        (Some(id), Some(secret)) => Ok(Some((id, Secret::new(secret)))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ConfigError::new(
+            secret_key,
+            format!("{id_key} is set but {secret_key} is not"),
+            "set both, or neither",
+        )),
+        (None, Some(_)) => Err(ConfigError::new(
+            id_key,
+            format!("{secret_key} is set but {id_key} is not"),
+            "set both, or neither",
+        )),
+    }
 }
 
 /// `BETTER_AUTH_SECRETS` as Better Auth reads it: `version:secret` entries split on commas, each

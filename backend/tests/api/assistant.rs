@@ -10,7 +10,7 @@ use crate::helpers::{spawn_app_with, unique_email};
 const DOCS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs");
 
 /// What people ask, and the page (its path inside `docs/`) whose section must be quoted first.
-const QUESTIONS: [(&str, &str); 20] = [
+const QUESTIONS: [(&str, &str); 22] = [
     ("How do I delete my account?", "accounts-and-sign-in.md"),
     ("Can I export my conversations?", "export-and-import.md"),
     (
@@ -55,11 +55,16 @@ const QUESTIONS: [(&str, &str); 20] = [
         "accounts-and-sign-in.md",
     ),
     ("How do I rotate the secret?", "configuration.md"),
+    (
+        "How do I link GitHub to my account?",
+        "accounts-and-sign-in.md",
+    ),
+    ("How do I configure OIDC_PROVIDERS?", "configuration.md"),
 ];
 
 /// Ways of saying that something Chatkeep has is missing (matched in lower case). What really is
-/// missing (social sign-in, administrators...) the docs say "is not built", which is not here.
-const DENIALS_OF_WHAT_EXISTS: [&str; 29] = [
+/// missing (administrators...) the docs say "is not built", which is not here.
+const DENIALS_OF_WHAT_EXISTS: [&str; 31] = [
     "in this version",
     "not available",
     "no export",
@@ -89,6 +94,8 @@ const DENIALS_OF_WHAT_EXISTS: [&str; 29] = [
     "guest (anonymous) accounts are not built",
     "you need an account to chat",
     "is not supported: rotating",
+    "identity provider (social sign-in, openid connect) is not built",
+    "not with a google or github account",
 ];
 
 #[sqlx::test(migrations = "../migrations")]

@@ -5,6 +5,7 @@ mod banner;
 mod context;
 mod pages;
 pub mod pending_email;
+pub mod providers;
 mod recovery;
 pub mod rules;
 
@@ -13,4 +14,4 @@ pub use context::{AuthState, provide_auth, use_auth};
 pub use pages::{
     CheckInboxPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage, VerifiedPage,
 };
-pub use recovery::VERIFIED_PAGE;
+pub use recovery::{RESET_PAGE, VERIFIED_PAGE};

@@ -330,6 +330,10 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                         });
                     text.map(|t| view! { <p class="notice" role="status">{t}</p> })
                 }}
+                {move || query.read().get("error").map(|code| view! {
+                    <p class="form-error" role="alert">{super::providers::refusal(&code)}</p>
+                })}
+                <super::providers::ProviderButtons next here=if mode == Mode::SignUp { "/sign-up" } else { "/sign-in" } />
                 <form on:submit=submit novalidate aria-busy=move || busy.get().to_string()>
                     {(mode == Mode::SignUp).then(|| view! {
                         <Field id="name" label="Name" autocomplete="name"

@@ -4,6 +4,7 @@
 mod appearance;
 mod data;
 mod email;
+mod sign_in_methods;
 mod user_agent;
 
 use leptos::prelude::*;
@@ -40,18 +41,24 @@ fn Page() -> impl IntoView {
     // A guest has no address or password to manage: signing up gives them both.
     let auth = use_auth();
     let member = move || !auth.is_guest();
+    let accounts = sign_in_methods::accounts();
+    // An account made through a provider has no password to change: "Set a password" instead.
+    let has_password = move || sign_in_methods::has_password(accounts);
     view! {
         <section class="settings">
             <div class="settings-inner">
                 <h1>"Settings"</h1>
                 <Profile />
                 <Show when=member><email::Email /></Show>
+                <Show when=member><sign_in_methods::SignInMethods accounts /></Show>
                 <appearance::Appearance />
                 <Sessions />
                 <data::YourData />
-                <Show when=member>
+                <Show when=move || member() && has_password()>
                     <Password />
-                    <DeleteAccount />
+                </Show>
+                <Show when=member>
+                    <DeleteAccount has_password=Signal::derive(has_password) />
                 </Show>
             </div>
         </section>
@@ -319,8 +326,9 @@ fn Password() -> impl IntoView {
     }
 }
 
+/// `has_password`: an account made through a provider confirms with a recent sign-in instead.
 #[component]
-fn DeleteAccount() -> impl IntoView {
+fn DeleteAccount(has_password: Signal<bool>) -> impl IntoView {
     let auth = use_auth();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -341,7 +349,8 @@ fn DeleteAccount() -> impl IntoView {
             email_error.set(Some("Type the email you signed up with.".to_owned()));
             return;
         }
-        if password.read_untracked().is_empty() {
+        let with_password = has_password.get_untracked();
+        if with_password && password.read_untracked().is_empty() {
             password_error.set(Some("Enter your password.".to_owned()));
             return;
         }
@@ -349,7 +358,7 @@ fn DeleteAccount() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let result = api::post("/api/auth/delete-user")
                 .body(&DeleteUserRequest {
-                    password: Some(password.get_untracked()),
+                    password: with_password.then(|| password.get_untracked()),
                 })
                 .send()
                 .await;
@@ -361,6 +370,9 @@ fn DeleteAccount() -> impl IntoView {
                 Err(e) if e.code == "INVALID_PASSWORD" => {
                     password_error.set(Some("That is not your password.".to_owned()));
                 }
+                Err(e) if e.code == "SESSION_EXPIRED" => outcome.set(Some(Outcome::Failed(
+                    "For your security, deleting needs a sign-in within the last day. Sign out and in again, then delete.".to_owned(),
+                ))),
                 Err(e) => outcome.set(Some(Outcome::Failed(e.for_people()))),
             }
         });
@@ -372,8 +384,10 @@ fn DeleteAccount() -> impl IntoView {
             <form on:submit=submit novalidate>
                 <Field id="delete-email" label="Type your email to confirm" kind="email"
                     autocomplete="off" value=email error=email_error />
-                <Field id="delete-password" label="Your password" kind="password"
-                    autocomplete="current-password" value=password error=password_error />
+                <Show when=move || has_password.get()>
+                    <Field id="delete-password" label="Your password" kind="password"
+                        autocomplete="current-password" value=password error=password_error />
+                </Show>
                 <div class="row">
                     <button type="submit" class="danger-button"
                         disabled=move || deleting.get() || !matches()>"Delete account"</button>

@@ -9,13 +9,16 @@ mod caller;
 mod change_email;
 mod guests;
 mod headers;
+mod linked_accounts;
 mod mailing;
 mod password_reset;
 mod prologue;
+mod provider_callback;
 mod rate_limit;
 mod sessions;
 mod sign_in;
 mod sign_up;
+mod social;
 mod tokens;
 mod verification;
 
@@ -34,6 +37,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(sign_in::sign_out)
             .service(guests::sign_in_anonymous)
             .service(guests::delete_anonymous_user)
+            .service(social::sign_in_social)
+            .service(social::sign_in_oauth2)
+            .service(social::link_social)
+            .service(social::providers)
+            .service(provider_callback::callback)
+            .service(provider_callback::callback_post)
+            .service(provider_callback::oauth2_callback)
+            .service(linked_accounts::list_accounts)
+            .service(linked_accounts::unlink_account)
             .service(sessions::get_session)
             .service(sessions::get_session_post)
             .service(sessions::list_sessions)

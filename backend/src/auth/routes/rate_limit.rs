@@ -38,12 +38,21 @@ fn rule_for(path: &str) -> Rule {
 }
 
 /// Every path this scope answers, as rate-limit buckets.
-const ENDPOINTS: [&str; 24] = [
+const ENDPOINTS: [&str; 32] = [
     "/sign-up/email",
     "/sign-in/email",
     // Guests: a new guest counts as a sign-in (3 per 10 s per address), as in Better Auth.
     "/sign-in/anonymous",
     "/delete-anonymous-user",
+    // Identity providers: starting a sign-in counts as one (Better Auth's `/sign-in` rule).
+    "/sign-in/social",
+    "/sign-in/oauth2",
+    "/link-social",
+    "/providers",
+    "/callback/:id",
+    "/oauth2/callback/:id",
+    "/list-accounts",
+    "/unlink-account",
     "/sign-out",
     "/get-session",
     "/list-sessions",
@@ -77,6 +86,8 @@ fn bucket_path(raw: &str) -> &'static str {
     let trimmed = match relative.trim_end_matches('/') {
         "" => "/",
         p if p.starts_with("/reset-password/") => "/reset-password/:token",
+        p if p.starts_with("/callback/") => "/callback/:id",
+        p if p.starts_with("/oauth2/callback/") => "/oauth2/callback/:id",
         p => p,
     };
     ENDPOINTS

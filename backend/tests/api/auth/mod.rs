@@ -7,6 +7,7 @@ mod external;
 mod guests;
 mod jwt;
 mod other_apps;
+mod providers;
 mod safety;
 mod sessions;
 mod sign_in;

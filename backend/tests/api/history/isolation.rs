@@ -67,6 +67,20 @@ const WITHOUT_IDS: &[(&str, &str)] = &[
     // bystander's rows checked unchanged).
     ("POST", "/api/auth/delete-anonymous-user"),
     ("POST", "/api/auth/sign-in/anonymous"),
+    // Identity providers: a sign-in or link starts from the caller's own session (a link seals
+    // it into the state and checks it is still live), the callback acts only on the state it
+    // is handed with the browser's signed cookie, and list/unlink are scoped to the caller
+    // (`auth/providers.rs`: another browser's cookie, a signed-out link, another user's
+    // provider account, an account id that is not the caller's).
+    ("POST", "/api/auth/sign-in/social"),
+    ("POST", "/api/auth/sign-in/oauth2"),
+    ("POST", "/api/auth/link-social"),
+    ("GET", "/api/auth/providers"),
+    ("GET", "/api/auth/callback/{id}"),
+    ("POST", "/api/auth/callback/{id}"),
+    ("GET", "/api/auth/oauth2/callback/{id}"),
+    ("GET", "/api/auth/list-accounts"),
+    ("POST", "/api/auth/unlink-account"),
     ("GET", "/api/auth/get-session"),
     ("POST", "/api/auth/get-session"),
     ("GET", "/api/auth/jwks"),

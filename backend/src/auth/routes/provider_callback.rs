@@ -1,0 +1,477 @@
+//! Where an identity provider sends the person back: `GET /callback/{id}` (and `POST`, which
+//! Better Auth turns into the `GET`, for providers that post their answer). It checks the state
+//! (the `verification` row and the signed cookie), exchanges the code, and then signs in, signs
+//! up, or links, exactly as Better Auth's callback does; every refusal is a redirect to the
+//! error URL with Better Auth's `?error=<code>`.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use shared::UserId;
+use sqlx::Connection;
+
+use super::guests;
+use super::headers::AuthHeaders;
+use super::mailing;
+use super::social::base_url;
+use crate::auth::cookies;
+use crate::auth::error::AuthError;
+use crate::auth::providers::state::{self, LinkData, StateData};
+use crate::auth::providers::{Callback, Identity, Provider};
+use crate::auth::session::{self, Lookup};
+use crate::auth::store::{self, ProviderTokens, UserRow};
+use crate::config::EmailVerification;
+use crate::state::AppState;
+
+/// The parameters a provider's answer carries (RFC 6749 §4.1.2, RFC 9207's `iss`).
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct CallbackParams {
+    code: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+    state: Option<String>,
+    iss: Option<String>,
+}
+
+/// The provider's answer: signs in (or up) and redirects to `callbackURL`, or links the account
+/// (`linkSocial`) and redirects without a new session; a refusal redirects to the error URL
+/// with `?error=`.
+#[utoipa::path(
+    tag = "auth",
+    params(
+        ("id" = String, Path, description = "The provider's id"),
+        ("code" = Option<String>, Query, description = "The authorization code"),
+        ("state" = Option<String>, Query, description = "The state `sign-in/social` sent"),
+        ("error" = Option<String>, Query, description = "The provider's refusal"),
+        ("iss" = Option<String>, Query, description = "The issuer (RFC 9207)"),
+    ),
+    responses((status = 302, description = "To `callbackURL` (or `newUserCallbackURL` for a new user) with the session cookie; or to the error URL with `?error=state_mismatch`, `invalid_code`, `unable_to_get_user_info`, `account_not_linked`, `email_not_found`, `email_does_not_match`, `account_already_linked_to_different_user`, `unable_to_link_account`, `issuer_mismatch`, `nonce_binding_missing`, or the provider's own error"))
+)]
+#[get("/callback/{id}")]
+pub(super) async fn callback(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AuthError> {
+    let params = web::Query::<CallbackParams>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    finish(&req, &state, &id, params).await
+}
+
+/// A provider that posts its answer (`response_mode=form_post`): redirected to the `GET`.
+#[utoipa::path(
+    tag = "auth",
+    params(("id" = String, Path, description = "The provider's id")),
+    responses((status = 302, description = "To `GET /callback/{id}` with the same parameters"))
+)]
+#[post("/callback/{id}")]
+pub(super) async fn callback_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: String,
+) -> HttpResponse {
+    let query: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())
+        .chain(url::form_urlencoded::parse(req.query_string().as_bytes()))
+        .filter(|(k, _)| {
+            [
+                "code",
+                "error",
+                "error_description",
+                "state",
+                "iss",
+                "user",
+                "device_id",
+            ]
+            .contains(&k.as_ref())
+        })
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+    serializer.extend_pairs(query);
+    to_callback(&state, &id, &serializer.finish())
+}
+
+/// The generic OAuth plugin's callback path before Better Auth 1.7: the same callback.
+#[utoipa::path(
+    tag = "auth",
+    params(("id" = String, Path, description = "The provider's id")),
+    responses((status = 302, description = "To `GET /callback/{id}` with the same query"))
+)]
+#[get("/oauth2/callback/{id}")]
+pub(super) async fn oauth2_callback(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    to_callback(&state, &id, req.query_string())
+}
+
+/// A redirect to `GET /callback/{id}?{query}`.
+fn to_callback(state: &AppState, id: &str, query: &str) -> HttpResponse {
+    let id = percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC);
+    HttpResponse::build(StatusCode::FOUND)
+        .insert_header((
+            header::LOCATION,
+            format!("{}/api/auth/callback/{id}?{query}", base_url(state)),
+        ))
+        .finish()
+}
+
+/// `url` with `?error=<code>` (and a description) appended, as Better Auth's
+/// `appendQueryParams` writes it.
+fn with_error(url: &str, code: &str, description: Option<&str>) -> String {
+    let mut params = url::form_urlencoded::Serializer::new(String::new());
+    params.append_pair("error", code);
+    if let Some(description) = description {
+        params.append_pair("error_description", description);
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{}", params.finish())
+}
+
+/// A refusal: a redirect to the error URL; the state cookie is cleared.
+struct Refusal {
+    error_url: String,
+    code: String,
+    description: Option<String>,
+}
+
+async fn finish(
+    req: &HttpRequest,
+    state: &AppState,
+    id: &str,
+    params: CallbackParams,
+) -> Result<HttpResponse, AuthError> {
+    let auth = &state.auth;
+    let default_error_url = format!("{}/api/auth/error", base_url(state));
+    let outcome = run(req, state, id, params, &default_error_url).await?;
+    let mut headers = AuthHeaders::default();
+    headers.cookies.push(auth.cookies.clear_state());
+    let location = match outcome {
+        Ok(Done { location, session }) => {
+            if let Some(token) = session {
+                headers.set_session(auth, &token, true);
+            }
+            location
+        }
+        Err(refusal) => {
+            tracing::info!(provider = %id, error = %refusal.code, "a provider sign-in was refused");
+            with_error(
+                &refusal.error_url,
+                &refusal.code,
+                refusal.description.as_deref(),
+            )
+        }
+    };
+    Ok(headers
+        .apply(HttpResponse::build(StatusCode::FOUND))
+        .insert_header((header::LOCATION, location))
+        .finish())
+}
+
+struct Done {
+    location: String,
+    /// A new session's token (none after a link).
+    session: Option<String>,
+}
+
+async fn run(
+    req: &HttpRequest,
+    state: &AppState,
+    id: &str,
+    params: CallbackParams,
+    default_error_url: &str,
+) -> Result<Result<Done, Refusal>, AuthError> {
+    let auth = &state.auth;
+    let refuse = |error_url: &str, code: &str| {
+        Ok(Err(Refusal {
+            error_url: error_url.to_owned(),
+            code: code.to_owned(),
+            description: None,
+        }))
+    };
+    let Some(oauth_state) = params.state.as_deref().filter(|s| !s.is_empty()) else {
+        return refuse(default_error_url, "state_not_found");
+    };
+    let data = match read_state(req, state, oauth_state).await? {
+        Ok(data) => data,
+        Err(error_url) => {
+            return refuse(
+                error_url.as_deref().unwrap_or(default_error_url),
+                "state_mismatch",
+            );
+        }
+    };
+    let error_url = data.error_url.as_deref().unwrap_or(default_error_url);
+    if let Some(error) = params.error.as_deref() {
+        return Ok(Err(Refusal {
+            error_url: error_url.to_owned(),
+            code: error.to_owned(),
+            description: params.error_description,
+        }));
+    }
+    let Some(code) = params.code.as_deref().filter(|c| !c.is_empty()) else {
+        return refuse(error_url, "no_code");
+    };
+    let Some(provider) = auth.providers.get(id) else {
+        return refuse(error_url, "oauth_provider_not_found");
+    };
+    if provider.requires_nonce() && data.id_token_nonce.is_none() {
+        return refuse(error_url, "nonce_binding_missing");
+    }
+    let redirect_uri = super::social::callback_uri(state, provider);
+    let identity = match provider
+        .identify(&Callback {
+            code,
+            code_verifier: &data.code_verifier,
+            redirect_uri: &redirect_uri,
+            nonce: data.id_token_nonce.as_deref(),
+            iss: params.iss.as_deref(),
+        })
+        .await
+    {
+        Ok(identity) => identity,
+        Err(e) => return refuse(error_url, e.code()),
+    };
+
+    if let Some(link) = &data.link {
+        return Ok(
+            match link_account(state, provider, &identity, link).await? {
+                Ok(()) => Ok(Done {
+                    location: data.callback_url.clone(),
+                    session: None,
+                }),
+                Err(code) => Err(Refusal {
+                    error_url: error_url.to_owned(),
+                    code: code.to_owned(),
+                    description: None,
+                }),
+            },
+        );
+    }
+    let Some(email) = identity.email.as_deref().filter(|e| !e.is_empty()) else {
+        tracing::warn!(provider = %provider.id, "the provider gave no email address; ask for its email scope");
+        return refuse(error_url, "email_not_found");
+    };
+    let (user, registered) = match sign_in_or_up(state, provider, &identity, email).await? {
+        Ok(found) => found,
+        Err(code) => return refuse(error_url, code),
+    };
+    if registered && !user.email_verified && auth.flows.verification != EmailVerification::Off {
+        mailing::send_verification(state, &user, Some(&data.callback_url)).await;
+    }
+    let mut conn = state.pool.acquire().await?;
+    let guest = guests::presented_guest(req, state, &mut conn).await?;
+    let session = session::create(&mut conn, &user.id, true, req, auth).await?;
+    drop(conn);
+    if let Some(guest) = guest {
+        guests::adopt(state, guest, &user.id).await;
+    }
+    tracing::Span::current().record("user.id", tracing::field::display(&user.id));
+    tracing::info!(user.id = %user.id, provider = %provider.id, registered, "signed in with a provider");
+    let location = match (registered, &data.new_user_url) {
+        (true, Some(new_user)) => new_user.clone(),
+        _ => data.callback_url.clone(),
+    };
+    Ok(Ok(Done {
+        location,
+        session: Some(session.token),
+    }))
+}
+
+/// The state this callback answers, used once: its row must exist, name this `state`, match the
+/// signed cookie of the browser that started the sign-in, and not have expired. `Err` carries
+/// the flow's own error URL when the row could be read.
+async fn read_state(
+    req: &HttpRequest,
+    state: &AppState,
+    oauth_state: &str,
+) -> Result<Result<StateData, Option<String>>, AuthError> {
+    let auth = &state.auth;
+    let identifier = state::identifier(oauth_state);
+    let mut conn = state.pool.acquire().await?;
+    let Some(value) = store::live_verification(&mut conn, &identifier).await? else {
+        return Ok(Err(None));
+    };
+    let Ok(data) = serde_json::from_str::<StateData>(&value) else {
+        return Ok(Err(None));
+    };
+    // Checked before the row is used up, as Better Auth does: someone else opening the callback
+    // URL first (a link scanner, another tab) must not spoil the sign-in of the browser that
+    // holds the cookie.
+    let cookie = cookies::CookieNames::read(req, &auth.cookies.state)
+        .and_then(|raw| cookies::verify_any(&auth.secrets, &raw).map(str::to_owned));
+    if data
+        .oauth_state
+        .as_deref()
+        .is_some_and(|s| s != oauth_state)
+        || cookie.as_deref() != Some(oauth_state)
+    {
+        return Ok(Err(data.error_url));
+    }
+    // Used once: of two callbacks racing with the same state and cookie, one finds it gone.
+    if store::consume_verification(&mut conn, &identifier)
+        .await?
+        .is_none()
+        || data.expires_at < chrono::Utc::now().timestamp_millis()
+    {
+        return Ok(Err(data.error_url));
+    }
+    Ok(Ok(data))
+}
+
+fn tokens_of<'a>(identity: &'a Identity, scope: &'a str) -> ProviderTokens<'a> {
+    let t = &identity.tokens;
+    ProviderTokens {
+        access_token: t.access_token.as_deref(),
+        refresh_token: t.refresh_token.as_deref(),
+        id_token: t.id_token.as_deref(),
+        access_token_expires_at: t.access_token_expires_at,
+        refresh_token_expires_at: t.refresh_token_expires_at,
+        scope,
+    }
+}
+
+/// Better Auth's `handleOAuthUserInfo`: the account found by provider and subject, never by
+/// address alone; an existing user with the address is linked only when the provider is
+/// trusted or verified the address, and the local address is verified too; otherwise a new
+/// user and account. `Err` is a callback error code.
+async fn sign_in_or_up(
+    state: &AppState,
+    provider: &Provider,
+    identity: &Identity,
+    email: &str,
+) -> Result<Result<(UserRow, bool), &'static str>, AuthError> {
+    let email = email.to_lowercase();
+    let scope = identity.tokens.scopes.join(",");
+    let tokens = tokens_of(identity, &scope);
+    let mut conn = state.pool.acquire().await?;
+    let mut tx = conn.begin().await?;
+    if let Some((account_row, user_id)) =
+        store::account_by_key(&mut tx, &provider.id, &identity.account_id).await?
+    {
+        let Some(user) = store::user_by_id(&mut tx, &user_id).await? else {
+            tracing::error!(provider = %provider.id, "an account row names a missing user");
+            return Ok(Err("unable_to_link_account"));
+        };
+        store::refresh_provider_tokens(&mut tx, &account_row, &tokens).await?;
+        let user = verify_if_confirmed(&mut tx, user, identity, &email).await?;
+        tx.commit().await?;
+        return Ok(Ok((user, false)));
+    }
+    if let Some(user) = store::user_by_email(&mut tx, &email).await? {
+        let vouched = identity.email_verified || state.auth.providers.is_trusted(&provider.id);
+        if !vouched || !user.email_verified {
+            tracing::info!(
+                user.id = %user.id,
+                provider = %provider.id,
+                "a provider sign-in matched an account by address only; not linked"
+            );
+            return Ok(Err("account_not_linked"));
+        }
+        store::insert_provider_account(
+            &mut tx,
+            &user.id,
+            &provider.id,
+            &identity.account_id,
+            &tokens,
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(user.id = %user.id, provider = %provider.id, "a provider account was linked by its verified address");
+        return Ok(Ok((user, false)));
+    }
+    let Some(user) = store::insert_user(
+        &mut tx,
+        &identity.name,
+        &email,
+        identity.image.as_deref(),
+        identity.email_verified,
+    )
+    .await?
+    else {
+        // Someone took the address a moment ago.
+        return Ok(Err("unable_to_create_user"));
+    };
+    store::insert_provider_account(
+        &mut tx,
+        &user.id,
+        &provider.id,
+        &identity.account_id,
+        &tokens,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok((user, true)))
+}
+
+/// The provider verified the user's own address: so is it here.
+async fn verify_if_confirmed(
+    conn: &mut sqlx::PgConnection,
+    mut user: UserRow,
+    identity: &Identity,
+    email: &str,
+) -> sqlx::Result<UserRow> {
+    if identity.email_verified && !user.email_verified && user.email == email {
+        store::set_email_verified(conn, &user.id, true).await?;
+        user.email_verified = true;
+    }
+    Ok(user)
+}
+
+/// Better Auth's `linkOAuthAccount`: the session that asked must still be live, the provider
+/// trusted or the address verified, the address the user's own, and the provider's account
+/// nobody else's. `Err` is a callback error code.
+async fn link_account(
+    state: &AppState,
+    provider: &Provider,
+    identity: &Identity,
+    link: &LinkData,
+) -> Result<Result<(), &'static str>, AuthError> {
+    let auth = &state.auth;
+    let user_id = UserId::new(link.user_id.clone());
+    let mut conn = state.pool.acquire().await?;
+    let live = match link
+        .encrypted_session_token
+        .as_deref()
+        .map(|sealed| auth.link_sealer.open(sealed))
+    {
+        None => true,
+        Some(Err(_)) => false,
+        Some(Ok(token)) => match session::lookup(&mut conn, &token).await? {
+            Lookup::Live(found) => found.0.user_id == user_id,
+            Lookup::Dead => false,
+        },
+    };
+    if !live {
+        return Ok(Err("unable_to_link_account"));
+    }
+    if !identity.email_verified && !auth.providers.is_trusted(&provider.id) {
+        return Ok(Err("unable_to_link_account"));
+    }
+    if identity.email.as_deref().map(str::to_lowercase) != Some(link.email.to_lowercase()) {
+        return Ok(Err("email_does_not_match"));
+    }
+    let scope = identity.tokens.scopes.join(",");
+    let tokens = tokens_of(identity, &scope);
+    match store::account_by_key(&mut conn, &provider.id, &identity.account_id).await? {
+        Some((_, owner)) if owner != user_id => {
+            return Ok(Err("account_already_linked_to_different_user"));
+        }
+        Some((row, _)) => store::refresh_provider_tokens(&mut conn, &row, &tokens).await?,
+        None => {
+            store::insert_provider_account(
+                &mut conn,
+                &user_id,
+                &provider.id,
+                &identity.account_id,
+                &tokens,
+            )
+            .await?;
+        }
+    }
+    tracing::info!(user.id = %user_id, provider = %provider.id, "a provider account was linked");
+    Ok(Ok(()))
+}
