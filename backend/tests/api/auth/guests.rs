@@ -41,7 +41,7 @@ async fn start_as_guest(app: &TestApp) -> (TestSession, Value) {
 }
 
 /// A new guest who asked one question in a new conversation; the conversation's id.
-async fn guest_who_asked(app: &TestApp, question: &str) -> (TestSession, String) {
+pub(super) async fn guest_who_asked(app: &TestApp, question: &str) -> (TestSession, String) {
     let (guest, _) = start_as_guest(app).await;
     let conversation = app.create_conversation(&guest).await;
     app.exchange(&guest, &conversation, json!({ "content": question }))

@@ -922,3 +922,48 @@ async fn accounts_are_linked_listed_and_unlinked_but_never_the_last_one(
     let response = app.get("/api/auth/list-accounts").await;
     assert_eq!(response.status(), 401);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_guest_who_continues_with_a_provider_keeps_their_conversations(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let fake = FakeProvider::start();
+    let app = spawn(pool, conn, &fake, &[("ANONYMOUS_SIGN_IN", "on")]).await;
+    let (guest, conversation) = super::guests::guest_who_asked(&app, "What is Chatkeep?").await;
+    let started = sign_in_start(&app, "corp").await;
+    let email = unique_email("guest-to-sso");
+    fake.on_code(
+        "g",
+        json!({ "access_token": "at-g", "token_type": "Bearer", "id_token": fake.id_token("g-1", &started.nonce, Some((&email, true)), json!({})) }),
+    );
+    // The guest's browser comes back with its guest session beside the state cookie.
+    let (location, cookies) = come_back(
+        &app,
+        "corp",
+        &[("code", "g"), ("state", &started.state)],
+        Some(&format!("{}; {}", started.cookie, guest.cookie)),
+    )
+    .await;
+    assert_eq!(location, "/welcome");
+    let session = app
+        .session_with_cookie(&session_cookie(&cookies).unwrap())
+        .await;
+    let member = session["user"]["id"].as_str().unwrap().to_owned();
+    assert_ne!(member, guest.user_id);
+    let owner: String = sqlx::query_scalar("SELECT user_id FROM conversation WHERE id = $1::uuid")
+        .bind(&conversation)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        owner, member,
+        "the guest's conversation moved to the account"
+    );
+    let guests_left: i64 = sqlx::query_scalar(r#"SELECT count(*) FROM "user" WHERE id = $1"#)
+        .bind(&guest.user_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(guests_left, 0, "the guest is deleted");
+}
