@@ -491,6 +491,16 @@ mod tests {
     }
 
     #[test]
+    fn provider_ids_never_take_the_passwords_or_the_built_ins() {
+        for id in ["credential", "github", "google", "Corp", "a b"] {
+            let err = settings(&[("OIDC_PROVIDERS", id)]).unwrap_err();
+            assert_eq!(err.key, "OIDC_PROVIDERS", "{id}");
+        }
+        let err = settings(&[("OIDC_PROVIDERS", "corp")]).unwrap_err();
+        assert!(err.problem.contains("OIDC_CORP_ISSUER"), "{}", err.problem);
+    }
+
+    #[test]
     fn versioned_secrets_read_as_better_auth_reads_them() {
         let s = settings(&[("BETTER_AUTH_SECRETS", " 2:new:with:colons , 1:old ")]).unwrap();
         let secrets = s.auth.secrets.unwrap();

@@ -313,11 +313,15 @@ fn providers<F: Fn(&str) -> Option<String>>(
             && id
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if !valid || providers.iter().any(|p: &ProviderSettings| p.id == id) {
+        // `credential` is the password's account row; `github` and `google` are the built-ins'
+        // ids even when they are not configured (a Better Auth peer may use them).
+        let reserved = ["credential", "github", "google"].contains(&id.as_str());
+        if !valid || reserved || providers.iter().any(|p: &ProviderSettings| p.id == id) {
             return Err(ConfigError::new(
                 "OIDC_PROVIDERS",
                 format!("{id:?} is not a new provider id"),
-                "use ids of lowercase letters, digits, - and _, each once, and not github or google",
+                "use ids of lowercase letters, digits, - and _, each once, and not credential, \
+                 github or google",
             ));
         }
         let key = |suffix: &str| {

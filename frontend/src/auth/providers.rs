@@ -38,6 +38,7 @@ pub fn refusal(code: &str) -> String {
     match code {
         "account_not_linked" => "An account with this email address already exists here, and the provider did not confirm the address is yours. Sign in with your password, then link the provider in Settings.",
         "state_mismatch" | "state_not_found" => "That sign-in took too long, or was started in another browser. Try again.",
+        "email_not_verified" => "Your email address is not verified yet: verify it with the provider, or follow the link we mailed you, then try again.",
         "access_denied" => "Signing in with the provider was cancelled.",
         "email_not_found" => "The provider did not share your email address, which an account needs. Allow access to your email address and try again.",
         "email_does_not_match" => "That provider account uses another email address than this account, so it was not linked.",

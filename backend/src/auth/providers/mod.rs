@@ -170,9 +170,16 @@ impl CallbackError {
 }
 
 impl Provider {
-    /// Whether the ID token must carry a `nonce` bound to this sign-in (OpenID Connect).
-    pub fn requires_nonce(&self) -> bool {
+    /// Whether a sign-in sends a `nonce` the ID token must carry back (OpenID Connect).
+    pub fn sends_nonce(&self) -> bool {
         matches!(self.backend, Backend::Oidc(_))
+    }
+
+    /// Whether a callback whose state holds no `nonce` is refused: a generic OpenID provider,
+    /// as Better Auth's generic plugin binds it. Its Google provider sends none, so a Google
+    /// sign-in a Better Auth server started (a state without one) still finishes here.
+    pub fn requires_nonce(&self) -> bool {
+        matches!(&self.backend, Backend::Oidc(oidc) if !oidc.is_google())
     }
 
     /// Where to send the person: the provider's authorization endpoint with the code flow's
@@ -283,7 +290,10 @@ impl Provider {
         let now = crate::auth::store::now();
         let after = |secs: Option<serde_json::Value>| {
             let secs = match secs? {
-                serde_json::Value::Number(n) => n.as_i64()?,
+                // Whole seconds; some providers send a float.
+                serde_json::Value::Number(n) => {
+                    n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?
+                }
                 serde_json::Value::String(s) => s.parse().ok()?,
                 _ => return None,
             };
@@ -295,15 +305,18 @@ impl Provider {
             id_token: body.id_token,
             access_token_expires_at: after(body.expires_in),
             refresh_token_expires_at: after(body.refresh_token_expires_in),
-            scopes: body
-                .scope
-                .map(|s| {
-                    s.split([' ', ','])
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
+            scopes: match body.scope {
+                Some(serde_json::Value::String(s)) => s
+                    .split([' ', ','])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                Some(serde_json::Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_owned))
+                    .collect(),
+                _ => Vec::new(),
+            },
         })
     }
 
@@ -321,7 +334,8 @@ struct TokenResponse {
     id_token: Option<String>,
     expires_in: Option<serde_json::Value>,
     refresh_token_expires_in: Option<serde_json::Value>,
-    scope: Option<String>,
+    /// Space-separated, or (some providers) comma-separated or an array.
+    scope: Option<serde_json::Value>,
     error: Option<String>,
 }
 

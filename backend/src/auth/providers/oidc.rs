@@ -57,6 +57,8 @@ struct Discovery {
 #[derive(Deserialize)]
 struct IdClaims {
     sub: String,
+    /// The party the token was issued to, when the audience holds several.
+    azp: Option<String>,
     email: Option<String>,
     email_verified: Option<serde_json::Value>,
     name: Option<String>,
@@ -227,12 +229,20 @@ impl Oidc {
         validation.leeway = LEEWAY_SECS;
         validation.set_issuer(&endpoints.accepted_issuers);
         validation.set_audience(&[&provider.client_id]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         let claims = jsonwebtoken::decode::<IdClaims>(token, &key, &validation)?.claims;
         if let Some(expected) = nonce
             && claims.nonce.as_deref() != Some(expected)
         {
             bail!("the ID token's nonce is not this sign-in's");
+        }
+        if claims
+            .azp
+            .as_deref()
+            .is_some_and(|azp| azp != provider.client_id)
+        {
+            bail!("the ID token was issued to another client (azp)");
         }
         Ok(claims)
     }

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use shared::auth::{LinkedAccount, StatusResponse, UnlinkAccountRequest};
+use sqlx::Connection;
 
 use super::caller::session_or_return;
 use super::headers::AuthHeaders;
@@ -76,15 +77,18 @@ pub(super) async fn unlink_account(
         return Err(AuthError::SESSION_NOT_FRESH);
     }
     let account_id = body.object()?.string("accountId")?;
-    let accounts = store::accounts_of(&mut conn, &caller.user.id).await?;
+    let mut tx = conn.begin().await?;
+    store::lock_user(&mut tx, &caller.user.id).await?;
+    let accounts = store::accounts_of(&mut tx, &caller.user.id).await?;
     if accounts.len() <= 1 {
         return Err(AuthError::FAILED_TO_UNLINK_LAST_ACCOUNT);
     }
     if !accounts.iter().any(|a| a.id == account_id)
-        || !store::delete_account(&mut conn, &caller.user.id, account_id).await?
+        || !store::delete_account(&mut tx, &caller.user.id, account_id).await?
     {
         return Err(AuthError::ACCOUNT_NOT_FOUND);
     }
+    tx.commit().await?;
     tracing::info!(user.id = %caller.user.id, "an account was unlinked");
     Ok(headers.ok().json(StatusResponse { status: true }))
 }

@@ -72,21 +72,25 @@ pub(super) async fn callback_post(
     id: web::Path<String>,
     form: String,
 ) -> HttpResponse {
+    const KEYS: [&str; 7] = [
+        "code",
+        "error",
+        "error_description",
+        "state",
+        "iss",
+        "user",
+        "device_id",
+    ];
+    let in_query: Vec<(String, String)> =
+        url::form_urlencoded::parse(req.query_string().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    // The body's parameters, then the query's, which win where both name one.
     let query: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())
-        .chain(url::form_urlencoded::parse(req.query_string().as_bytes()))
-        .filter(|(k, _)| {
-            [
-                "code",
-                "error",
-                "error_description",
-                "state",
-                "iss",
-                "user",
-                "device_id",
-            ]
-            .contains(&k.as_ref())
-        })
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .filter(|(k, _)| !in_query.iter().any(|(q, _)| q == k))
+        .chain(in_query.iter().cloned())
+        .filter(|(k, _)| KEYS.contains(&k.as_str()))
         .collect();
     let mut serializer = url::form_urlencoded::Serializer::new(String::new());
     serializer.extend_pairs(query);
@@ -119,23 +123,34 @@ fn to_callback(state: &AppState, id: &str, query: &str) -> HttpResponse {
         .finish()
 }
 
-/// `url` with `?error=<code>` (and a description) appended, as Better Auth's
-/// `appendQueryParams` writes it.
+/// `url` with `?error=<code>` (and a description) added to its query, before any `#fragment`,
+/// as Better Auth's `appendQueryParams` writes it.
 fn with_error(url: &str, code: &str, description: Option<&str>) -> String {
     let mut params = url::form_urlencoded::Serializer::new(String::new());
     params.append_pair("error", code);
     if let Some(description) = description {
         params.append_pair("error_description", description);
     }
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{}", params.finish())
+    let (address, fragment) = url
+        .split_once('#')
+        .map_or((url, None), |(a, f)| (a, Some(f)));
+    let separator = if address.contains('?') { '&' } else { '?' };
+    let mut out = format!("{address}{separator}{}", params.finish());
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
 }
 
-/// A refusal: a redirect to the error URL; the state cookie is cleared.
+/// A refusal: a redirect to the error URL.
 struct Refusal {
     error_url: String,
     code: String,
     description: Option<String>,
+    /// The state was not this browser's: its own state cookie stays for the sign-in it has
+    /// under way (Better Auth clears it only once the state matched).
+    keep_state_cookie: bool,
 }
 
 async fn finish(
@@ -148,7 +163,9 @@ async fn finish(
     let default_error_url = format!("{}/api/auth/error", base_url(state));
     let outcome = run(req, state, id, params, &default_error_url).await?;
     let mut headers = AuthHeaders::default();
-    headers.cookies.push(auth.cookies.clear_state());
+    if !matches!(&outcome, Err(refusal) if refusal.keep_state_cookie) {
+        headers.cookies.push(auth.cookies.clear_state());
+    }
     let location = match outcome {
         Ok(Done { location, session }) => {
             if let Some(token) = session {
@@ -157,7 +174,8 @@ async fn finish(
             location
         }
         Err(refusal) => {
-            tracing::info!(provider = %id, error = %refusal.code, "a provider sign-in was refused");
+            // Debug-quoted: the provider's `error` parameter is anyone's text.
+            tracing::info!(provider = %id, error = ?refusal.code, "a provider sign-in was refused");
             with_error(
                 &refusal.error_url,
                 &refusal.code,
@@ -190,18 +208,21 @@ async fn run(
             error_url: error_url.to_owned(),
             code: code.to_owned(),
             description: None,
+            keep_state_cookie: false,
         }))
     };
     let Some(oauth_state) = params.state.as_deref().filter(|s| !s.is_empty()) else {
         return refuse(default_error_url, "state_not_found");
     };
     let data = match read_state(req, state, oauth_state).await? {
-        Ok(data) => data,
-        Err(error_url) => {
-            return refuse(
-                error_url.as_deref().unwrap_or(default_error_url),
-                "state_mismatch",
-            );
+        StateCheck::Valid(data) => *data,
+        StateCheck::Refused { error_url, used } => {
+            return Ok(Err(Refusal {
+                error_url: error_url.unwrap_or_else(|| default_error_url.to_owned()),
+                code: "state_mismatch".to_owned(),
+                description: None,
+                keep_state_cookie: !used,
+            }));
         }
     };
     let error_url = data.error_url.as_deref().unwrap_or(default_error_url);
@@ -210,6 +231,7 @@ async fn run(
             error_url: error_url.to_owned(),
             code: error.to_owned(),
             description: params.error_description,
+            keep_state_cookie: false,
         }));
     }
     let Some(code) = params.code.as_deref().filter(|c| !c.is_empty()) else {
@@ -247,6 +269,7 @@ async fn run(
                     error_url: error_url.to_owned(),
                     code: code.to_owned(),
                     description: None,
+                    keep_state_cookie: false,
                 }),
             },
         );
@@ -259,8 +282,20 @@ async fn run(
         Ok(found) => found,
         Err(code) => return refuse(error_url, code),
     };
-    if registered && !user.email_verified && auth.flows.verification != EmailVerification::Off {
-        mailing::send_verification(state, &user, Some(&data.callback_url)).await;
+    if !user.email_verified {
+        let required = auth.flows.verification == EmailVerification::Required;
+        let mail = match auth.flows.verification {
+            EmailVerification::Off => false,
+            EmailVerification::Optional => registered,
+            EmailVerification::Required => registered || auth.flows.verification_on_sign_in,
+        };
+        if mail {
+            mailing::send_verification(state, &user, Some(&data.callback_url)).await;
+        }
+        // As a password sign-in: no session until the address is verified.
+        if required {
+            return refuse(error_url, "email_not_verified");
+        }
     }
     let mut conn = state.pool.acquire().await?;
     let guest = guests::presented_guest(req, state, &mut conn).await?;
@@ -281,22 +316,32 @@ async fn run(
     }))
 }
 
+enum StateCheck {
+    Valid(Box<StateData>),
+    /// With the flow's own error URL when the row could be read, and whether it was used up.
+    Refused {
+        error_url: Option<String>,
+        used: bool,
+    },
+}
+
 /// The state this callback answers, used once: its row must exist, name this `state`, match the
-/// signed cookie of the browser that started the sign-in, and not have expired. `Err` carries
-/// the flow's own error URL when the row could be read.
+/// signed cookie of the browser that started the sign-in, and not have expired.
 async fn read_state(
     req: &HttpRequest,
     state: &AppState,
     oauth_state: &str,
-) -> Result<Result<StateData, Option<String>>, AuthError> {
+) -> Result<StateCheck, AuthError> {
     let auth = &state.auth;
     let identifier = state::identifier(oauth_state);
     let mut conn = state.pool.acquire().await?;
-    let Some(value) = store::live_verification(&mut conn, &identifier).await? else {
-        return Ok(Err(None));
+    let refused = |error_url: Option<String>, used: bool| StateCheck::Refused { error_url, used };
+    // Read even when expired, so an expired sign-in lands on its own error page.
+    let Some(value) = store::verification_value(&mut conn, &identifier).await? else {
+        return Ok(refused(None, false));
     };
     let Ok(data) = serde_json::from_str::<StateData>(&value) else {
-        return Ok(Err(None));
+        return Ok(refused(None, false));
     };
     // Checked before the row is used up, as Better Auth does: someone else opening the callback
     // URL first (a link scanner, another tab) must not spoil the sign-in of the browser that
@@ -309,7 +354,7 @@ async fn read_state(
         .is_some_and(|s| s != oauth_state)
         || cookie.as_deref() != Some(oauth_state)
     {
-        return Ok(Err(data.error_url));
+        return Ok(refused(data.error_url, false));
     }
     // Used once: of two callbacks racing with the same state and cookie, one finds it gone.
     if store::consume_verification(&mut conn, &identifier)
@@ -317,9 +362,9 @@ async fn read_state(
         .is_none()
         || data.expires_at < chrono::Utc::now().timestamp_millis()
     {
-        return Ok(Err(data.error_url));
+        return Ok(refused(data.error_url, true));
     }
-    Ok(Ok(data))
+    Ok(StateCheck::Valid(Box::new(data)))
 }
 
 fn tokens_of<'a>(identity: &'a Identity, scope: &'a str) -> ProviderTokens<'a> {
@@ -382,6 +427,14 @@ async fn sign_in_or_up(
         tx.commit().await?;
         tracing::info!(user.id = %user.id, provider = %provider.id, "a provider account was linked by its verified address");
         return Ok(Ok((user, false)));
+    }
+    // A new account only for an address the provider vouches for: otherwise whoever claims
+    // someone's address at a provider that does not check could make the account before they
+    // do, and keep a way into it (Better Auth would create it unverified).
+    let vouched = identity.email_verified || state.auth.providers.is_trusted(&provider.id);
+    if !vouched {
+        tracing::info!(provider = %provider.id, "a provider sign-in with an unverified address; no account made");
+        return Ok(Err("email_not_verified"));
     }
     let Some(user) = store::insert_user(
         &mut tx,
@@ -460,7 +513,11 @@ async fn link_account(
         Some((_, owner)) if owner != user_id => {
             return Ok(Err("account_already_linked_to_different_user"));
         }
-        Some((row, _)) => store::refresh_provider_tokens(&mut conn, &row, &tokens).await?,
+        Some((row, _)) => {
+            store::refresh_provider_tokens(&mut conn, &row, &tokens).await?;
+            // As Better Auth's link: scopes granted now join the stored ones.
+            store::merge_provider_scopes(&mut conn, &row, &identity.tokens.scopes).await?;
+        }
         None => {
             store::insert_provider_account(
                 &mut conn,
@@ -474,4 +531,21 @@ async fn link_account(
     }
     tracing::info!(user.id = %user_id, provider = %provider.id, "a provider account was linked");
     Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_error;
+
+    #[test]
+    fn the_error_goes_into_the_query_before_any_fragment() {
+        assert_eq!(
+            with_error("/sign-in", "state_mismatch", None),
+            "/sign-in?error=state_mismatch"
+        );
+        assert_eq!(
+            with_error("/settings?tab=1#methods", "access_denied", Some("said no")),
+            "/settings?tab=1&error=access_denied&error_description=said+no#methods"
+        );
+    }
 }

@@ -173,7 +173,7 @@ async fn start(
     }
     let oauth_state = state::new_state();
     let code_verifier = state::new_code_verifier();
-    let nonce = provider.requires_nonce().then(state::new_nonce);
+    let nonce = provider.sends_nonce().then(state::new_nonce);
     let redirect_uri = callback_uri(state, provider);
     let url = provider
         .authorization_url(&Authorization {

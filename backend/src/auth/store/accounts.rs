@@ -256,3 +256,42 @@ pub async fn delete_account(
     .await?;
     Ok(deleted.rows_affected() == 1)
 }
+
+/// Adds `scopes` to the account row's stored ones (comma-joined), keeping their order.
+pub async fn merge_provider_scopes(
+    conn: &mut PgConnection,
+    id: &str,
+    scopes: &[String],
+) -> sqlx::Result<()> {
+    let stored = sqlx::query_scalar!(r#"SELECT scope FROM account WHERE id = $1"#, id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .flatten()
+        .unwrap_or_default();
+    let mut merged: Vec<&str> = stored.split(',').filter(|s| !s.is_empty()).collect();
+    for scope in scopes {
+        if !merged.contains(&scope.as_str()) {
+            merged.push(scope);
+        }
+    }
+    sqlx::query!(
+        r#"UPDATE account SET scope = $2 WHERE id = $1"#,
+        id,
+        merged.join(",")
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Holds the user's row until the transaction ends, so two changes to their accounts (two
+/// unlinks at once) cannot both see an account the other is removing.
+pub async fn lock_user(conn: &mut PgConnection, user_id: &UserId) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"SELECT id FROM "user" WHERE id = $1 FOR UPDATE"#,
+        user_id.as_str()
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(())
+}

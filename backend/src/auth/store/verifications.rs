@@ -49,6 +49,20 @@ pub async fn live_verification(
     .await
 }
 
+/// The value of a row, live or expired (the caller reads its own expiry).
+pub async fn verification_value(
+    conn: &mut PgConnection,
+    identifier: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        r#"SELECT value FROM verification WHERE identifier = $1
+            ORDER BY "createdAt" DESC LIMIT 1"#,
+        identifier
+    )
+    .fetch_optional(conn)
+    .await
+}
+
 /// Deletes a live row and says whose it was: a token used once (a second use finds nothing).
 pub async fn consume_verification(
     conn: &mut PgConnection,

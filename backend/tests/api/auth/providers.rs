@@ -499,13 +499,31 @@ async fn forged_replayed_and_misdirected_callbacks_are_refused(
     refused(&location, "state_mismatch");
     let mine = sign_in_start(&app, "corp").await;
     let theirs = sign_in_start(&app, "corp").await;
-    let (location, _) = come_back(
+    let (location, cookies) = come_back(
         &app,
         "corp",
         &[("code", "c"), ("state", &mine.state)],
         Some(&theirs.cookie),
     )
     .await;
+    refused(&location, "state_mismatch");
+    assert!(
+        !cookies.iter().any(|c| c.contains(".state=")),
+        "a state that is not this browser's leaves its own sign-in's cookie: {cookies:?}"
+    );
+
+    // An expired sign-in lands on its own error page.
+    let late = sign_in_start(&app, "corp").await;
+    sqlx::query(
+        r#"UPDATE verification SET "expiresAt" = now() - interval '1 minute',
+                  value = jsonb_set(value::jsonb, '{expiresAt}', '0')::text
+            WHERE identifier = 'auth-state:' || $1"#,
+    )
+    .bind(&late.state)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (location, _) = return_with(&app, "corp", "c", &late).await;
     refused(&location, "state_mismatch");
     let (location, _) = come_back(&app, "corp", &[("code", "c")], None).await;
     assert_eq!(
@@ -560,9 +578,9 @@ async fn forged_replayed_and_misdirected_callbacks_are_refused(
     // the same callback.
     let response = app
         .client
-        .post(app.url("/api/auth/callback/corp"))
+        .post(app.url("/api/auth/callback/corp?state=s"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body("code=c%2B1&state=s&evil=x")
+        .body("code=c%2B1&state=from-the-body&evil=x")
         .send()
         .await
         .unwrap();
@@ -966,4 +984,132 @@ async fn a_guest_who_continues_with_a_provider_keeps_their_conversations(
         .await
         .unwrap();
     assert_eq!(guests_left, 0, "the guest is deleted");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_address_no_one_vouches_for_makes_no_account(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let fake = FakeProvider::start();
+    let app = spawn(pool, conn, &fake, &[]).await;
+    // Someone claims an address at a provider that did not check it: no account is made for it,
+    // so the address's owner can still sign up and nobody else holds a way in.
+    let email = unique_email("claimed");
+    let (location, cookie) = sign_in_with(&app, &fake, |n| {
+        fake.id_token("claimer", n, Some((&email, false)), json!({}))
+    })
+    .await;
+    assert_eq!(location, "/sign-in?error=email_not_verified");
+    assert_eq!(cookie, None);
+    let users: i64 = sqlx::query_scalar(r#"SELECT count(*) FROM "user" WHERE email = $1"#)
+        .bind(&email)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(users, 0);
+}
+
+/// With `EMAIL_VERIFICATION=required`, a provider sign-in is held to it like a password one: a
+/// trusted provider's unverified address makes the account, but no session until it is verified.
+#[sqlx::test(migrations = "../migrations")]
+async fn required_verification_holds_for_provider_sign_ins(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let fake = FakeProvider::start();
+    let app = spawn(
+        pool,
+        conn,
+        &fake,
+        &[
+            ("EMAIL_VERIFICATION", "required"),
+            ("TRUSTED_PROVIDERS", "corp"),
+        ],
+    )
+    .await;
+    let email = unique_email("required");
+    let (location, cookie) = sign_in_with(&app, &fake, |n| {
+        fake.id_token("trusted-1", n, Some((&email, false)), json!({}))
+    })
+    .await;
+    assert_eq!(location, "/sign-in?error=email_not_verified");
+    assert_eq!(cookie, None);
+    assert_eq!(accounts(&app, "corp", "trusted-1").await.len(), 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_google_sign_in_started_without_a_nonce_finishes_and_a_generic_one_does_not(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let fake = FakeProvider::start();
+    let app = spawn(
+        pool,
+        conn,
+        &fake,
+        &[
+            ("GOOGLE_CLIENT_ID", CLIENT_ID),
+            ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET),
+            ("GOOGLE_ISSUER", fake.url.as_str()),
+        ],
+    )
+    .await;
+    // A state as Better Auth's Google provider writes it: no idTokenNonce.
+    let started_elsewhere = |state: &'static str| {
+        let app = &app;
+        async move {
+            let value = json!({
+                "callbackURL": "/chat", "codeVerifier": "v".repeat(64),
+                "expiresAt": chrono::Utc::now().timestamp_millis() + 600_000, "oauthState": state,
+            });
+            sqlx::query(
+                r#"INSERT INTO verification (id, identifier, value, "expiresAt", "createdAt", "updatedAt")
+                   VALUES ($1, 'auth-state:' || $1, $2, now() + interval '10 minutes', now(), now())"#,
+            )
+            .bind(state)
+            .bind(value.to_string())
+            .execute(&app.pool)
+            .await
+            .unwrap();
+            format!(
+                "better-auth.state={}",
+                chatkeep::auth::cookies::encode_uri_component(&chatkeep::auth::cookies::sign(
+                    crate::helpers::TEST_SECRET,
+                    state
+                ))
+            )
+        }
+    };
+    let email = unique_email("google");
+    let cookie = started_elsewhere("google-state-0123456789abcdef").await;
+    fake.on_code(
+        "gg",
+        json!({
+            "access_token": "ya29", "token_type": "Bearer",
+            "id_token": fake.id_token("g-sub", "", Some((&email, true)), json!({ "nonce": null })),
+        }),
+    );
+    let (location, cookies) = come_back(
+        &app,
+        "google",
+        &[("code", "gg"), ("state", "google-state-0123456789abcdef")],
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(location, "/chat");
+    assert!(session_cookie(&cookies).is_some());
+
+    let cookie = started_elsewhere("corp-state-0123456789abcdefgh").await;
+    let (location, _) = come_back(
+        &app,
+        "corp",
+        &[("code", "x"), ("state", "corp-state-0123456789abcdefgh")],
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(
+        location,
+        format!("{}/api/auth/error?error=nonce_binding_missing", app.address)
+    );
 }
