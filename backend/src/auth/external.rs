@@ -150,15 +150,25 @@ impl ExternalIssuer {
             .json()
             .await
             .context("the JWKS is not a JSON Web Key Set")?;
-        let keys: HashMap<_, _> = set
+        let usable: Vec<(Option<String>, (DecodingKey, Algorithm))> = set
             .keys
             .iter()
             .filter_map(|jwk| {
-                let kid = jwk.common.key_id.clone()?;
                 let alg = jwt::algorithm_for(jwk, None)?;
                 let key = DecodingKey::from_jwk(jwk).ok()?;
-                Some((kid, (key, alg)))
+                Some((jwk.common.key_id.clone(), (key, alg)))
             })
+            .collect();
+        // A set of one key also answers for a token without a `kid` (some identity providers
+        // publish a single key and leave it out), under the empty kid, as jose would use it.
+        let only = match usable.as_slice() {
+            [(_, key)] => Some((String::new(), key.clone())),
+            _ => None,
+        };
+        let keys: KeyMap = usable
+            .into_iter()
+            .filter_map(|(kid, key)| Some((kid?, key)))
+            .chain(only)
             .collect();
         tracing::info!(keys = keys.len(), url = %self.settings.jwks_url, "fetched the external JWKS");
         Ok(keys)

@@ -37,10 +37,7 @@ pub async fn local_user(
     }
     let mut tx = conn.begin().await?;
     // One first sight at a time per (issuer, sub): concurrent first requests make one user.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(format!("{provider} {sub}"))
-        .execute(&mut *tx)
-        .await?;
+    store::lock_account_key(&mut tx, provider, &sub).await?;
     if let Some(user_id) = store::linked_user(&mut tx, provider, &sub).await? {
         return Ok(Some(user_id));
     }

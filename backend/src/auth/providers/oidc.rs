@@ -220,7 +220,8 @@ impl Oidc {
                 )
             })
             .await?;
-        let kid = crate::auth::jwt::kid(token).context("the ID token has no kid")?;
+        // No `kid`: the provider's only key, if it has only one.
+        let kid = crate::auth::jwt::kid(token).unwrap_or_default();
         let (key, alg) = keys.key_for(&kid).await?;
         if !endpoints.algorithms.is_empty() && !endpoints.algorithms.contains(&alg) {
             bail!("the ID token's key uses {alg:?}, which discovery does not list");

@@ -394,6 +394,7 @@ async fn sign_in_or_up(
     let tokens = tokens_of(identity, &scope);
     let mut conn = state.pool.acquire().await?;
     let mut tx = conn.begin().await?;
+    store::lock_account_key(&mut tx, &provider.id, &identity.account_id).await?;
     if let Some((account_row, user_id)) =
         store::account_by_key(&mut tx, &provider.id, &identity.account_id).await?
     {
@@ -509,18 +510,20 @@ async fn link_account(
     }
     let scope = identity.tokens.scopes.join(",");
     let tokens = tokens_of(identity, &scope);
-    match store::account_by_key(&mut conn, &provider.id, &identity.account_id).await? {
+    let mut tx = conn.begin().await?;
+    store::lock_account_key(&mut tx, &provider.id, &identity.account_id).await?;
+    match store::account_by_key(&mut tx, &provider.id, &identity.account_id).await? {
         Some((_, owner)) if owner != user_id => {
             return Ok(Err("account_already_linked_to_different_user"));
         }
         Some((row, _)) => {
-            store::refresh_provider_tokens(&mut conn, &row, &tokens).await?;
+            store::refresh_provider_tokens(&mut tx, &row, &tokens).await?;
             // As Better Auth's link: scopes granted now join the stored ones.
-            store::merge_provider_scopes(&mut conn, &row, &identity.tokens.scopes).await?;
+            store::merge_provider_scopes(&mut tx, &row, &identity.tokens.scopes).await?;
         }
         None => {
             store::insert_provider_account(
-                &mut conn,
+                &mut tx,
                 &user_id,
                 &provider.id,
                 &identity.account_id,
@@ -529,6 +532,7 @@ async fn link_account(
             .await?;
         }
     }
+    tx.commit().await?;
     tracing::info!(user.id = %user_id, provider = %provider.id, "a provider account was linked");
     Ok(Ok(()))
 }

@@ -51,7 +51,10 @@ pub(super) async fn sign_in_social(
     request_body = SocialSignInRequest,
     responses(
         (status = 200, description = "As `/sign-in/social`", body = RedirectResponse),
+        (status = 400, description = "`VALIDATION_ERROR`", body = shared::auth::AuthErrorBody),
+        (status = 403, description = "`INVALID_CALLBACK_URL`, or the Origin check failed", body = shared::auth::AuthErrorBody),
         (status = 404, description = "`PROVIDER_NOT_FOUND`", body = shared::auth::AuthErrorBody),
+        (status = 429, description = "Rate limited (3 per 10 s per address); see `X-Retry-After`"),
     )
 )]
 #[post("/sign-in/oauth2")]
@@ -72,9 +75,11 @@ pub(super) async fn sign_in_oauth2(
     request_body = SocialSignInRequest,
     responses(
         (status = 200, description = "The provider's authorization URL", body = RedirectResponse),
+        (status = 400, description = "`VALIDATION_ERROR`", body = shared::auth::AuthErrorBody),
         (status = 401, description = "`UNAUTHORIZED`", body = shared::auth::AuthErrorBody),
         (status = 403, description = "`INVALID_CALLBACK_URL`, or the Origin check failed", body = shared::auth::AuthErrorBody),
         (status = 404, description = "`PROVIDER_NOT_FOUND`", body = shared::auth::AuthErrorBody),
+        (status = 429, description = "Rate limited (3 per 10 s per address); see `X-Retry-After`"),
     )
 )]
 #[post("/link-social")]

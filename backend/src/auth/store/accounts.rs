@@ -135,6 +135,20 @@ pub struct ProviderTokens<'a> {
     pub scope: &'a str,
 }
 
+/// Holds `(provider_id, account_id)` until the transaction ends: one first sight of a
+/// provider's account at a time, so concurrent ones make one user and one row.
+pub async fn lock_account_key(
+    conn: &mut PgConnection,
+    provider_id: &str,
+    account_id: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("{provider_id} {account_id}"))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The account row for `account_id` at `provider_id` (the provider's subject), and its user.
 pub async fn account_by_key(
     conn: &mut PgConnection,

@@ -1113,3 +1113,37 @@ async fn a_google_sign_in_started_without_a_nonce_finishes_and_a_generic_one_doe
         format!("{}/api/auth/error?error=nonce_binding_missing", app.address)
     );
 }
+
+/// A provider that publishes one key may leave `kid` out of its tokens (jose accepts that, so
+/// Better Auth does): the one key verifies it.
+#[sqlx::test(migrations = "../migrations")]
+async fn an_id_token_without_a_kid_is_verified_by_the_providers_only_key(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    use ed25519_dalek::Signer;
+    let fake = FakeProvider::start();
+    let app = spawn(pool, conn, &fake, &[]).await;
+    let email = unique_email("no-kid");
+    let sign_without_kid = |key: &ActiveKey, nonce: &str| {
+        let now = chrono::Utc::now().timestamp();
+        let claims = json!({
+            "iss": fake.url, "aud": CLIENT_ID, "sub": "no-kid", "iat": now, "exp": now + 300,
+            "nonce": nonce, "email": email, "email_verified": true,
+        });
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"EdDSA"}"#),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature = key.key.sign(input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+    };
+    let (location, cookie) = sign_in_with(&app, &fake, |n| sign_without_kid(&fake.key, n)).await;
+    assert_eq!(location, "/welcome");
+    assert!(cookie.is_some());
+    // Without a kid, a key that is not the provider's still fails.
+    let stranger = new_key("other");
+    let (location, _) = sign_in_with(&app, &fake, |n| sign_without_kid(&stranger, n)).await;
+    assert_eq!(location, "/sign-in?error=unable_to_get_user_info");
+}
