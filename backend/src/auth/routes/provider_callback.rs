@@ -153,6 +153,17 @@ struct Refusal {
     keep_state_cookie: bool,
 }
 
+impl Refusal {
+    fn to(error_url: &str, code: &str) -> Self {
+        Self {
+            error_url: error_url.to_owned(),
+            code: code.to_owned(),
+            description: None,
+            keep_state_cookie: false,
+        }
+    }
+}
+
 async fn finish(
     req: &HttpRequest,
     state: &AppState,
@@ -203,35 +214,25 @@ async fn run(
     default_error_url: &str,
 ) -> Result<Result<Done, Refusal>, AuthError> {
     let auth = &state.auth;
-    let refuse = |error_url: &str, code: &str| {
-        Ok(Err(Refusal {
-            error_url: error_url.to_owned(),
-            code: code.to_owned(),
-            description: None,
-            keep_state_cookie: false,
-        }))
-    };
+    let refuse = |error_url: &str, code: &str| Ok(Err(Refusal::to(error_url, code)));
     let Some(oauth_state) = params.state.as_deref().filter(|s| !s.is_empty()) else {
         return refuse(default_error_url, "state_not_found");
     };
     let data = match read_state(req, state, oauth_state).await? {
         StateCheck::Valid(data) => *data,
         StateCheck::Refused { error_url, used } => {
+            let error_url = error_url.as_deref().unwrap_or(default_error_url);
             return Ok(Err(Refusal {
-                error_url: error_url.unwrap_or_else(|| default_error_url.to_owned()),
-                code: "state_mismatch".to_owned(),
-                description: None,
                 keep_state_cookie: !used,
+                ..Refusal::to(error_url, "state_mismatch")
             }));
         }
     };
     let error_url = data.error_url.as_deref().unwrap_or(default_error_url);
     if let Some(error) = params.error.as_deref() {
         return Ok(Err(Refusal {
-            error_url: error_url.to_owned(),
-            code: error.to_owned(),
             description: params.error_description,
-            keep_state_cookie: false,
+            ..Refusal::to(error_url, error)
         }));
     }
     let Some(code) = params.code.as_deref().filter(|c| !c.is_empty()) else {
@@ -265,12 +266,7 @@ async fn run(
                     location: data.callback_url.clone(),
                     session: None,
                 }),
-                Err(code) => Err(Refusal {
-                    error_url: error_url.to_owned(),
-                    code: code.to_owned(),
-                    description: None,
-                    keep_state_cookie: false,
-                }),
+                Err(code) => Err(Refusal::to(error_url, code)),
             },
         );
     }
@@ -393,6 +389,9 @@ async fn sign_in_or_up(
     let scope = identity.tokens.scopes.join(",");
     let tokens = tokens_of(identity, &scope);
     let mut conn = state.pool.acquire().await?;
+    // The provider verified the address, or is trusted to: the rule for linking by address and
+    // for making a new account.
+    let vouched = identity.email_verified || state.auth.providers.is_trusted(&provider.id);
     let mut tx = conn.begin().await?;
     store::lock_account_key(&mut tx, &provider.id, &identity.account_id).await?;
     if let Some((account_row, user_id)) =
@@ -408,7 +407,6 @@ async fn sign_in_or_up(
         return Ok(Ok((user, false)));
     }
     if let Some(user) = store::user_by_email(&mut tx, &email).await? {
-        let vouched = identity.email_verified || state.auth.providers.is_trusted(&provider.id);
         if !vouched || !user.email_verified {
             tracing::info!(
                 user.id = %user.id,
@@ -432,7 +430,6 @@ async fn sign_in_or_up(
     // A new account only for an address the provider vouches for: otherwise whoever claims
     // someone's address at a provider that does not check could make the account before they
     // do, and keep a way into it (Better Auth would create it unverified).
-    let vouched = identity.email_verified || state.auth.providers.is_trusted(&provider.id);
     if !vouched {
         tracing::info!(provider = %provider.id, "a provider sign-in with an unverified address; no account made");
         return Ok(Err("email_not_verified"));
