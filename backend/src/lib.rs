@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod feedback;
 pub mod health;
+pub mod healthcheck;
 pub mod mail;
 pub mod messages;
 pub mod metrics;

@@ -13,6 +13,9 @@ chatkeep: accounts and private chat history for a RAG chatbot
 USAGE:
     chatkeep            run the server (settings from the environment and .env)
     chatkeep openapi    print the OpenAPI document (as checked into openapi/openapi.json)
+    chatkeep healthcheck
+                        ask the server running here (CHATKEEP_BIND) whether it is ready:
+                        exit 0 when its /readyz answers 200, 1 (and one line why) when not
     chatkeep seed [--users N] [--conversations-per-user N] [--messages-per-conversation N]
                   [--heavy-messages N]
                         write a realistic history into DATABASE_URL's database (defaults:
@@ -27,6 +30,7 @@ async fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         None | Some("serve") => serve().await,
         Some("seed") => seed(std::env::args().skip(2).collect()).await,
+        Some("healthcheck") => healthcheck(),
         Some("openapi") => {
             print!("{}", openapi::document_json());
             ExitCode::SUCCESS
@@ -73,6 +77,24 @@ async fn serve() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("chatkeep: server error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `chatkeep healthcheck`: for a container's HEALTHCHECK (the runtime image has no curl).
+fn healthcheck() -> ExitCode {
+    let bind = match chatkeep::config::bind_address_from_env() {
+        Ok(bind) => bind,
+        Err(e) => {
+            eprintln!("chatkeep healthcheck: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match chatkeep::healthcheck::probe(bind) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!("chatkeep healthcheck: not ready: {why}");
             ExitCode::FAILURE
         }
     }

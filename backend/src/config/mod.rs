@@ -7,6 +7,7 @@
 mod read;
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use ipnet::IpNet;
@@ -379,20 +380,30 @@ impl ConfigError {
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/chatkeep";
 
+/// Loads `.env` into the environment (if present; real environment variables win).
+fn load_dotenv() -> Result<(), ConfigError> {
+    match dotenvy::dotenv() {
+        Ok(_) => Ok(()),
+        Err(e) if e.not_found() => Ok(()),
+        Err(e) => Err(ConfigError::new(
+            ".env",
+            format!("cannot be read ({e})"),
+            "fix the file's syntax or remove it",
+        )),
+    }
+}
+
+/// The address the server listens on (`CHATKEEP_BIND`, from the environment and `.env`), read
+/// alone: what `chatkeep healthcheck` asks, without the rest of the settings.
+pub fn bind_address_from_env() -> Result<SocketAddr, ConfigError> {
+    load_dotenv()?;
+    read::parse_bind(&std::env::var("CHATKEEP_BIND").unwrap_or_else(|_| DEFAULT_BIND.to_owned()))
+}
+
 impl Settings {
     /// Reads `.env` (if present; real environment variables win) and then the environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        match dotenvy::dotenv() {
-            Ok(_) => {}
-            Err(e) if e.not_found() => {}
-            Err(e) => {
-                return Err(ConfigError::new(
-                    ".env",
-                    format!("cannot be read ({e})"),
-                    "fix the file's syntax or remove it",
-                ));
-            }
-        }
+        load_dotenv()?;
         Self::from_lookup(|key| std::env::var(key).ok())
     }
 

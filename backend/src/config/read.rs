@@ -173,7 +173,7 @@ pub fn server<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Server, Con
     })
 }
 
-fn parse_bind(bind: &str) -> Result<SocketAddr, ConfigError> {
+pub(super) fn parse_bind(bind: &str) -> Result<SocketAddr, ConfigError> {
     let fix = "use host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080";
     let invalid = |why: &str| ConfigError::new("CHATKEEP_BIND", format!("{bind:?} {why}"), fix);
     let (_, port) = bind

@@ -129,3 +129,39 @@ async fn connections_that_died_while_idle_are_replaced_without_failing_a_request
     }
     assert_eq!(statuses, [200; 6]);
 }
+
+/// `chatkeep healthcheck`, the container image's HEALTHCHECK: exit 0 while the server is ready
+/// (a wildcard bind asked on loopback), 1 with the reason when nothing answers.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_healthcheck_command_passes_against_a_ready_server_and_fails_without_one(
+    pool: PgPoolOptions,
+    conn: PgConnectOptions,
+) {
+    let app = spawn_app(pool, conn).await;
+    let port = app.address.rsplit(':').next().unwrap().to_owned();
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let healthcheck = |bind: String| {
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_chatkeep"))
+                .arg("healthcheck")
+                .env("CHATKEEP_BIND", bind)
+                .output()
+                .unwrap()
+        })
+    };
+
+    for bind in [format!("127.0.0.1:{port}"), format!("0.0.0.0:{port}")] {
+        let ready = healthcheck(bind.clone()).await.unwrap();
+        assert_eq!(ready.status.code(), Some(0), "{bind}: {ready:?}");
+    }
+    let down = healthcheck(format!("127.0.0.1:{closed}")).await.unwrap();
+    assert_eq!(down.status.code(), Some(1));
+    let why = String::from_utf8_lossy(&down.stderr);
+    assert!(
+        why.contains("not ready: nothing answers at 127.0.0.1:"),
+        "{why}"
+    );
+}
