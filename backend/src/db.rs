@@ -42,6 +42,16 @@ pub enum DbStartupError {
          a name the certificate carries."
     )]
     Tls { target: String, cause: String },
+    #[error(
+        "the database at {target} stores text as {encoding}, and Chatkeep needs UTF8. \
+         Create it with `CREATE DATABASE {database} ENCODING 'UTF8' TEMPLATE template0` (add \
+         LOCALE 'C.UTF-8' when the server's locale is not UTF-8), or initdb with a UTF-8 locale."
+    )]
+    NotUtf8 {
+        target: String,
+        database: String,
+        encoding: String,
+    },
     #[error("migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -75,6 +85,7 @@ pub async fn connect_and_migrate(
     };
     ensure_database_exists(&owner_options).await?;
     let mut owner = connect_raw(&owner_options).await?;
+    ensure_utf8(&mut owner, &owner_options).await?;
     MIGRATOR.run(&mut owner).await?;
 
     let (login, password) = match &settings.migration_url {
@@ -105,6 +116,26 @@ pub async fn connect_and_migrate(
         }
     };
     Ok(Database { pool, owner })
+}
+
+/// Refuses a database that cannot hold every character (a cluster made by initdb under the C
+/// locale stores SQL_ASCII), before a migration fails halfway with PostgreSQL's own words.
+async fn ensure_utf8(
+    owner: &mut PgConnection,
+    options: &PgConnectOptions,
+) -> Result<(), DbStartupError> {
+    let encoding: String = sqlx::query_scalar("SHOW server_encoding")
+        .fetch_one(&mut *owner)
+        .await
+        .map_err(|e| classify(options, &e))?;
+    if encoding == "UTF8" {
+        return Ok(());
+    }
+    Err(DbStartupError::NotUtf8 {
+        target: describe(options),
+        database: options.get_database().unwrap_or("postgres").to_owned(),
+        encoding,
+    })
 }
 
 /// Lets [`APP_ROLE`] log in (with `password` when the server asks for one). Idempotent; safe when

@@ -4,6 +4,7 @@
 use chatkeep::config::DatabaseSettings;
 use chatkeep::db;
 use chatkeep::startup::Application;
+use sqlx::Connection;
 
 use crate::helpers::{drop_database, test_settings, url_for_database};
 
@@ -137,5 +138,49 @@ async fn a_separate_migration_url_migrates_as_the_owner_and_serves_as_database_u
     assert_eq!(session_user, "chatkeep_app");
     database.pool.close().await;
     drop(database.owner);
+    drop_database(&name).await;
+}
+
+/// A database made under the C locale stores SQL_ASCII; the first migration that writes a
+/// character beyond it would fail halfway with PostgreSQL's own words. Startup says what is
+/// wrong and how to make one that works, before migrating anything.
+#[tokio::test]
+async fn startup_refuses_a_database_that_is_not_utf8_and_says_how_to_make_one() {
+    let name = format!("chatkeep_ascii_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&url_for_database("postgres"))
+        .await
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {name} ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let settings = DatabaseSettings {
+        url: chatkeep::config::Secret::new(url_for_database(&name)),
+        migration_url: None,
+        max_connections: 2,
+    };
+    let err = db::connect_and_migrate(&settings, false)
+        .await
+        .err()
+        .expect("startup refuses the database");
+    let message = err.to_string();
+    assert!(message.contains("stores text as SQL_ASCII"), "{message}");
+    assert!(
+        message.contains(&format!(
+            "CREATE DATABASE {name} ENCODING 'UTF8' TEMPLATE template0"
+        )),
+        "{message}"
+    );
+    let mut refused = sqlx::PgConnection::connect(&url_for_database(&name))
+        .await
+        .unwrap();
+    let untouched: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NULL")
+        .fetch_one(&mut refused)
+        .await
+        .unwrap();
+    assert!(untouched, "nothing was migrated");
+    drop((admin, refused));
     drop_database(&name).await;
 }
