@@ -1,21 +1,39 @@
 #!/usr/bin/env bash
 # Builds the Leptos SPA into dist/: index.html plus content-hashed files under dist/assets/.
-# Installs the wasm32 target, wasm-bindgen-cli, wasm-split-cli and wasm-opt first if missing.
+#   scripts/build-spa.sh           the release build CI checks: profile wasm-release, the parts
+#                                  most visits never open cut into files of their own
+#                                  (wasm-split-cli), every file through wasm-opt -Oz
+#   scripts/build-spa.sh --quick   what scripts/run.sh makes: profile wasm-quick, one file, no
+#                                  wasm-split-cli, no wasm-opt; minutes sooner on a fresh machine,
+#                                  a larger download (it prints the sizes)
+# Installs the wasm32 target and the tools it needs first if missing.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
+mode=release
+case "${1:-}" in
+  "") ;;
+  --quick) mode=quick ;;
+  *) echo "usage: scripts/build-spa.sh [--quick]" >&2; exit 2 ;;
+esac
+
 ensure_wasm_target
 ensure_wasm_bindgen
-ensure_wasm_split
-ensure_frontend_tools
+if [ "$mode" = release ]; then
+  ensure_wasm_split
+  ensure_frontend_tools
+  profile=wasm-release features=()
+else
+  profile=wasm-quick features=(--no-default-features)
+fi
 
-log "building the SPA (wasm32, profile wasm-release)"
-cargo build -p frontend --target wasm32-unknown-unknown --profile wasm-release
-wasm="$TARGET_DIR/wasm32-unknown-unknown/wasm-release/frontend.wasm"
+log "building the SPA (wasm32, profile $profile)"
+cargo build -p frontend --target wasm32-unknown-unknown --profile "$profile" "${features[@]}"
+wasm="$TARGET_DIR/wasm32-unknown-unknown/$profile/frontend.wasm"
 
 dist="${CHATKEEP_SPA_DIR:-$ROOT/dist}"
-stamp="$(cat "$wasm" scripts/build-spa.sh frontend/index.html frontend/style.css frontend/theme.js \
+stamp="$mode $(cat "$wasm" scripts/build-spa.sh frontend/index.html frontend/style.css frontend/theme.js \
   | sha256sum | cut -c1-64)"
 if [ -f "$dist/.build-stamp" ] && [ "$(cat "$dist/.build-stamp")" = "$stamp" ]; then
   log "SPA unchanged: $dist"
@@ -24,21 +42,27 @@ fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-# 1. Split: the main module, one file per `#[lazy]` function (and chunks that several share), and
-#    __wasm_split.js, which fetches them on demand and links them to the main module's memory
-#    and function table.
-wasm-split-cli "$wasm" "$work/split" --out-name app
-# 2. The JS bindings for the main module; LLD's exports stay, as the split files need them.
-wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$work/app" --out-name app \
-  "$work/split/app.wasm"
-# 3. Every module optimised for size.
-mv "$work/split/__wasm_split.js" "$work/app/"
-for module in "$work/app/app_bg.wasm" "$work/split/"*.wasm; do
-  [ "$module" = "$work/split/app.wasm" ] && continue
-  frontend/node_modules/.bin/wasm-opt -Oz --enable-reference-types --enable-bulk-memory \
-    --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
-    --enable-multivalue -o "$work/app/$(basename "$module")" "$module" 2> >(grep -v "unknown name subsection" >&2)
-done
+if [ "$mode" = quick ]; then
+  log "JS bindings (wasm-bindgen)"
+  wasm-bindgen --target web --no-typescript --out-dir "$work/app" --out-name app "$wasm"
+else
+  # 1. Split: the main module, one file per part (and chunks that several share), and
+  #    __wasm_split.js, which fetches them on demand and links them to the main module's memory
+  #    and function table.
+  log "cutting out the parts (wasm-split-cli), JS bindings (wasm-bindgen), wasm-opt -Oz"
+  wasm-split-cli "$wasm" "$work/split" --out-name app
+  # 2. The JS bindings for the main module; LLD's exports stay, as the split files need them.
+  wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$work/app" --out-name app \
+    "$work/split/app.wasm"
+  # 3. Every module optimised for size.
+  mv "$work/split/__wasm_split.js" "$work/app/"
+  for module in "$work/app/app_bg.wasm" "$work/split/"*.wasm; do
+    [ "$module" = "$work/split/app.wasm" ] && continue
+    frontend/node_modules/.bin/wasm-opt -Oz --enable-reference-types --enable-bulk-memory \
+      --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+      --enable-multivalue -o "$work/app/$(basename "$module")" "$module" 2> >(grep -v "unknown name subsection" >&2)
+  done
+fi
 
 # The app's files refer to each other by name (`./app.js`, `./chunk_6.wasm`), so they share one
 # folder whose name is the hash of them all: a new build is a new folder, cached for good.
@@ -73,5 +97,7 @@ lazy=0
 for module in "$dist/assets/$app/"*.wasm; do
   [ "$module" = "$main" ] || lazy=$((lazy + $(gz "$module")))
 done
-log "SPA built into $dist: the main module is $(($(stat -c %s "$main") / 1024)) KiB raw, \
-$(($(gz "$main") / 1024)) KiB gzipped ($(gz "$main") bytes); the parts loaded on demand add $((lazy / 1024)) KiB gzipped"
+parts="the parts loaded on demand add $((lazy / 1024)) KiB gzipped"
+[ "$mode" = quick ] && parts="one file, not optimised for size (scripts/build-spa.sh without --quick makes the small one)"
+log "SPA ($mode build) in $dist: the main module is $(($(stat -c %s "$main") / 1024)) KiB raw, \
+$(($(gz "$main") / 1024)) KiB gzipped ($(gz "$main") bytes); $parts"

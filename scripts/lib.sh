@@ -7,6 +7,28 @@ WASM_BINDGEN_VERSION="0.2.130"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# Seconds as "42s" or "3m 05s".
+duration() {
+  if [ "$1" -ge 60 ]; then printf '%dm %02ds' $(($1 / 60)) $(($1 % 60)); else printf '%ds' "$1"; fi
+}
+
+# `timed "what it does" command...`: one step of a long command, said before it starts and timed
+# when it ends; `timings` lists the steps so far. A newcomer never watches a silent terminal.
+TIMINGS=()
+timed() {
+  local what=$1 started=$SECONDS
+  shift
+  log "$what"
+  "$@" || return
+  local took=$((SECONDS - started))
+  TIMINGS+=("$what: $(duration "$took")")
+  log "$what: done in $(duration "$took")"
+}
+timings() {
+  local line
+  for line in "${TIMINGS[@]}"; do printf '    %s\n' "$line" >&2; done
+}
+
 ensure_wasm_target() {
   if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     log "installing the wasm32-unknown-unknown Rust target"

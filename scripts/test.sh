@@ -16,6 +16,9 @@ ensure_nginx || exit 1
 ensure_chromium
 ensure_npm_deps "$ROOT/e2e"
 scripts/build-spa.sh || exit 1
+# The quick build scripts/run.sh serves, for its own end-to-end test (e2e/quick-build.test.mjs).
+export QUICK_SPA_DIR="$TARGET_DIR/spa-quick"
+CHATKEEP_SPA_DIR="$QUICK_SPA_DIR" scripts/build-spa.sh --quick || exit 1
 log "building the server"
 cargo build -p chatkeep || exit 1
 

@@ -3,13 +3,12 @@
 //! browser; and, for a guest, "sign up to keep your conversations".
 
 use leptos::prelude::*;
-use leptos::wasm_split::{SplitLoaderError, wasm_split};
 use leptos_router::components::A;
 use shared::auth::{EmailVerificationMode, SendVerificationEmailRequest};
 
 use super::context::use_auth;
 use crate::api;
-use crate::ui::{Waiting, icon, on_demand};
+use crate::ui::{Waiting, icon, on_demand, part};
 
 const DISMISSED: &str = "chatkeep.verifyDismissed";
 
@@ -43,9 +42,10 @@ pub fn VerifyBanner() -> impl IntoView {
     )
 }
 
-#[wasm_split(verify_banner, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn banner_part() -> Result<fn() -> AnyView, SplitLoaderError> {
-    Ok(|| view! { <Banner /> }.into_any())
+part! {
+    verify_banner: fn banner_part() -> fn() -> AnyView {
+        Ok(|| view! { <Banner /> }.into_any())
+    }
 }
 
 #[component]

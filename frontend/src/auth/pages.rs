@@ -2,7 +2,6 @@
 //! server's answers land on the field they are about, and the button cannot submit twice.
 
 use leptos::prelude::*;
-use leptos::wasm_split::{SplitLoaderError, wasm_split};
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::auth::{SignInRequest, SignUpRequest};
@@ -10,7 +9,7 @@ use shared::auth::{SignInRequest, SignUpRequest};
 use super::context::{AuthState, use_auth};
 use super::rules;
 use crate::api::ApiError;
-use crate::ui::{Field, Waiting, focus_later, on_demand};
+use crate::ui::{Field, Waiting, focus_later, on_demand, part};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -73,15 +72,16 @@ fn auth_page(mode: Mode) -> impl IntoView {
 
 type AuthFormFn = fn(Mode) -> AnyView;
 
-#[wasm_split(auth_form, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn auth_part() -> Result<AuthFormFn, SplitLoaderError> {
-    Ok(|mode| match mode {
-        Mode::SignIn | Mode::SignUp => view! { <AuthForm mode /> }.into_any(),
-        Mode::Forgot => view! { <super::recovery::ForgotPassword /> }.into_any(),
-        Mode::Reset => view! { <super::recovery::ResetPassword /> }.into_any(),
-        Mode::CheckInbox => view! { <super::recovery::CheckInbox /> }.into_any(),
-        Mode::Verified => view! { <super::recovery::Verified /> }.into_any(),
-    })
+part! {
+    auth_form: fn auth_part() -> AuthFormFn {
+        Ok(|mode| match mode {
+            Mode::SignIn | Mode::SignUp => view! { <AuthForm mode /> }.into_any(),
+            Mode::Forgot => view! { <super::recovery::ForgotPassword /> }.into_any(),
+            Mode::Reset => view! { <super::recovery::ResetPassword /> }.into_any(),
+            Mode::CheckInbox => view! { <super::recovery::CheckInbox /> }.into_any(),
+            Mode::Verified => view! { <super::recovery::Verified /> }.into_any(),
+        })
+    }
 }
 
 #[derive(Clone, Copy)]

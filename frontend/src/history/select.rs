@@ -4,12 +4,11 @@
 use std::collections::HashSet;
 
 use leptos::prelude::*;
-use leptos::wasm_split::{SplitLoaderError, wasm_split};
 use leptos_router::hooks::use_navigate;
 use shared::conversations::UpdateConversation;
 
 use super::use_history;
-use crate::ui::{Modal, Waiting, on_demand};
+use crate::ui::{Modal, Waiting, on_demand, part};
 
 /// Select mode: the conversations ticked for a bulk action.
 #[derive(Clone, Copy)]
@@ -110,9 +109,10 @@ pub fn BulkDeleteDialog(
 
 type BulkDelete = fn(Selection, Memo<Option<String>>, RwSignal<Option<String>>) -> AnyView;
 
-#[wasm_split(bulk_delete_dialog, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn bulk_delete_part() -> Result<BulkDelete, SplitLoaderError> {
-    Ok(bulk_delete)
+part! {
+    bulk_delete_dialog: fn bulk_delete_part() -> BulkDelete {
+        Ok(bulk_delete)
+    }
 }
 
 fn bulk_delete(

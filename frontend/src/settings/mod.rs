@@ -8,7 +8,6 @@ mod sign_in_methods;
 mod user_agent;
 
 use leptos::prelude::*;
-use leptos::wasm_split::{SplitLoaderError, wasm_split};
 use shared::auth::{
     ChangePasswordRequest, DeleteUserRequest, RevokeSessionRequest, Session, UpdateUserRequest,
 };
@@ -16,7 +15,7 @@ use shared::auth::{
 use crate::api::{self, ApiError};
 use crate::auth::{rules, use_auth};
 use crate::time::{self, browser};
-use crate::ui::{Field, Waiting, on_demand, set_title};
+use crate::ui::{Field, Waiting, on_demand, part, set_title};
 
 /// The page's code is in a file of its own (see `ui::on_demand`).
 #[component]
@@ -30,9 +29,10 @@ pub fn SettingsPage() -> impl IntoView {
     )
 }
 
-#[wasm_split(settings_page, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn settings_part() -> Result<fn() -> AnyView, SplitLoaderError> {
-    Ok(|| view! { <Page /> }.into_any())
+part! {
+    settings_page: fn settings_part() -> fn() -> AnyView {
+        Ok(|| view! { <Page /> }.into_any())
+    }
 }
 
 #[component]

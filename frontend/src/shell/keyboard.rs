@@ -3,12 +3,11 @@
 //! message box, Esc to stop an answer, Ctrl+Shift+S for the sidebar, `?` or Ctrl+/ for the list.
 
 use leptos::prelude::*;
-use leptos::wasm_split::{SplitLoaderError, wasm_split};
 use leptos_router::hooks::use_navigate;
 
 use super::{Ui, is_narrow, use_ui};
 use crate::chat::use_chats;
-use crate::ui::{Modal, Waiting, document, focus_later, on_demand};
+use crate::ui::{Modal, Waiting, document, focus_later, on_demand, part};
 
 /// Whether the Mac's Cmd stands for Ctrl here.
 fn is_mac() -> bool {
@@ -125,10 +124,11 @@ pub fn ShortcutsDialog() -> impl IntoView {
     )
 }
 
-/// The list's code, in a file of its own (see `ui::on_demand`).
-#[wasm_split(shortcuts_dialog, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn shortcuts_part() -> Result<fn(Ui) -> AnyView, SplitLoaderError> {
-    Ok(shortcuts_list)
+part! {
+    /// The list's code, in a file of its own (see `ui::on_demand`).
+    shortcuts_dialog: fn shortcuts_part() -> fn(Ui) -> AnyView {
+        Ok(shortcuts_list)
+    }
 }
 
 fn shortcuts_list(ui: Ui) -> AnyView {

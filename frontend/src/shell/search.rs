@@ -3,14 +3,13 @@
 //! result opens its conversation at that message (`/c/{id}?m={message}`).
 
 use leptos::prelude::*;
-use leptos::wasm_split::{SplitLoaderError, wasm_split};
 use leptos_router::hooks::use_navigate;
 use shared::search::{HitKind, SearchHit, SearchPage};
 use web_sys::AbortController;
 
 use super::use_ui;
 use crate::api;
-use crate::ui::{Modal, Waiting, icon, on_demand};
+use crate::ui::{Modal, Waiting, icon, on_demand, part};
 
 const DEBOUNCE_MS: u64 = 120;
 const LIMIT: u32 = 30;
@@ -65,10 +64,11 @@ pub fn SearchDialog() -> impl IntoView {
     )
 }
 
-/// The dialog's code, in a file of its own (see `ui::on_demand`).
-#[wasm_split(search_dialog, wasm_split_path = ::leptos::wasm_split, fallible)]
-fn search_part() -> Result<fn() -> AnyView, SplitLoaderError> {
-    Ok(|| view! { <SearchBody /> }.into_any())
+part! {
+    /// The dialog's code, in a file of its own (see `ui::on_demand`).
+    search_dialog: fn search_part() -> fn() -> AnyView {
+        Ok(|| view! { <SearchBody /> }.into_any())
+    }
 }
 
 #[component]

@@ -5,6 +5,7 @@ mod on_demand;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+pub(crate) use on_demand::part;
 pub use on_demand::{Waiting, on_demand};
 
 /// A labelled input whose error is tied to it (`aria-invalid`, `aria-describedby`), so a screen

@@ -1,9 +1,11 @@
 //! Parts of the app that most visits never open (settings, sign-in, search, the shortcuts list,
 //! bulk delete) live in separate WASM files, so the first load carries only the chat.
 //!
-//! A part is a `#[wasm_split(name, wasm_split_path = ::leptos::wasm_split, fallible)]` function
-//! that returns the part's view constructor; `scripts/build-spa.sh` moves everything only it
-//! reaches into its own file. [`on_demand`] fetches that file the first time the part is wanted
+//! A part is declared with [`part!`]: a `#[wasm_split(name, …, fallible)]` function that returns
+//! the part's view constructor; `scripts/build-spa.sh` moves everything only it reaches into its
+//! own file. Without the `split` feature (`scripts/build-spa.sh --quick`, the build
+//! `scripts/run.sh` makes) the same function is a plain `async fn` and everything stays in one
+//! file. [`on_demand`] fetches that file the first time the part is wanted
 //! and then builds the view in place, synchronously, in the same reactive owner as any other
 //! view (building it inside a `Suspense` instead changes when effects and cleanups run, which
 //! the dialogs' focus handling depends on). A failed fetch is said, with a way to try again.
@@ -12,6 +14,24 @@ use std::future::Future;
 
 use leptos::prelude::*;
 use leptos::wasm_split::SplitLoaderError;
+
+/// Declares a part's loader, `async fn NAME() -> Result<PART, SplitLoaderError>`:
+/// `part! { split_name: fn name() -> Part { Ok(constructor) } }`. With the `split` feature, a
+/// `#[wasm_split]` function whose code the release build moves into a file of its own; without
+/// it, the same body in the main module.
+macro_rules! part {
+    ($(#[$attr:meta])* $split:ident: fn $name:ident() -> $part:ty $body:block) => {
+        $(#[$attr])*
+        #[cfg(feature = "split")]
+        #[::leptos::wasm_split::wasm_split($split, wasm_split_path = ::leptos::wasm_split, fallible)]
+        fn $name() -> Result<$part, ::leptos::wasm_split::SplitLoaderError> $body
+
+        $(#[$attr])*
+        #[cfg(not(feature = "split"))]
+        async fn $name() -> Result<$part, ::leptos::wasm_split::SplitLoaderError> $body
+    };
+}
+pub(crate) use part;
 
 /// What a part shows while its file is on the way.
 #[derive(Clone, Copy, PartialEq, Eq)]
