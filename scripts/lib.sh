@@ -110,6 +110,16 @@ ensure_chromium() {
   fi
 }
 
+# Debian's docker-compose (v1.29, the one Debian 12 packages); `config` needs no Docker daemon.
+ensure_docker_compose() {
+  command -v docker-compose >/dev/null && return 0
+  log "installing Debian's docker-compose"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq docker-compose >/dev/null
+}
+
 ensure_nextest() {
   if ! cargo nextest --version >/dev/null 2>&1; then
     log "installing cargo-nextest"

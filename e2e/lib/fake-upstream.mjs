@@ -24,12 +24,13 @@ export function quickAnswerText(n) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * @param {{words?: number, delayMs?: number}} options
+ * @param {{words?: number, delayMs?: number, host?: string, port?: number}} options  `host` and
+ *   `port` (default: loopback, any free port) let containers reach it at their network's gateway.
  * @returns {Promise<{url: string, close: () => Promise<void>, requests: object[], fullText: string}>}
  *   `requests`: one entry per completion request, in arrival order:
  *   `{path, body, lastUserMessage, kind: "slow"|"quick", chunksSent, finished, disconnected}`.
  */
-export async function startFakeUpstream({ words = 400, delayMs = 40 } = {}) {
+export async function startFakeUpstream({ words = 400, delayMs = 40, host = "127.0.0.1", port = 0 } = {}) {
   const requests = [];
   let quickCount = 0;
 
@@ -125,10 +126,10 @@ export async function startFakeUpstream({ words = 400, delayMs = 40 } = {}) {
     res.end();
   });
 
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
+  await new Promise((resolve, reject) => server.once("error", reject).listen(port, host, resolve));
+  const bound = server.address();
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${bound.port}`,
     requests,
     fullText: slowAnswerText(words),
     async close() {
