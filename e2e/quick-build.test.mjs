@@ -1,8 +1,8 @@
 // The SPA as `scripts/run.sh` builds it (`scripts/build-spa.sh --quick`: profile wasm-quick, no
 // parts cut out, no wasm-opt): the first thing a newcomer sees, so it is tested, not assumed.
-// The parts that the release build fetches on demand (sign-in, settings, search, shortcuts,
-// bulk delete, the verify banner) are in the one file here. scripts/test.sh builds it into
-// QUICK_SPA_DIR.
+// The parts that the release build fetches on demand are in the one file here; this drives the
+// ones a visit meets (sign-in and sign-up, search, shortcuts, settings). scripts/test.sh builds
+// it into QUICK_SPA_DIR.
 import assert from "node:assert/strict";
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";

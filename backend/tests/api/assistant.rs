@@ -10,7 +10,7 @@ use crate::helpers::{spawn_app_with, unique_email};
 const DOCS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs");
 
 /// What people ask, and the page (its path inside `docs/`) whose section must be quoted first.
-const QUESTIONS: [(&str, &str); 22] = [
+const QUESTIONS: [(&str, &str); 24] = [
     ("How do I delete my account?", "accounts-and-sign-in.md"),
     ("Can I export my conversations?", "export-and-import.md"),
     (
@@ -60,6 +60,14 @@ const QUESTIONS: [(&str, &str); 22] = [
         "accounts-and-sign-in.md",
     ),
     ("How do I configure OIDC_PROVIDERS?", "configuration.md"),
+    (
+        "How do I run Chatkeep with Docker Compose?",
+        "getting-started.md",
+    ),
+    (
+        "How does the Docker image check its health?",
+        "deployment.md",
+    ),
 ];
 
 /// Ways of saying that something Chatkeep has is missing (matched in lower case). What really is
