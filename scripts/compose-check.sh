@@ -12,14 +12,14 @@
 #   COMPOSE_CHECK_CACHE=1 ...           reuse Docker's layer cache for the Chatkeep image
 #   COMPOSE_OFFICIAL_IMAGES=1 ...       use the official images (needs a registry)
 set -euo pipefail
+# Docker, debootstrap and apt-get need root: as anyone else, run again through sudo.
+if [ "$(id -u)" -ne 0 ]; then exec sudo --preserve-env "$0" "$@"; fi
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 CACHE="${CHATKEEP_COMPOSE_CACHE:-$HOME/.cache/chatkeep-compose}"
 PROJECT="chatkeep-check"
 mkdir -p "$CACHE"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
 
 seconds_since() { echo $(( $(date +%s) - $1 )); }
 mib() { echo "$(( ($1 + 524288) / 1048576 )) MiB"; }
@@ -32,23 +32,22 @@ ensure_debian_packages() { # command package...
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing Debian's ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 ensure_debian_packages dockerd:docker.io docker-compose:docker-compose debootstrap:debootstrap
 ensure_chromium
 ensure_npm_deps "$ROOT/e2e"
 
 dockerd_pid=""
-if ! $sudo docker info >/dev/null 2>&1; then
+if ! docker info >/dev/null 2>&1; then
   log "starting the Docker daemon (stopped again at the end)"
-  $sudo dockerd >"$CACHE/dockerd.log" 2>&1 &
+  dockerd >"$CACHE/dockerd.log" 2>&1 &
   dockerd_pid=$!
-  for _ in $(seq 1 60); do $sudo docker info >/dev/null 2>&1 && break; sleep 1; done
-  $sudo docker info >/dev/null 2>&1 || { echo "dockerd did not start: $CACHE/dockerd.log" >&2; exit 1; }
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { echo "dockerd did not start: $CACHE/dockerd.log" >&2; exit 1; }
 fi
-docker() { if [ -n "$sudo" ]; then sudo docker "$@"; else command docker "$@"; fi; }
-compose() { $sudo docker-compose -p "$PROJECT" "$@"; }
+compose() { docker-compose -p "$PROJECT" "$@"; }
 
 cleanup() {
   local status=$?
@@ -56,7 +55,7 @@ cleanup() {
   compose --profile scale down -v --remove-orphans >/dev/null 2>&1 || true
   if [ -n "$dockerd_pid" ]; then
     log "stopping the Docker daemon this script started"
-    $sudo kill "$dockerd_pid" 2>/dev/null && wait "$dockerd_pid" 2>/dev/null
+    kill "$dockerd_pid" 2>/dev/null && wait "$dockerd_pid" 2>/dev/null
   fi
   exit "$status"
 }
@@ -79,21 +78,21 @@ standin_base() {
     local rootfs="$CACHE/rootfs"
     if [ ! -x "$rootfs/bin/sh" ] || [ ! -f "$rootfs/.complete" ]; then
       log "debootstrap --variant=minbase bookworm (once)"
-      $sudo rm -rf "$rootfs"
-      $sudo debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >"$CACHE/debootstrap.log"
-      $sudo touch "$rootfs/.complete"
+      rm -rf "$rootfs"
+      debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >"$CACHE/debootstrap.log"
+      touch "$rootfs/.complete"
     fi
     log "importing the Debian base as $tag"
     # As debian:bookworm-slim: no manuals, documentation or translations, now or when installed.
-    $sudo install -m 0644 "$STANDINS/debian/dpkg-slim" "$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim"
-    $sudo install -m 0644 "$STANDINS/debian/apt-no-cache" "$rootfs/etc/apt/apt.conf.d/docker-clean"
-    $sudo mkdir -p "$rootfs/usr/local/share/ca-certificates"
-    extra_cas | xargs -r -I{} $sudo install -m 0644 {} "$rootfs/usr/local/share/ca-certificates/"
-    $sudo find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
-    $sudo find "$rootfs/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
-    $sudo rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
+    install -m 0644 "$STANDINS/debian/dpkg-slim" "$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim"
+    install -m 0644 "$STANDINS/debian/apt-no-cache" "$rootfs/etc/apt/apt.conf.d/docker-clean"
+    mkdir -p "$rootfs/usr/local/share/ca-certificates"
+    extra_cas | xargs -r -I{} install -m 0644 {} "$rootfs/usr/local/share/ca-certificates/"
+    find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+    find "$rootfs/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
+    rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
       "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-    $sudo tar -C "$rootfs" --exclude=./.complete -c . | docker import - "$tag" >/dev/null
+    tar -C "$rootfs" --exclude=./.complete -c . | docker import - "$tag" >/dev/null
   fi
   echo "$tag"
 }
