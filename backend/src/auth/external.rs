@@ -154,7 +154,7 @@ impl ExternalIssuer {
             .keys
             .iter()
             .filter_map(|jwk| {
-                let alg = jwt::algorithm_for(jwk, None)?;
+                let alg = super::jwk::algorithm_for(jwk, None)?;
                 let key = DecodingKey::from_jwk(jwk).ok()?;
                 Some((jwk.common.key_id.clone(), (key, alg)))
             })

@@ -339,7 +339,7 @@ impl Keys {
             .into_iter()
             .filter_map(|row| {
                 let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_str(&row.public_key).ok()?;
-                let alg = super::jwt::algorithm_for(&jwk, row.alg.as_deref())?;
+                let alg = super::jwk::algorithm_for(&jwk, row.alg.as_deref())?;
                 let key = DecodingKey::from_jwk(&jwk).ok()?;
                 let expires_at = row.expires_at;
                 Some((

@@ -14,6 +14,7 @@ mod error;
 pub mod external;
 mod extractor;
 pub mod features;
+pub mod jwk;
 pub mod jwt;
 pub mod keys;
 mod link;
