@@ -2,10 +2,11 @@
 // parts cut out, no wasm-opt): the first thing a newcomer sees, so it is tested, not assumed.
 // The parts that the release build fetches on demand are in the one file here; this drives the
 // ones a visit meets (sign-in and sign-up, search, shortcuts, settings). scripts/test.sh builds
-// it into QUICK_SPA_DIR.
+// it into the target folder's spa-quick (QUICK_SPA_DIR overrides).
 import assert from "node:assert/strict";
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import {
   ask,
@@ -25,12 +26,16 @@ import {
 } from "./lib/app.mjs";
 import { startChatkeep } from "./lib/chatkeep.mjs";
 
-const dir = process.env.QUICK_SPA_DIR;
+// Where scripts/test.sh puts it (the cargo target folder's spa-quick), unless QUICK_SPA_DIR says.
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const dir =
+  process.env.QUICK_SPA_DIR ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, "target"), "spa-quick");
 let server;
 
 before(async () => {
-  assert.ok(dir, "QUICK_SPA_DIR names the quick build (scripts/test.sh makes it with scripts/build-spa.sh --quick)");
-  const stamp = await readFile(path.join(dir, ".build-stamp"), "utf8");
+  const stamp = await readFile(path.join(dir, ".build-stamp"), "utf8").catch(() => {
+    throw new Error(`no quick build in ${dir}: CHATKEEP_SPA_DIR=${dir} scripts/build-spa.sh --quick makes it (scripts/test.sh does)`);
+  });
   assert.match(stamp, /^quick /, `${dir} holds a quick build`);
   const [app] = (await readdir(path.join(dir, "assets"))).filter((f) => f.startsWith("app-"));
   const files = await readdir(path.join(dir, "assets", app));
