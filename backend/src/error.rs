@@ -8,6 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use shared::ErrorBody;
+use shared::error::Code;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -101,7 +102,7 @@ impl ApiError {
             | Self::Timeout { code, .. } => code,
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::TooManyStreams(_) => "TOO_MANY_STREAMS",
-            Self::Busy | Self::Overloaded(_) => "BUSY",
+            Self::Busy | Self::Overloaded(_) => Code::Busy.as_str(),
             Self::Unauthorized => "UNAUTHORIZED",
             Self::NotFound(_) => "NOT_FOUND",
             Self::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",

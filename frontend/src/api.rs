@@ -8,6 +8,7 @@ use std::rc::Rc;
 use gloo_net::http::{Method, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use shared::error::Code;
 use web_sys::{AbortSignal, RequestCredentials};
 
 /// What a failed call tells the UI.
@@ -25,7 +26,7 @@ impl ApiError {
     pub fn network() -> Self {
         Self {
             status: None,
-            code: "NETWORK_ERROR".to_owned(),
+            code: Code::NetworkError.as_str().to_owned(),
             message: "Cannot reach the server. Check your connection and try again.".to_owned(),
             retry_after: None,
         }
@@ -34,11 +35,20 @@ impl ApiError {
     fn bad_response(status: u16) -> Self {
         Self {
             status: Some(status),
-            code: "BAD_RESPONSE".to_owned(),
+            code: Code::BadResponse.as_str().to_owned(),
             message: "The server sent an answer this page cannot read. Reload and try again."
                 .to_owned(),
             retry_after: None,
         }
+    }
+
+    /// The listed [`Code`] this error is, if any: what the app branches on.
+    pub fn known(&self) -> Option<Code> {
+        Code::parse(&self.code)
+    }
+
+    pub fn is(&self, code: Code) -> bool {
+        self.known() == Some(code)
     }
 
     pub fn is_unauthorized(&self) -> bool {
@@ -48,13 +58,15 @@ impl ApiError {
     /// Said to a person: the server's message where it is meant for people, plainer words for
     /// the states everyone meets.
     pub fn for_people(&self) -> String {
-        match (self.status, self.code.as_str()) {
-            (_, "NETWORK_ERROR") => self.message.clone(),
+        match (self.status, self.known()) {
+            (_, Some(Code::NetworkError)) => self.message.clone(),
             (Some(429), _) => match self.retry_after {
                 Some(s) => format!("Too many requests. You can try again in {s} s."),
                 None => "Too many requests. Wait a moment and try again.".to_owned(),
             },
-            (Some(503), "BUSY") => "The assistant is busy right now. Try again.".to_owned(),
+            (Some(503), Some(Code::Busy)) => {
+                "The assistant is busy right now. Try again.".to_owned()
+            }
             (Some(s), _) if s >= 500 => {
                 "Something went wrong on the server. Try again in a moment.".to_owned()
             }
@@ -193,11 +205,15 @@ async fn error_from(response: &Response) -> ApiError {
         Some(b) => (b.code, b.message),
         None => (None, None),
     };
-    let code = code.unwrap_or_else(|| match status {
-        401 => "UNAUTHORIZED".to_owned(),
-        404 => "NOT_FOUND".to_owned(),
-        429 => "RATE_LIMITED".to_owned(),
-        _ => "HTTP_ERROR".to_owned(),
+    let code = code.unwrap_or_else(|| {
+        match status {
+            401 => Code::Unauthorized,
+            404 => Code::NotFound,
+            429 => Code::RateLimited,
+            _ => Code::HttpError,
+        }
+        .as_str()
+        .to_owned()
     });
     let message = message
         .unwrap_or_else(|| format!("The server answered {status} {}.", response.status_text()));

@@ -5,6 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, delete, web};
 use shared::UserId;
 use shared::account::{DeleteAccount, DeletionReceipt};
+use shared::error::Code;
 use sqlx::PgConnection;
 
 use crate::auth::attempts::{self, Account};
@@ -16,7 +17,7 @@ use crate::error::{ApiError, json_body_or_default};
 use crate::state::AppState;
 
 fn invalid_password() -> ApiError {
-    ApiError::bad_request("INVALID_PASSWORD", "Invalid password")
+    ApiError::bad_request(Code::InvalidPassword.as_str(), "Invalid password")
 }
 
 /// Delete the account: sessions, sign-in accounts, conversations, messages and feedback. Send
@@ -88,7 +89,7 @@ async fn prove_identity(
                 Ok(())
             } else {
                 Err(ApiError::bad_request(
-                    "SESSION_EXPIRED",
+                    Code::SessionExpired.as_str(),
                     "Deleting the account needs your password, or a session signed in within the last day",
                 ))
             }

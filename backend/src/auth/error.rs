@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use shared::auth::AuthErrorBody;
+use shared::error::Code;
 
 #[derive(Debug)]
 pub enum AuthError {
@@ -41,7 +42,7 @@ impl From<anyhow::Error> for AuthError {
         if e.is::<super::password::HasherBusy>() {
             return body(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "BUSY",
+                Code::Busy.as_str(),
                 "Too many passwords are being checked right now; try again in a few seconds.",
             );
         }
@@ -89,28 +90,32 @@ impl AuthError {
     );
     pub const INVALID_EMAIL_OR_PASSWORD: Self = body(
         StatusCode::UNAUTHORIZED,
-        "INVALID_EMAIL_OR_PASSWORD",
+        Code::InvalidEmailOrPassword.as_str(),
         "Invalid email or password",
     );
-    pub const INVALID_EMAIL: Self = body(StatusCode::BAD_REQUEST, "INVALID_EMAIL", "Invalid email");
+    pub const INVALID_EMAIL: Self = body(
+        StatusCode::BAD_REQUEST,
+        Code::InvalidEmail.as_str(),
+        "Invalid email",
+    );
     pub const INVALID_PASSWORD: Self = body(
         StatusCode::BAD_REQUEST,
-        "INVALID_PASSWORD",
+        Code::InvalidPassword.as_str(),
         "Invalid password",
     );
     pub const PASSWORD_TOO_SHORT: Self = body(
         StatusCode::BAD_REQUEST,
-        "PASSWORD_TOO_SHORT",
+        Code::PasswordTooShort.as_str(),
         "Password too short",
     );
     pub const PASSWORD_TOO_LONG: Self = body(
         StatusCode::BAD_REQUEST,
-        "PASSWORD_TOO_LONG",
+        Code::PasswordTooLong.as_str(),
         "Password too long",
     );
     pub const USER_ALREADY_EXISTS: Self = body(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL",
+        Code::UserAlreadyExistsUseAnotherEmail.as_str(),
         "User already exists. Use another email.",
     );
     pub const CREDENTIAL_ACCOUNT_NOT_FOUND: Self = body(
@@ -136,7 +141,7 @@ impl AuthError {
     // Identity providers and linked accounts, as Better Auth words them.
     pub const PROVIDER_NOT_FOUND: Self = body(
         StatusCode::NOT_FOUND,
-        "PROVIDER_NOT_FOUND",
+        Code::ProviderNotFound.as_str(),
         "Provider not found",
     );
     pub const ID_TOKEN_NOT_SUPPORTED: Self = body(
@@ -146,7 +151,7 @@ impl AuthError {
     );
     pub const FAILED_TO_UNLINK_LAST_ACCOUNT: Self = body(
         StatusCode::BAD_REQUEST,
-        "FAILED_TO_UNLINK_LAST_ACCOUNT",
+        Code::FailedToUnlinkLastAccount.as_str(),
         "You can't unlink your last account",
     );
     pub const ACCOUNT_NOT_FOUND: Self = body(
@@ -156,12 +161,12 @@ impl AuthError {
     );
     pub const SESSION_NOT_FRESH: Self = body(
         StatusCode::FORBIDDEN,
-        "SESSION_NOT_FRESH",
+        Code::SessionNotFresh.as_str(),
         "Session is not fresh",
     );
     pub const SESSION_EXPIRED: Self = body(
         StatusCode::BAD_REQUEST,
-        "SESSION_EXPIRED",
+        Code::SessionExpired.as_str(),
         "Session expired. Re-authenticate to perform this action.",
     );
     pub const INVALID_JSON: Self = body(
@@ -218,7 +223,7 @@ impl AuthError {
     );
     pub const EMAIL_NOT_VERIFIED: Self = body(
         StatusCode::FORBIDDEN,
-        "EMAIL_NOT_VERIFIED",
+        Code::EmailNotVerified.as_str(),
         "Email not verified",
     );
     pub const RESET_PASSWORD_DISABLED: Self = body(
@@ -227,8 +232,11 @@ impl AuthError {
         "Reset password isn't enabled",
     );
     /// A reset token that is unknown, used or expired (400, as `reset-password` answers).
-    pub const INVALID_RESET_TOKEN: Self =
-        body(StatusCode::BAD_REQUEST, "INVALID_TOKEN", "Invalid token");
+    pub const INVALID_RESET_TOKEN: Self = body(
+        StatusCode::BAD_REQUEST,
+        Code::InvalidToken.as_str(),
+        "Invalid token",
+    );
     pub const RESET_USER_NOT_FOUND: Self =
         body(StatusCode::BAD_REQUEST, "USER_NOT_FOUND", "User not found");
     pub const ANONYMOUS_USERS_CANNOT_SIGN_IN_AGAIN_ANONYMOUSLY: Self = body(
@@ -254,9 +262,9 @@ impl AuthError {
     /// `verify-email`'s refusals (401), by their codes.
     pub fn verify_email(code: &'static str) -> Self {
         let message = match code {
-            "TOKEN_EXPIRED" => "Token expired",
+            c if c == Code::TokenExpired.as_str() => "Token expired",
             "USER_NOT_FOUND" => "User not found",
-            "INVALID_USER" => "Invalid user",
+            c if c == Code::InvalidUser.as_str() => "Invalid user",
             _ => "Invalid token",
         };
         body(StatusCode::UNAUTHORIZED, code, message)

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::auth::{SignInRequest, SignUpRequest};
+use shared::error::Code;
 
 use super::context::{AuthState, use_auth};
 use super::rules;
@@ -131,18 +132,18 @@ impl Fields {
 
     /// Puts the server's answer next to the field it is about.
     fn show(&self, error: &ApiError) {
-        match error.code.as_str() {
-            "INVALID_EMAIL_OR_PASSWORD" => self
+        match error.known() {
+            Some(Code::InvalidEmailOrPassword) => self
                 .password_error
                 .set(Some("Invalid email or password.".to_owned())),
-            code if code.starts_with("USER_ALREADY_EXISTS") => self.email_error.set(Some(
+            Some(Code::UserAlreadyExists | Code::UserAlreadyExistsUseAnotherEmail) => self.email_error.set(Some(
                 "An account with this email already exists. Sign in instead, or use another email."
                     .to_owned(),
             )),
-            "INVALID_EMAIL" => self.email_error.set(Some(
+            Some(Code::InvalidEmail) => self.email_error.set(Some(
                 "Enter an email address like name@example.com.".to_owned(),
             )),
-            "PASSWORD_TOO_SHORT" | "PASSWORD_TOO_LONG" => {
+            Some(Code::PasswordTooShort | Code::PasswordTooLong) => {
                 self.password_error.set(Some(error.message.clone()));
             }
             _ if error.status == Some(429) => self.form_error.set(Some(match error.retry_after {
@@ -200,7 +201,7 @@ fn AuthForm(mode: Mode) -> impl IntoView {
             Some(Ok(())) if mode == Mode::SignUp && !auth.is_signed_in() => {
                 return to_inbox("");
             }
-            Some(Err(error)) if error.code == "EMAIL_NOT_VERIFIED" => {
+            Some(Err(error)) if error.is(Code::EmailNotVerified) => {
                 return to_inbox("&from=sign-in");
             }
             _ => {}

@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 use shared::auth::{IdentityProvider, RedirectResponse, SocialSignInRequest};
+use shared::error::Code;
 
 use crate::api::{self, ApiError};
 
@@ -78,7 +79,7 @@ pub fn ProviderButtons(
             };
             if let Err(e) = go_to("/api/auth/sign-in/social", request).await {
                 going.set(None);
-                error.set(Some(if e.code == "PROVIDER_NOT_FOUND" {
+                error.set(Some(if e.is(Code::ProviderNotFound) {
                     "That provider cannot be reached right now. Try again in a minute, or use your email address.".to_owned()
                 } else {
                     e.for_people()

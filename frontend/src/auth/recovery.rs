@@ -9,6 +9,7 @@ use shared::auth::{
     EmailVerificationMode, RequestPasswordResetRequest, ResetPasswordRequest,
     SendVerificationEmailRequest,
 };
+use shared::error::Code;
 
 use super::context::use_auth;
 use super::rules;
@@ -230,8 +231,13 @@ pub fn ResetPassword() -> impl IntoView {
                     auth.signed_out_because(notice);
                     navigate("/sign-in", Default::default());
                 }
-                Err(e) if e.code == "INVALID_TOKEN" => expired.set(true),
-                Err(e) if e.code.starts_with("PASSWORD_TOO") => {
+                Err(e) if e.is(Code::InvalidToken) => expired.set(true),
+                Err(e)
+                    if matches!(
+                        e.known(),
+                        Some(Code::PasswordTooShort | Code::PasswordTooLong)
+                    ) =>
+                {
                     password_error.set(Some(e.message));
                 }
                 Err(e) => form_error.set(Some(problem_text(&e))),
@@ -353,12 +359,12 @@ pub fn Verified() -> impl IntoView {
     auth.refresh.dispatch(());
     let outcome = move || -> Option<(&'static str, String)> {
         let loading = matches!(*auth.state.read(), super::context::AuthState::Loading);
-        Some(match error.as_deref() {
-            Some("TOKEN_EXPIRED") => (
+        Some(match error.as_deref().map(Code::parse) {
+            Some(Some(Code::TokenExpired)) => (
                 "This link has expired",
                 "Links work for a limited time. Sign in to ask for a new one.".to_owned(),
             ),
-            Some("INVALID_USER") => (
+            Some(Some(Code::InvalidUser)) => (
                 "This link is for another account",
                 "You are signed in as someone else. Sign out, then follow the link again."
                     .to_owned(),

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
+use shared::error::Code;
 
 use super::state::{Ask, Chat, ChatStore, Failure, Retry};
 use crate::history::{History, use_history};
@@ -141,12 +142,12 @@ pub fn Composer(chat: Chat, store: ChatStore) -> impl IntoView {
 
 fn failure_text(f: &Failure) -> String {
     let e = &f.error;
-    match (e.status, e.code.as_str()) {
+    match (e.status, e.known()) {
         (Some(429), _) => match e.retry_after {
             Some(s) => format!("You have asked a lot in a short time. You can ask again in {s} s."),
             None => "You have asked a lot in a short time. Wait a moment and ask again.".to_owned(),
         },
-        (Some(503), "BUSY") => "The assistant is busy, try again.".to_owned(),
+        (Some(503), Some(Code::Busy)) => "The assistant is busy, try again.".to_owned(),
         (None, _) => {
             "The network was lost before your question arrived. Your text is kept; try again."
                 .to_owned()

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use shared::auth::{
     ChangePasswordRequest, DeleteUserRequest, RevokeSessionRequest, Session, UpdateUserRequest,
 };
+use shared::error::Code;
 
 use crate::api::{self, ApiError};
 use crate::auth::{rules, use_auth};
@@ -203,7 +204,7 @@ fn Sessions() -> impl IntoView {
 }
 
 fn sessions_error(e: &ApiError) -> impl IntoView + use<> {
-    let text = if e.code == "SESSION_NOT_FRESH" {
+    let text = if e.is(Code::SessionNotFresh) {
         "For your security, the list of devices needs a recent sign-in. Sign out and in again to see it.".to_owned()
     } else {
         format!("Could not load your sessions. {}", e.for_people())
@@ -293,10 +294,17 @@ fn Password() -> impl IntoView {
                         "Password changed.".to_owned()
                     })));
                 }
-                Err(e) if e.code == "INVALID_PASSWORD" => {
+                Err(e) if e.is(Code::InvalidPassword) => {
                     current_error.set(Some("That is not your current password.".to_owned()));
                 }
-                Err(e) if e.code.starts_with("PASSWORD_TOO") => new_error.set(Some(e.message)),
+                Err(e)
+                    if matches!(
+                        e.known(),
+                        Some(Code::PasswordTooShort | Code::PasswordTooLong)
+                    ) =>
+                {
+                    new_error.set(Some(e.message))
+                }
                 Err(e) => outcome.set(Some(Outcome::Failed(e.for_people()))),
             }
         });
@@ -367,10 +375,10 @@ fn DeleteAccount(has_password: Signal<bool>) -> impl IntoView {
                 Ok(()) => auth.signed_out_because(
                     "Your account was deleted: your profile, your sessions on every device, and all your conversations and messages. Nothing of it is kept.",
                 ),
-                Err(e) if e.code == "INVALID_PASSWORD" => {
+                Err(e) if e.is(Code::InvalidPassword) => {
                     password_error.set(Some("That is not your password.".to_owned()));
                 }
-                Err(e) if e.code == "SESSION_EXPIRED" => outcome.set(Some(Outcome::Failed(
+                Err(e) if e.is(Code::SessionExpired) => outcome.set(Some(Outcome::Failed(
                     "For your security, deleting needs a sign-in within the last day. Sign out and in again, then delete.".to_owned(),
                 ))),
                 Err(e) => outcome.set(Some(Outcome::Failed(e.for_people()))),

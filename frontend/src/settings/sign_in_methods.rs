@@ -8,6 +8,7 @@ use shared::auth::{
     IdentityProvider, LinkedAccount, RequestPasswordResetRequest, SocialSignInRequest,
     UnlinkAccountRequest,
 };
+use shared::error::Code;
 
 use super::{Outcome, outcome_view};
 use crate::api;
@@ -82,10 +83,10 @@ pub fn SignInMethods(accounts: Accounts) -> impl IntoView {
             busy.set(false);
             outcome.set(Some(match result {
                 Ok(()) => Outcome::Done(format!("{name} is unlinked.")),
-                Err(e) if e.code == "SESSION_NOT_FRESH" => Outcome::Failed(
+                Err(e) if e.is(Code::SessionNotFresh) => Outcome::Failed(
                     "For your security, unlinking needs a recent sign-in. Sign out and in again, then unlink.".to_owned(),
                 ),
-                Err(e) if e.code == "FAILED_TO_UNLINK_LAST_ACCOUNT" => Outcome::Failed(
+                Err(e) if e.is(Code::FailedToUnlinkLastAccount) => Outcome::Failed(
                     "This is your only way to sign in, so it cannot be unlinked. Set a password or link another provider first.".to_owned(),
                 ),
                 Err(e) => Outcome::Failed(e.for_people()),

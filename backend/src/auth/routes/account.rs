@@ -6,6 +6,7 @@ use shared::auth::{
     ChangePasswordRequest, ChangePasswordResponse, DeleteUserRequest, DeleteUserResponse,
     StatusResponse, UpdateUserRequest,
 };
+use shared::error::Code;
 
 use super::caller::session_or_return;
 use super::headers::AuthHeaders;
@@ -187,7 +188,7 @@ pub(super) async fn delete_user(
         (None, Some(_)) => {
             return Err(AuthError::Body {
                 status: StatusCode::NOT_FOUND,
-                code: Some("INVALID_TOKEN"),
+                code: Some(Code::InvalidToken.as_str()),
                 message: "Invalid token".into(),
             });
         }

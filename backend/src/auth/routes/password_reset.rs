@@ -11,6 +11,7 @@ use rand::distributions::Alphanumeric;
 use serde::Deserialize;
 use shared::UserId;
 use shared::auth::{StatusMessageResponse, StatusResponse};
+use shared::error::Code;
 use url::Url;
 
 use super::mailing::{self, redirect};
@@ -164,7 +165,7 @@ pub(super) async fn reset_password_link(
             .map_err(|e| AuthError::Internal(e.into()))?;
         target
             .query_pairs_mut()
-            .append_pair("error", "INVALID_TOKEN");
+            .append_pair("error", Code::InvalidToken.as_str());
         return Ok(redirect(target.as_str(), HttpResponse::Found()));
     }
     origin::check_callback_url(&callback, &auth.trusted_origins)?;
@@ -179,7 +180,7 @@ pub(super) async fn reset_password_link(
     let (key, value) = if live {
         ("token", token.as_str())
     } else {
-        ("error", "INVALID_TOKEN")
+        ("error", Code::InvalidToken.as_str())
     };
     // Set, not appended: a `token` or `error` the page already had is replaced.
     let kept: Vec<(String, String)> = target
@@ -294,7 +295,9 @@ pub(super) async fn error_page(query: web::Query<ErrorQuery>) -> HttpResponse {
         .take(64)
         .collect();
     let explanation = match code.as_str() {
-        "INVALID_TOKEN" => "This link is not valid: it was used already, or it has expired.",
+        c if c == Code::InvalidToken.as_str() => {
+            "This link is not valid: it was used already, or it has expired."
+        }
         _ => "Something went wrong with this link.",
     };
     HttpResponse::Ok()

@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use shared::UserId;
 use shared::auth::{StatusResponse, VerifyEmailResponse};
+use shared::error::Code;
 use tokio::time::Instant;
 
 use super::caller::load_session;
@@ -144,8 +145,8 @@ async fn verify(
     let auth = &state.auth;
     let claims = match email_token::verify(auth.secret(), token) {
         Ok(claims) => claims,
-        Err(Refused::Expired) => return Ok(Err("TOKEN_EXPIRED")),
-        Err(Refused::Invalid) => return Ok(Err("INVALID_TOKEN")),
+        Err(Refused::Expired) => return Ok(Err(Code::TokenExpired.as_str())),
+        Err(Refused::Invalid) => return Ok(Err(Code::InvalidToken.as_str())),
     };
     let mut conn = state.pool.acquire().await?;
     let Some(update_to) = claims.update_to.clone() else {
@@ -159,7 +160,7 @@ async fn verify(
             .as_deref()
             .is_some_and(|id| id != user.id.as_str())
         {
-            return Ok(Err("INVALID_TOKEN"));
+            return Ok(Err(Code::InvalidToken.as_str()));
         }
         if user.email_verified {
             return Ok(Ok(VerifyEmailResponse::verified()));
@@ -190,18 +191,18 @@ async fn verify(
 
     // A change of email: the token names the account, and its address as it was.
     let Some(user_id) = claims.user_id.clone().map(UserId::new) else {
-        return Ok(Err("INVALID_TOKEN"));
+        return Ok(Err(Code::InvalidToken.as_str()));
     };
     let Some(user) = store::user_by_id(&mut conn, &user_id).await? else {
         return Ok(Err("USER_NOT_FOUND"));
     };
     if user.email != claims.email {
         // Already changed (a second click), or changed since.
-        return Ok(Err("INVALID_TOKEN"));
+        return Ok(Err(Code::InvalidToken.as_str()));
     }
     let current = load_session(req, state, &mut conn, headers, false).await?;
     if current.as_ref().is_some_and(|c| c.user.id != user.id) {
-        return Ok(Err("INVALID_USER"));
+        return Ok(Err(Code::InvalidUser.as_str()));
     }
     match claims.request_type {
         Some(RequestType::ChangeConfirmation) => {
@@ -227,7 +228,7 @@ async fn verify(
         kind => {
             // The new address answered (or a token of Better Auth's older, one-step kind).
             if !store::set_email(&mut conn, &user.id, &update_to).await? {
-                return Ok(Err("INVALID_TOKEN"));
+                return Ok(Err(Code::InvalidToken.as_str()));
             }
             let one_step = kind.is_none();
             if one_step {
