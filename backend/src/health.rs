@@ -1,9 +1,11 @@
-//! Liveness and readiness, for load balancers and orchestrators.
+//! Liveness and readiness, for load balancers and orchestrators, and the metrics scrape.
 
 use std::time::{Duration, Instant};
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use shared::health::{Health, Readiness};
+use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -66,4 +68,50 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             database_latency_ms: started.elapsed().as_micros() as f64 / 1000.0,
             migrations,
         }))
+}
+
+// The counters are `crate::metrics`'s; this handler reads the gauges they cannot know.
+/// The Prometheus text exposition. 404 when `METRICS_TOKEN` is unset (metrics are off), 401
+/// without the token.
+#[utoipa::path(
+    tag = "health",
+    description = "Prometheus metrics. Off unless `METRICS_TOKEN` is set; then send it as \
+                   `Authorization: Bearer <token>`.",
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+        (status = 401, description = "The metrics token is missing or wrong", body = shared::ErrorBody),
+        (status = 404, description = "Metrics are off (METRICS_TOKEN is unset)", body = shared::ErrorBody),
+    )
+)]
+#[get("/metrics")]
+pub async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(token) = &state.settings.metrics_token else {
+        return Err(ApiError::NotFound("Not found".to_owned()));
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !bool::from(given.as_bytes().ct_eq(token.expose().as_bytes())) {
+        return Err(ApiError::Unauthorized);
+    }
+    let (slots_used, slots) = state.chat.admission.slots();
+    let body = crate::metrics::render(crate::metrics::Gauges {
+        answers_in_flight: state.chat.running.count(),
+        slots_used,
+        slots,
+        pool_size: state.pool.size(),
+        pool_idle: state.pool.num_idle(),
+        pool_max: state.pool.options().get_max_connections(),
+    })
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("encoding metrics: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body))
 }

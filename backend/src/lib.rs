@@ -5,6 +5,7 @@ pub mod account;
 pub mod agent;
 pub mod auth;
 pub mod client_ip;
+pub mod columns;
 pub mod config;
 pub mod conversations;
 pub mod cors;

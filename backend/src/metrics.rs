@@ -1,4 +1,4 @@
-//! `GET /metrics` in Prometheus's text format: requests and their latency by route and status,
+//! The counters behind `GET /metrics` (served by [`crate::health`]), in Prometheus's text format: requests and their latency by route and status,
 //! answers being written, generation slots, agent errors by code, the database pool, and
 //! rate-limit rejections. Labels carry routes as patterns (`/api/conversations/{id}`), methods,
 //! statuses and codes: never a user id, an email or any content.
@@ -10,18 +10,12 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, web};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use subtle::ConstantTimeEq;
-
-use crate::error::ApiError;
-use crate::state::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -235,57 +229,33 @@ impl Drop for Waiting {
     }
 }
 
-/// The Prometheus text exposition. 404 when `METRICS_TOKEN` is unset (metrics are off), 401
-/// without the token.
-#[utoipa::path(
-    tag = "health",
-    description = "Prometheus metrics. Off unless `METRICS_TOKEN` is set; then send it as \
-                   `Authorization: Bearer <token>`.",
-    responses(
-        (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
-        (status = 401, description = "The metrics token is missing or wrong", body = shared::ErrorBody),
-        (status = 404, description = "Metrics are off (METRICS_TOKEN is unset)", body = shared::ErrorBody),
-    )
-)]
-#[get("/metrics")]
-pub async fn metrics(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let Some(token) = &state.settings.metrics_token else {
-        return Err(ApiError::NotFound("Not found".to_owned()));
-    };
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if !bool::from(given.as_bytes().ct_eq(token.expose().as_bytes())) {
-        return Err(ApiError::Unauthorized);
-    }
+/// What the counters cannot know by themselves, read from the running server at each scrape.
+pub struct Gauges {
+    pub answers_in_flight: usize,
+    pub slots_used: usize,
+    pub slots: usize,
+    pub pool_size: u32,
+    pub pool_idle: usize,
+    pub pool_max: u32,
+}
+
+/// Prometheus's text exposition of every counter, with `gauges` set first.
+pub fn render(gauges: Gauges) -> Result<String, std::fmt::Error> {
     let m = &*METRICS;
-    m.answers_in_flight.set(state.chat.running.count() as i64);
-    let (used, total) = state.chat.admission.slots();
-    m.slots_used.set(used as i64);
-    m.slots.set(total as i64);
-    let size = i64::from(state.pool.size());
-    let idle = state.pool.num_idle() as i64;
+    m.answers_in_flight.set(gauges.answers_in_flight as i64);
+    m.slots_used.set(gauges.slots_used as i64);
+    m.slots.set(gauges.slots as i64);
+    let idle = gauges.pool_idle as i64;
     m.pool
         .get_or_create(&PoolLabels { state: "idle" })
         .set(idle);
     m.pool
         .get_or_create(&PoolLabels { state: "in_use" })
-        .set(size - idle);
-    m.pool_max
-        .set(i64::from(state.pool.options().get_max_connections()));
+        .set(i64::from(gauges.pool_size) - idle);
+    m.pool_max.set(i64::from(gauges.pool_max));
     let mut body = String::new();
-    prometheus_client::encoding::text::encode(&mut body, &m.registry)
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("encoding metrics: {e}")))?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(body))
+    prometheus_client::encoding::text::encode(&mut body, &m.registry)?;
+    Ok(body)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::{auth, error, health};
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
-        .service(crate::metrics::metrics)
+        .service(health::metrics)
         // Before `/api`, which would otherwise swallow `/api/auth/*`.
         .configure(auth::configure)
         .service(

@@ -4,6 +4,7 @@
 //! still going (stored as `stopped`, with what they had), waits for them to be saved, and only
 //! then stops serving and closes the pool.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use actix_web::{HttpResponse, web};
 use shared::ErrorBody;
 use tokio::time::Instant;
 
-use crate::state::AppState;
+use crate::messages::running::Running;
 
 /// How long stopped answers get to save their final state before the server stops anyway.
 const SAVE_AFTER_STOP: Duration = Duration::from_secs(10);
@@ -40,8 +41,8 @@ pub async fn refuse_while_draining(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let draining = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|state| state.draining.is_on());
+        .app_data::<web::Data<Draining>>()
+        .is_some_and(|draining| draining.is_on());
     if !draining || req.path() == "/healthz" {
         return next
             .call(req)
@@ -58,17 +59,24 @@ pub async fn refuse_while_draining(
     Ok(req.into_response(response).map_into_right_body())
 }
 
+/// What a stop needs: the flag the middleware reads, the answers being written, and how long
+/// they get to finish (`CHATKEEP_SHUTDOWN_TIMEOUT`).
+pub struct Drain {
+    pub draining: web::Data<Draining>,
+    pub running: Arc<Running>,
+    pub grace: Duration,
+}
+
 /// Waits for SIGINT or SIGTERM, then drains (see the module) and stops `server`.
-pub async fn on_signal(state: web::Data<AppState>, server: ServerHandle) {
+pub async fn on_signal(drain: Drain, server: ServerHandle) {
     let signal = wait_for_signal().await;
     tracing::info!(
         signal,
         "stopping: new requests get 503, answers being written may finish"
     );
-    state.draining.start();
-    let running = &state.chat.running;
-    let grace = Duration::from_secs(state.settings.shutdown_timeout_secs);
-    let finished = running.wait_until_none(Instant::now() + grace).await;
+    drain.draining.start();
+    let running = &drain.running;
+    let finished = running.wait_until_none(Instant::now() + drain.grace).await;
     if !finished {
         let stopped = running.stop_all();
         tracing::info!(

@@ -25,7 +25,7 @@ pub struct Application {
     server: Server,
     local_addr: std::net::SocketAddr,
     pool: PgPool,
-    state: web::Data<AppState>,
+    drain: crate::shutdown::Drain,
 }
 
 impl Application {
@@ -72,7 +72,6 @@ impl Application {
         let chat = ChatRuntime::new(&settings, pool.clone())?;
         chat.stops.listen(&chat.running);
         let state = web::Data::new(AppState {
-            draining: crate::shutdown::Draining::default(),
             pool: pool.clone(),
             settings,
             started_at: Instant::now(),
@@ -91,7 +90,12 @@ impl Application {
         let spa_dir_data = web::Data::new(spa::SpaDir(spa_dir.clone()));
         let doc = openapi::document();
 
-        let app_state = state.clone();
+        let drain = crate::shutdown::Drain {
+            draining: web::Data::new(crate::shutdown::Draining::default()),
+            running: state.chat.running.clone(),
+            grace: std::time::Duration::from_secs(shutdown_timeout),
+        };
+        let draining = drain.draining.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(crate::shutdown::refuse_while_draining))
@@ -102,6 +106,7 @@ impl Application {
                 .wrap(from_fn(telemetry::request_telemetry))
                 .wrap(from_fn(security_headers::add))
                 .app_data(state.clone())
+                .app_data(draining.clone())
                 .app_data(spa_dir_data.clone())
                 .configure(|cfg| error::configure_extractors(cfg, json_limit))
                 // The docs must be registered before the `/api` scope, which would swallow them.
@@ -122,7 +127,7 @@ impl Application {
             server,
             local_addr,
             pool,
-            state: app_state,
+            drain,
         })
     }
 
@@ -139,7 +144,7 @@ impl Application {
     /// saved; then it stops serving and closes the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
-        tokio::spawn(crate::shutdown::on_signal(self.state, handle));
+        tokio::spawn(crate::shutdown::on_signal(self.drain, handle));
         let result = self.server.await;
         self.pool.close().await;
         tracing::info!("stopped");

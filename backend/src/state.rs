@@ -12,8 +12,6 @@ use crate::rate_limit::RateLimiter;
 
 /// What every handler can reach. Cheap to clone (an `Arc` inside `web::Data`).
 pub struct AppState {
-    /// Set on SIGTERM/SIGINT: new requests are turned away while answers finish.
-    pub draining: crate::shutdown::Draining,
     pub pool: PgPool,
     pub settings: Settings,
     pub started_at: Instant,

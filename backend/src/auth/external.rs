@@ -11,22 +11,12 @@ use anyhow::Context;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use tokio::sync::{Mutex, RwLock};
-use url::Url;
 
 use super::jwt;
+use crate::config::ExternalIssuerSettings;
 
 const REFETCH_INTERVAL: Duration = Duration::from_secs(60);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-
-#[derive(Debug, Clone)]
-pub struct ExternalIssuerSettings {
-    pub jwks_url: Url,
-    pub issuer: String,
-    pub audience: String,
-    /// `AUTH_JWT_SHARED_USERS`: the issuer and Chatkeep share one user table, so a token's
-    /// `sub` is a local user id. Off by default: external users are linked by an `account` row.
-    pub shared_users: bool,
-}
 
 type KeyMap = HashMap<String, (DecodingKey, Algorithm)>;
 

@@ -13,9 +13,9 @@ use sha2::{Digest, Sha256};
 use shared::UserId;
 use sqlx::{Connection, PgConnection};
 
-use super::external::ExternalIssuerSettings;
 use super::jwt::VerifiedClaims;
 use super::store::{self, UserRow};
+use crate::config::ExternalIssuerSettings;
 
 /// The local user for a verified token of `issuer`, linking or creating them on first sight.
 /// `None` when the token must not map to anyone (its id or verified email belongs to a local

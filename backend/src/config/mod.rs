@@ -4,7 +4,13 @@
 //! line naming the key and the fix; secrets never appear in `Debug` output. The types are here;
 //! [`read`] reads each section, with one parser per kind of value.
 
+mod accounts;
 mod read;
+
+pub use accounts::{
+    AccountFlows, AuthSettings, EmailVerification, ExternalIssuerSettings, GuestSettings,
+    MailSettings, PasswordHash, ProviderKind, ProviderSettings,
+};
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -12,8 +18,6 @@ use std::path::PathBuf;
 
 use ipnet::IpNet;
 use url::Url;
-
-use crate::auth::external::ExternalIssuerSettings;
 
 /// Where Chatkeep runs. Development is forgiving (generated secret, pretty logs); production is
 /// strict.
@@ -81,62 +85,6 @@ pub struct Settings {
     pub chat: ChatSettings,
     pub history: HistorySettings,
     pub mail: MailSettings,
-}
-
-/// Where mail goes: SMTP, or (without `SMTP_URL`) a folder of files in development.
-#[derive(Debug, Clone)]
-pub struct MailSettings {
-    /// `SMTP_URL`, in lettre's form: `smtp://host:port` (plain, for a local relay),
-    /// `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS); user and password in
-    /// the URL. `None`: mail is written to `CHATKEEP_DATA_DIR/outbox` (development only).
-    pub smtp_url: Option<Secret<String>>,
-    /// `MAIL_FROM`: the sender, `Name <address>` or an address.
-    pub from: String,
-}
-
-/// How email verification is asked for (`EMAIL_VERIFICATION`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EmailVerification {
-    /// No verification mail is sent; addresses stay unverified.
-    Off,
-    /// A verification mail goes out at sign-up; an unverified account works (the app offers to
-    /// verify).
-    Optional,
-    /// As Better Auth's `requireEmailVerification`: no session until the address is verified.
-    Required,
-}
-
-/// The account flows that send mail, as Better Auth's options name them.
-#[derive(Debug, Clone)]
-pub struct AccountFlows {
-    /// `EMAIL_VERIFICATION`: `off`, `optional` (default) or `required`.
-    pub verification: EmailVerification,
-    /// `EMAIL_VERIFICATION_ON_SIGN_IN`: with `required`, a sign-in of an unverified account mails
-    /// a fresh link (Better Auth's `sendOnSignIn`). Default on.
-    pub verification_on_sign_in: bool,
-    /// `AUTO_SIGN_IN_AFTER_VERIFICATION`: following the link signs the person in. Default on.
-    pub auto_sign_in_after_verification: bool,
-    /// `EMAIL_VERIFICATION_TTL`: seconds a verification link works (Better Auth's `expiresIn`).
-    pub verification_ttl: std::time::Duration,
-    /// `PASSWORD_RESET`: `POST /request-password-reset` and the reset links. Default on.
-    pub password_reset: bool,
-    /// `PASSWORD_RESET_TTL`: seconds a reset link works.
-    pub reset_ttl: std::time::Duration,
-    /// `PASSWORD_RESET_REVOKES_SESSIONS`: a reset signs every device out (Better Auth's
-    /// `revokeSessionsOnPasswordReset`, off there; on here).
-    pub reset_revokes_sessions: bool,
-    /// `CHANGE_EMAIL`: `POST /change-email`. Default on.
-    pub change_email: bool,
-    /// `CHANGE_EMAIL_CONFIRM_OLD`: a verified address confirms a change from its own inbox
-    /// before the new address is asked (Better Auth's `sendChangeEmailConfirmation`). Default on.
-    pub change_email_confirm_old: bool,
-}
-
-impl AccountFlows {
-    /// Whether any flow sends mail.
-    pub fn send_mail(&self) -> bool {
-        self.verification != EmailVerification::Off || self.password_reset || self.change_email
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -267,93 +215,6 @@ impl fmt::Debug for DatabaseSettings {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct AuthSettings {
-    /// `BETTER_AUTH_SECRET`: cookie HMAC and key-encryption secret shared with Better Auth.
-    /// `None` in development means "generate one into the data dir".
-    pub secret: Option<Secret<String>>,
-    /// `BETTER_AUTH_SECRETS` (`"2:new,1:old"`): versioned secrets, the first one current, as
-    /// Better Auth 1.5+ reads them. `BETTER_AUTH_SECRET` beside it decrypts what was encrypted
-    /// before rotation.
-    pub secrets: Option<Vec<(u32, Secret<String>)>>,
-    /// `PASSWORD_HASH`: how new and changed passwords are hashed (bcrypt hashes verify either way).
-    pub password_hash: PasswordHash,
-    /// `BETTER_AUTH_TRUSTED_ORIGINS`: extra origins for CORS and Origin checks.
-    pub trusted_origins: Vec<String>,
-    /// `AUTH_RATE_LIMIT`: Better Auth's rate limits on `/api/auth` (on by default).
-    pub rate_limit: bool,
-    /// `AUTH_JWKS_URL` (+ `AUTH_JWT_ISSUER`, `AUTH_JWT_AUDIENCE`): trust an external issuer.
-    pub external_issuer: Option<ExternalIssuerSettings>,
-    /// `AUTH_JWKS_CACHE_SECS`: how long verification keys (ours and the external issuer's)
-    /// are trusted from memory before they are read again, so a removed or expired key stops
-    /// verifying within this time.
-    pub jwks_cache_ttl: std::time::Duration,
-    /// `PASSWORD_HASH_CONCURRENCY`: scrypt hashes running at once (each takes ~32 MiB).
-    pub hash_concurrency: usize,
-    /// `PASSWORD_HASH_MAX_WAIT_MS`: the longest a request waits for a hashing slot (then 503).
-    pub hash_max_wait: std::time::Duration,
-    /// Verification, password reset and change of email.
-    pub flows: AccountFlows,
-    /// Guests (Better Auth's anonymous plugin).
-    pub guests: GuestSettings,
-    /// Identity providers people may sign in with (none by default).
-    pub providers: Vec<ProviderSettings>,
-    /// `TRUSTED_PROVIDERS`: providers whose sign-in may link to an existing account with the
-    /// same address even when the provider does not say it verified it (Better Auth's
-    /// `accountLinking.trustedProviders`).
-    pub trusted_providers: Vec<String>,
-}
-
-/// One identity provider: `GITHUB_CLIENT_ID`, `GOOGLE_CLIENT_ID`, or an entry of
-/// `OIDC_PROVIDERS` with its `OIDC_<ID>_*` settings.
-#[derive(Debug, Clone)]
-pub struct ProviderSettings {
-    /// The provider's id on the wire (`github`, `google`, or the `OIDC_PROVIDERS` entry).
-    pub id: String,
-    /// The button's label: "Continue with {name}".
-    pub name: String,
-    pub kind: ProviderKind,
-    pub client_id: String,
-    pub client_secret: Secret<String>,
-    /// Scopes asked for, as the provider spells them.
-    pub scopes: Vec<String>,
-}
-
-#[derive(Debug, Clone)]
-pub enum ProviderKind {
-    /// OpenID Connect, its endpoints discovered from `{issuer}/.well-known/openid-configuration`.
-    Oidc { issuer: Url },
-    /// Google: OpenID Connect with its endpoints built in, or discovered from `GOOGLE_ISSUER`
-    /// when that is set (a stand-in for tests).
-    Google { issuer: Option<Url> },
-    /// GitHub's OAuth apps (not OpenID Connect): `GITHUB_OAUTH_URL` for the authorization and
-    /// token endpoints, `GITHUB_API_URL` for the profile (both GitHub's by default).
-    GitHub { oauth: Url, api: Url },
-}
-
-/// Guests: people who chat before they have an account (`ANONYMOUS_SIGN_IN`).
-#[derive(Debug, Clone)]
-pub struct GuestSettings {
-    /// `ANONYMOUS_SIGN_IN`: `POST /api/auth/sign-in/anonymous` and `isAnonymous` on users (off).
-    pub enabled: bool,
-    /// `GUEST_MESSAGES_PER_DAY`: questions a guest may ask in 24 hours.
-    pub messages_per_day: u32,
-    /// `GUEST_MAX_CONVERSATIONS`: conversations a guest may keep at once.
-    pub max_conversations: u32,
-    /// `GUEST_RETENTION_DAYS`: a guest who never signs up is deleted, with their chats, this
-    /// long after they started.
-    pub retention_days: u32,
-}
-
-/// `PASSWORD_HASH`: the hash written for new and changed passwords.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasswordHash {
-    /// Better Auth's default (`hexsalt:hexkey`).
-    Scrypt,
-    /// `$2b$10$…`, for a database shared with an app whose Better Auth hashes with bcrypt.
-    Bcrypt,
-}
-
 /// A setting that stops startup: which key, what is wrong, how to fix it.
 #[derive(Debug, thiserror::Error)]
 #[error("{key}: {problem}; {fix}")]
@@ -478,174 +339,4 @@ pub fn redact_url(raw: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-
-    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Settings::from_lookup(|k| map.get(k).cloned())
-    }
-
-    #[test]
-    fn defaults_need_no_configuration() {
-        let s = settings(&[]).unwrap();
-        assert_eq!(s.bind, "127.0.0.1:8080");
-        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:8080/");
-        assert_eq!(s.database.url.expose(), DEFAULT_DATABASE_URL);
-        assert_eq!(s.environment, Environment::Development);
-        assert_eq!(s.log_format, LogFormat::Pretty);
-    }
-
-    #[test]
-    fn provider_ids_never_take_the_passwords_or_the_built_ins() {
-        for id in ["credential", "github", "google", "Corp", "a b"] {
-            let err = settings(&[("OIDC_PROVIDERS", id)]).unwrap_err();
-            assert_eq!(err.key, "OIDC_PROVIDERS", "{id}");
-        }
-        let err = settings(&[("OIDC_PROVIDERS", "corp")]).unwrap_err();
-        assert!(err.problem.contains("OIDC_CORP_ISSUER"), "{}", err.problem);
-    }
-
-    #[test]
-    fn versioned_secrets_read_as_better_auth_reads_them() {
-        let s = settings(&[("BETTER_AUTH_SECRETS", " 2:new:with:colons , 1:old ")]).unwrap();
-        let secrets = s.auth.secrets.unwrap();
-        let read: Vec<(u32, &str)> = secrets
-            .iter()
-            .map(|(v, s)| (*v, s.expose().as_str()))
-            .collect();
-        assert_eq!(
-            read,
-            [(2, "new:with:colons"), (1, "old")],
-            "the first is current"
-        );
-
-        for (raw, problem) in [
-            ("2:s3cr3t,", "entry 2 has no version"),
-            ("s3cr3t", "entry 1 has no version"),
-            ("2abc:s3cr3t", "not a whole number"),
-            ("-1:s3cr3t", "not a whole number"),
-            ("2: ", "empty secret"),
-            ("2:s3cr3t,2:s3cr3t2", "given twice"),
-        ] {
-            let err = settings(&[("BETTER_AUTH_SECRETS", raw)]).unwrap_err();
-            assert_eq!(err.key, "BETTER_AUTH_SECRETS");
-            assert!(err.to_string().contains(problem), "{raw}: {err}");
-            assert!(
-                !err.to_string().contains("s3cr3t"),
-                "no secret in the error: {err}"
-            );
-        }
-    }
-
-    #[test]
-    fn the_password_hash_is_scrypt_unless_bcrypt_is_asked_for() {
-        assert_eq!(
-            settings(&[]).unwrap().auth.password_hash,
-            PasswordHash::Scrypt
-        );
-        let s = settings(&[("PASSWORD_HASH", "BCRYPT")]).unwrap();
-        assert_eq!(s.auth.password_hash, PasswordHash::Bcrypt);
-        let err = settings(&[("PASSWORD_HASH", "argon2")]).unwrap_err();
-        assert_eq!(err.key, "PASSWORD_HASH");
-    }
-
-    #[test]
-    fn base_url_follows_the_bind_address() {
-        let s = settings(&[("CHATKEEP_BIND", "127.0.0.1:9000")]).unwrap();
-        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:9000/");
-        let s = settings(&[("CHATKEEP_BIND", "0.0.0.0:9000")]).unwrap();
-        assert_eq!(s.base_url.as_str(), "http://127.0.0.1:9000/");
-    }
-
-    #[test]
-    fn invalid_values_name_the_key_and_the_fix() {
-        let err = settings(&[("CHATKEEP_BIND", "nonsense")]).unwrap_err();
-        assert_eq!(err.key, "CHATKEEP_BIND");
-        assert!(err.to_string().contains("host:port"), "{err}");
-
-        let err = settings(&[("DATABASE_URL", "mysql://x@h/db")]).unwrap_err();
-        assert_eq!(err.key, "DATABASE_URL");
-
-        let err = settings(&[("DATABASE_MAX_CONNECTIONS", "0")]).unwrap_err();
-        assert_eq!(err.key, "DATABASE_MAX_CONNECTIONS");
-
-        let err = settings(&[("LOG_FORMAT", "xml")]).unwrap_err();
-        assert_eq!(err.key, "LOG_FORMAT");
-
-        let err = settings(&[("BETTER_AUTH_URL", "ftp://x")]).unwrap_err();
-        assert_eq!(err.key, "BETTER_AUTH_URL");
-    }
-
-    #[test]
-    fn production_will_not_start_without_a_way_to_send_the_mail_its_flows_send() {
-        let secret = (
-            "BETTER_AUTH_SECRET",
-            "a-production-secret-that-is-long-enough-0123",
-        );
-        let err = settings(&[("CHATKEEP_ENV", "production"), secret]).unwrap_err();
-        assert_eq!(err.key, "SMTP_URL");
-        assert!(err.to_string().contains("PASSWORD_RESET=off"), "{err}");
-        let quiet = [
-            ("CHATKEEP_ENV", "production"),
-            secret,
-            ("PASSWORD_RESET", "off"),
-            ("EMAIL_VERIFICATION", "off"),
-            ("CHANGE_EMAIL", "off"),
-        ];
-        assert!(settings(&quiet).is_ok());
-        let smtp = [
-            ("CHATKEEP_ENV", "production"),
-            secret,
-            (
-                "SMTP_URL",
-                "smtp://user:pass@smtp.example.com:587?tls=required",
-            ),
-        ];
-        let s = settings(&smtp).unwrap();
-        assert!(
-            !format!("{s:?}").contains("pass@"),
-            "the SMTP password stays out of Debug"
-        );
-        assert_eq!(s.mail.from, "Chatkeep <no-reply@localhost>");
-        let err = settings(&[("SMTP_URL", "http://example.com")]).unwrap_err();
-        assert_eq!(err.key, "SMTP_URL");
-        let err = settings(&[("EMAIL_VERIFICATION", "maybe")]).unwrap_err();
-        assert_eq!(err.key, "EMAIL_VERIFICATION");
-    }
-
-    #[test]
-    fn every_setting_read_is_named() {
-        let names = setting_names();
-        for key in [
-            "DATABASE_URL",
-            "AUTH_JWT_ISSUER",
-            "IMPORT_MAX_NODES",
-            "USER_MAX_STORED_BYTES",
-            "MAX_FOLLOWERS",
-        ] {
-            assert!(
-                names.iter().any(|n| n == key),
-                "{key} missing from {names:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn debug_output_hides_secrets() {
-        let s = settings(&[
-            ("DATABASE_URL", "postgres://app:hunter2@db:5432/chatkeep"),
-            ("BETTER_AUTH_SECRET", "super-secret-value-1234567890"),
-        ])
-        .unwrap();
-        let printed = format!("{s:?}");
-        assert!(!printed.contains("hunter2"), "{printed}");
-        assert!(!printed.contains("super-secret-value"), "{printed}");
-        assert!(printed.contains("redacted"), "{printed}");
-    }
-}
+mod tests;

@@ -6,6 +6,7 @@ use shared::{ConversationId, MessageId, UserId};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::columns::iso_micros;
 use crate::cursor::Cursor;
 
 #[derive(Debug, Clone)]
@@ -27,18 +28,13 @@ impl From<&ConversationRow> for shared::conversations::Conversation {
             title: c.title.clone(),
             pinned: c.pinned,
             archived: c.archived_at.is_some(),
-            archived_at: c.archived_at.map(iso),
-            created_at: iso(c.created_at),
-            updated_at: iso(c.updated_at),
-            last_message_at: iso(c.last_message_at),
+            archived_at: c.archived_at.map(iso_micros),
+            created_at: iso_micros(c.created_at),
+            updated_at: iso_micros(c.updated_at),
+            last_message_at: iso_micros(c.last_message_at),
             active_message_id: c.active_message_id.map(|id| id.to_string()),
         }
     }
-}
-
-/// RFC 3339 with microseconds, UTC.
-pub fn iso(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 pub struct ListFilter<'a> {

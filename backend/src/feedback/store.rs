@@ -6,8 +6,7 @@ use shared::messages::Role;
 use shared::{ConversationId, MessageId, UserId};
 use sqlx::PgConnection;
 
-use crate::conversations::store::iso;
-use crate::messages::store::parse_role;
+use crate::columns::{iso_micros, parse_rating, parse_role};
 
 /// Feedback as stored; `message_feedback_rating_check` keeps `rating` to the enum's values.
 #[derive(Debug, Clone)]
@@ -17,20 +16,12 @@ pub struct FeedbackRow {
     pub updated_at: DateTime<Utc>,
 }
 
-pub fn parse_rating(rating: &str) -> Rating {
-    if rating == "up" {
-        Rating::Up
-    } else {
-        Rating::Down
-    }
-}
-
 impl From<&FeedbackRow> for Feedback {
     fn from(f: &FeedbackRow) -> Self {
         Self {
             rating: f.rating,
             reason: f.reason.clone(),
-            updated_at: iso(f.updated_at),
+            updated_at: iso_micros(f.updated_at),
         }
     }
 }

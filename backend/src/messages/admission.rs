@@ -6,54 +6,19 @@
 //! The fair share: the last quarter of the slots goes only to sources that hold none, so one
 //! busy source (or a few) cannot take every slot and turn everyone else away with 503 `BUSY`.
 //! The slots and the address caps are per process (a slot is this process's capacity); the
-//! user's cap is also checked in the database, so it is one limit across every instance.
+//! user's cap is also checked in the database, so it is one limit across every instance
+//! (`messages::routes`, which admits a question, counts there).
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use actix_web::HttpRequest;
 use shared::UserId;
-use sqlx::PgConnection;
 
-use super::{quota, store};
 use crate::error::ApiError;
-use crate::state::AppState;
 
-/// What admitting a question gives: the messages the user may still send this minute, and the
-/// answer's hold on a slot.
-pub struct Admitted {
-    pub remaining: u32,
-    pub slot: Slot,
-}
-
-/// The per-user message rate, then the caps and a slot: refused fast, never queued. `conn` is
-/// the transaction that will store the answer: the user's streams are counted there, under a
-/// lock it holds until that answer is stored.
-pub async fn admit(
-    state: &AppState,
-    conn: &mut PgConnection,
-    req: &HttpRequest,
-    user_id: &UserId,
-) -> Result<Admitted, ApiError> {
-    let chat = &state.settings.chat;
-    let remaining =
-        quota::take_message(&state.chat.limiter, user_id, chat.messages_per_minute).await?;
-    let slot = state
-        .chat
-        .admission
-        .try_admit(user_id, state.auth.client_ip(req))?;
-    // Answers this user has on other instances count too.
-    let streams = store::lock_and_count_streams(conn, user_id).await?;
-    if streams >= chat.max_streams_per_user as i64 {
-        crate::metrics::rejected(crate::metrics::Limit::Streams);
-        return Err(too_many_for_user(chat.max_streams_per_user));
-    }
-    Ok(Admitted { remaining, slot })
-}
-
-fn too_many_for_user(cap: usize) -> ApiError {
+pub(super) fn too_many_for_user(cap: usize) -> ApiError {
     ApiError::TooManyStreams(format!(
         "You already have {cap} answers being written; wait for one to finish or stop it."
     ))

@@ -2,6 +2,7 @@
 //! stored before the agent is called; the answer is saved as it is written.
 
 pub mod admission;
+mod answer;
 pub mod follow;
 pub mod followers;
 pub mod generate;
@@ -15,3 +16,13 @@ pub mod stops;
 pub mod store;
 
 pub use routes::configure;
+
+use crate::error::ApiError;
+
+fn conversation_not_found() -> ApiError {
+    ApiError::NotFound("No such conversation.".to_owned())
+}
+
+fn message_not_found() -> ApiError {
+    ApiError::NotFound("No such message in this conversation.".to_owned())
+}

@@ -1,23 +1,20 @@
 //! The message routes: list a conversation's messages, ask (JSON or an event stream), stop an
-//! answer, and regenerate one. Each handler owns its transaction; admission, the answer task
-//! and the event stream live in their own files.
+//! answer, and regenerate one. Each handler owns its transaction; admitting and starting an
+//! answer, the answer task and the event stream live in their own files.
 
 use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
 use shared::messages::{Exchange, Message, MessagePage, PostMessage, Role};
-use shared::stream::StreamEvent;
 use shared::{ConversationId, MessageId, UserId};
 use sqlx::PgConnection;
-use tokio::sync::mpsc;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::question::Question;
-use super::store::{self, InsertError, MessageRow, NewQuestion};
-use super::{admission, generate, sse};
+use super::store::{self, InsertError, NewQuestion};
+use super::{answer, conversation_not_found, message_not_found, sse};
 use crate::account::{guests, storage};
-use crate::agent::{AgentRequest, Turn};
 use crate::auth::AuthUser;
 use crate::conversations::store as conversations;
 use crate::conversations::title::title_from;
@@ -38,14 +35,6 @@ const DEFAULT_PAGE: u32 = 50;
 const MAX_PAGE: u32 = 200;
 /// How long a stop request waits for the answer's final save before answering.
 const STOP_WAIT: Duration = Duration::from_secs(3);
-
-fn conversation_not_found() -> ApiError {
-    ApiError::NotFound("No such conversation.".to_owned())
-}
-
-fn message_not_found() -> ApiError {
-    ApiError::NotFound("No such message in this conversation.".to_owned())
-}
 
 async fn require_conversation(
     conn: &mut PgConnection,
@@ -180,7 +169,7 @@ async fn post_message(
     let room = state.settings.history.user_max_stored_bytes;
     storage::ensure_room(&mut tx, &user.id, room, adding).await?;
     guests::ensure_question(&mut tx, &user.id, &state.settings.auth.guests).await?;
-    let admitted = admission::admit(&state, &mut tx, &req, &user.id).await?;
+    let admitted = answer::admit(&state, &mut tx, &req, &user.id).await?;
 
     // The conversation's row lock first, then the inserts: one lock order for every writer.
     let new_title = conversations::record_activity(
@@ -232,27 +221,7 @@ async fn post_message(
         }
         Err(other) => return Err(other.into()),
     };
-    let answer = store::insert_answer(&mut tx, &user.id, conversation_id, stored.id).await?;
-    conversations::set_active(&mut tx, &user.id, conversation_id, answer.id).await?;
-    let history = load_history(&mut tx, &state, &user.id, stored.id).await?;
-    tx.commit().await?;
-
-    let request = AgentRequest {
-        history,
-        question: question.content,
-        selected_text: question.selected_text,
-    };
-    let remaining = admitted.remaining;
-    let rx = generate::start(
-        &state,
-        &user.id,
-        &stored,
-        &answer,
-        request,
-        new_title,
-        admitted.slot,
-    );
-    respond(&state, &user.id, rx, stream, remaining, (&stored, &answer)).await
+    answer::start(&state, tx, &user.id, &stored, new_title, admitted, stream).await
 }
 
 /// Stop an answer being written. Its text so far is kept, with status `stopped`. Stopping a
@@ -343,87 +312,7 @@ async fn regenerate_message(
     };
     let room = state.settings.history.user_max_stored_bytes;
     storage::ensure_room(&mut tx, &user.id, room, 0).await?;
-    let admitted = admission::admit(&state, &mut tx, &req, &user.id).await?;
+    let admitted = answer::admit(&state, &mut tx, &req, &user.id).await?;
     conversations::record_activity(&mut tx, &user.id, conversation_id, None).await?;
-    let answer = store::insert_answer(&mut tx, &user.id, conversation_id, question.id).await?;
-    conversations::set_active(&mut tx, &user.id, conversation_id, answer.id).await?;
-    let history = load_history(&mut tx, &state, &user.id, question.id).await?;
-    tx.commit().await?;
-
-    let request = AgentRequest {
-        history,
-        question: question.content.clone(),
-        selected_text: question.selected_text.clone(),
-    };
-    let remaining = admitted.remaining;
-    let rx = generate::start(
-        &state,
-        &user.id,
-        &question,
-        &answer,
-        request,
-        None,
-        admitted.slot,
-    );
-    respond(
-        &state,
-        &user.id,
-        rx,
-        stream,
-        remaining,
-        (&question, &answer),
-    )
-    .await
-}
-
-async fn load_history(
-    conn: &mut PgConnection,
-    state: &AppState,
-    user_id: &UserId,
-    question_id: MessageId,
-) -> Result<Vec<Turn>, ApiError> {
-    let turns = store::history(
-        conn,
-        user_id,
-        question_id,
-        state.settings.agent.history_messages,
-    )
-    .await?
-    .into_iter()
-    .map(|(role, content)| Turn { role, content })
-    .collect();
-    Ok(turns)
-}
-
-async fn respond(
-    state: &AppState,
-    user_id: &UserId,
-    mut rx: mpsc::Receiver<StreamEvent>,
-    stream: bool,
-    remaining: u32,
-    exchange: (&MessageRow, &MessageRow),
-) -> Result<HttpResponse, ApiError> {
-    let (question, answer) = exchange;
-    let (conversation_id, question_id, answer_id) =
-        (question.conversation_id, question.id, answer.id);
-    if stream {
-        let keep_alive = Duration::from_secs(state.settings.chat.keep_alive_secs);
-        return Ok(sse::event_stream(rx, Some(remaining), keep_alive));
-    }
-    // JSON: wait for the answer to be saved (the channel closes then). If this request is
-    // dropped meanwhile, the answer goes on and is saved all the same.
-    while rx.recv().await.is_some() {}
-    let mut tx = begin_for_user(&state.pool, user_id).await?;
-    let question = store::get(&mut tx, user_id, conversation_id, question_id).await?;
-    let answer = store::get(&mut tx, user_id, conversation_id, answer_id).await?;
-    tx.commit().await?;
-    let (Some(question), Some(answer)) = (question, answer) else {
-        return Err(conversation_not_found());
-    };
-    Ok(HttpResponse::Created()
-        .insert_header(("x-ratelimit-remaining", remaining.to_string()))
-        .json(Exchange {
-            user_message: Message::from(&question),
-            assistant_message: Message::from(&answer),
-        }))
+    answer::start(&state, tx, &user.id, &question, None, admitted, stream).await
 }

@@ -10,11 +10,11 @@ use super::query::{self, MAX_QUERY_CHARS};
 use super::snippet;
 use super::store::{self, Filter, HitRow, RankCursor};
 use crate::auth::AuthUser;
-use crate::conversations::store::iso;
+use crate::columns::iso_micros;
+use crate::columns::parse_role;
 use crate::cursor::{self, Cursor};
 use crate::db::{begin_for_user, end_read};
 use crate::error::ApiError;
-use crate::messages::store::parse_role;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -160,7 +160,7 @@ fn hit(row: &HitRow) -> SearchHit {
         conversation_title: row.title.clone(),
         message_id: is_message.then(|| row.id.to_string()),
         role: row.role.as_deref().map(parse_role),
-        created_at: iso(row.at),
+        created_at: iso_micros(row.at),
         snippet: snippet::segments(&row.headline, &row.text),
     }
 }

@@ -6,7 +6,7 @@ use shared::account::{ExportConversation, ExportMessage, ImportOrigin};
 use shared::feedback::Feedback;
 
 use super::store::ConversationRow;
-use crate::conversations::store::iso;
+use crate::columns::iso_micros;
 use crate::messages::store::MessageRow;
 
 pub fn message(m: &MessageRow) -> ExportMessage {
@@ -21,8 +21,8 @@ pub fn message(m: &MessageRow) -> ExportMessage {
         finish_reason: m.finish_reason.clone(),
         error: m.error.clone(),
         usage: m.usage.clone().and_then(|u| serde_json::from_value(u).ok()),
-        created_at: iso(m.created_at),
-        updated_at: iso(m.updated_at),
+        created_at: iso_micros(m.created_at),
+        updated_at: iso_micros(m.updated_at),
         feedback: m.feedback.as_ref().map(Feedback::from),
     }
 }
@@ -33,10 +33,10 @@ pub fn conversation(c: &ConversationRow) -> ExportConversation {
         id: c.id.to_string(),
         title: c.title.clone(),
         pinned: c.pinned,
-        archived_at: c.archived_at.map(iso),
-        created_at: iso(c.created_at),
-        updated_at: iso(c.updated_at),
-        last_message_at: iso(c.last_message_at),
+        archived_at: c.archived_at.map(iso_micros),
+        created_at: iso_micros(c.created_at),
+        updated_at: iso_micros(c.updated_at),
+        last_message_at: iso_micros(c.last_message_at),
         active_message_id: c.active_message_id.map(|id| id.to_string()),
         imported_from: c
             .import_source

@@ -24,8 +24,8 @@ use tokio::sync::mpsc;
 use super::transfer::Floor;
 use crate::auth::AuthUser;
 use crate::auth::store as auth_store;
+use crate::columns::iso_micros;
 use crate::config::TransferFloor;
-use crate::conversations::store::iso;
 use crate::db::{begin_for_user, begin_snapshot_for_user};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -169,15 +169,15 @@ async fn header(conn: &mut PgConnection, user_id: &UserId) -> Result<ExportDocum
     Ok(ExportDocument {
         format: EXPORT_FORMAT.to_owned(),
         version: EXPORT_VERSION,
-        exported_at: iso(Utc::now()),
+        exported_at: iso_micros(Utc::now()),
         user: ExportUser {
             id: user.id.to_string(),
             name: user.name,
             email: user.email,
             email_verified: user.email_verified,
             image: user.image,
-            created_at: iso(user.created_at),
-            updated_at: iso(user.updated_at),
+            created_at: iso_micros(user.created_at),
+            updated_at: iso_micros(user.updated_at),
         },
         accounts: store::accounts(conn, user_id).await?,
         sessions: store::sessions(conn, user_id).await?,

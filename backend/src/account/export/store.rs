@@ -8,7 +8,7 @@ use shared::{ConversationId, UserId};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::conversations::store::iso;
+use crate::columns::iso_micros;
 use crate::messages::store::MessageRow;
 
 /// A conversation as exported (`messages` come separately).
@@ -43,8 +43,8 @@ pub async fn accounts(
         .map(|r| ExportAccount {
             provider_id: r.provider_id,
             account_id: r.account_id,
-            created_at: iso(r.created_at),
-            updated_at: iso(r.updated_at),
+            created_at: iso_micros(r.created_at),
+            updated_at: iso_micros(r.updated_at),
         })
         .collect())
 }
@@ -64,9 +64,9 @@ pub async fn sessions(
     Ok(rows
         .into_iter()
         .map(|r| ExportSession {
-            created_at: iso(r.created_at),
-            updated_at: iso(r.updated_at),
-            expires_at: iso(r.expires_at),
+            created_at: iso_micros(r.created_at),
+            updated_at: iso_micros(r.updated_at),
+            expires_at: iso_micros(r.expires_at),
             ip_address: r.ip_address,
             user_agent: r.user_agent,
         })

@@ -6,15 +6,17 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::messages::Role;
 use url::Url;
 
 use self::stream::parse_stream;
+use self::text::{truncate, upstream_message, without_url};
 use super::{AgentError, AgentRequest, AgentStream};
 use crate::config::{AgentSettings, Secret};
 
 mod stream;
+mod text;
 
 const SYSTEM_PROMPT: &str = "You are a helpful assistant. Answer from the context you are \
 given; cite sources as [n] when they are provided; say so when you do not know.";
@@ -125,59 +127,6 @@ fn system_prompt(request: &AgentRequest) -> String {
             "{SYSTEM_PROMPT}\n\nThe user selected this passage and is asking about it:\n\"\"\"\n{selected}\n\"\"\""
         ),
         None => SYSTEM_PROMPT.to_owned(),
-    }
-}
-
-/// reqwest's errors name the URL, which may carry credentials; ours do not.
-pub(super) fn without_url(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    let mut deepest = None;
-    while let Some(c) = cause {
-        deepest = Some(c.to_string());
-        cause = c.source();
-    }
-    match deepest {
-        Some(d) => format!("{kind} ({d})"),
-        None => kind.to_owned(),
-    }
-}
-
-/// PostgreSQL text cannot hold NUL; an upstream that sends one must not cost us the answer.
-pub(super) fn without_nul(text: &str) -> String {
-    text.replace('\0', "")
-}
-
-pub(super) fn truncate(text: &str, limit: usize) -> String {
-    match text.char_indices().nth(limit) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
-}
-
-/// `{"error": {"message": ...}}` or `{"error": "..."}`, as OpenAI-compatible servers send it.
-fn upstream_message(text: &str) -> Option<String> {
-    let value: Value = serde_json::from_str(text).ok()?;
-    error_message(&value)
-}
-
-/// The message of an OpenAI-style `{"error": ...}` (a string or `{message}`).
-pub(super) fn error_message(value: &Value) -> Option<String> {
-    match value.get("error")? {
-        Value::String(s) => Some(s.clone()),
-        Value::Null => None,
-        other => Some(
-            other
-                .get("message")
-                .and_then(Value::as_str)
-                .map_or_else(|| other.to_string(), str::to_owned),
-        ),
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use shared::messages::Usage;
 use shared::stream::SseParser;
 
-use super::{error_message, truncate, without_nul, without_url};
+use super::text::{error_message, truncate, without_nul, without_url};
 use crate::agent::{AgentError, AgentEvent, AgentStream};
 
 struct Reader<S> {

@@ -2,7 +2,7 @@
 //! registers one), Google, and GitHub (as its built-in social providers). What a provider
 //! does is here: the authorization URL, and turning a callback's code into an [`Identity`].
 //! The flow around it (state, accounts, sessions, redirects) is in `routes/social.rs` and
-//! `routes/provider_callback.rs`.
+//! `routes/provider_callback/`.
 
 mod github;
 mod oidc;

@@ -11,7 +11,8 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use super::{Callback, CallbackError, Identity, Provider, truthy};
-use crate::auth::external::{ExternalIssuer, ExternalIssuerSettings};
+use crate::auth::external::ExternalIssuer;
+use crate::config::ExternalIssuerSettings;
 
 /// Clock skew tolerated on an ID token's `exp` and `iat`.
 const LEEWAY_SECS: u64 = 30;

@@ -35,8 +35,8 @@ pub(super) async fn list_accounts(
             account_id: a.account_id,
             provider_id: a.provider_id,
             user_id: a.user_id.as_str().to_owned(),
-            created_at: store::iso(a.created_at),
-            updated_at: store::iso(a.updated_at),
+            created_at: crate::columns::iso_millis(a.created_at),
+            updated_at: crate::columns::iso_millis(a.updated_at),
             id: a.id,
             // Better Auth's `parseStoredScopes`: stored comma-joined.
             scopes: a

@@ -1,7 +1,7 @@
 //! Starting a sign-in with an identity provider: `POST /sign-in/social` (Better Auth 1.7's one
 //! door for its built-in providers and the generic OAuth plugin's), `POST /sign-in/oauth2` (the
 //! generic plugin's door before 1.7, for older clients), `POST /link-social`, and our own
-//! `GET /providers`. The provider sends the person back to `provider_callback.rs`.
+//! `GET /providers`. The provider sends the person back to `provider_callback/`.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};

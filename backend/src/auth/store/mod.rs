@@ -20,16 +20,13 @@ pub use verifications::*;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use shared::UserId;
 
+use crate::columns::iso_millis;
+
 /// Now, at JavaScript `Date` precision.
 pub fn now() -> DateTime<Utc> {
     Utc::now()
         .duration_trunc(TimeDelta::milliseconds(1))
         .expect("millisecond truncation cannot overflow")
-}
-
-/// ISO-8601 with milliseconds and `Z`, as `Date.toISOString()` writes it.
-pub fn iso(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// 32 characters from `[A-Za-z0-9]`, from the OS's CSPRNG: Better Auth's ids and tokens.
@@ -81,8 +78,8 @@ impl UserRow {
             email: self.email.clone(),
             email_verified: self.email_verified,
             image: self.image.clone(),
-            created_at: iso(self.created_at),
-            updated_at: iso(self.updated_at),
+            created_at: iso_millis(self.created_at),
+            updated_at: iso_millis(self.updated_at),
             is_anonymous: guests_on.then_some(self.is_anonymous),
             id: self.id.to_string(),
         }
@@ -131,10 +128,10 @@ pub struct SessionRow {
 impl From<&SessionRow> for shared::auth::Session {
     fn from(s: &SessionRow) -> Self {
         Self {
-            expires_at: iso(s.expires_at),
+            expires_at: iso_millis(s.expires_at),
             token: s.token.clone(),
-            created_at: iso(s.created_at),
-            updated_at: iso(s.updated_at),
+            created_at: iso_millis(s.created_at),
+            updated_at: iso_millis(s.updated_at),
             ip_address: s.ip_address.clone(),
             user_agent: s.user_agent.clone(),
             user_id: s.user_id.to_string(),

@@ -50,22 +50,21 @@ pub async fn finish(
     id: MessageId,
     outcome: &Outcome<'_>,
 ) -> sqlx::Result<Option<MessageRow>> {
-    sqlx::query_as!(
-        Row,
-        r#"UPDATE message
-              SET content = $3,
-                  sources = $4,
-                  status = CASE WHEN status = 'stopped' THEN 'stopped' ELSE $5 END,
-                  finish_reason = CASE WHEN status = 'stopped' THEN 'stopped' ELSE $6 END,
-                  usage = $7,
-                  error = CASE WHEN status = 'stopped' THEN NULL ELSE $8 END,
-                  updated_at = now()
-            WHERE id = $1 AND user_id = $2 AND status IN ('streaming', 'stopped', 'error')
-        RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
-                  finish_reason, error, usage, client_id, created_at, updated_at,
-                  (SELECT rating FROM message_feedback WHERE message_id = message.id) AS "feedback_rating?",
-                  (SELECT reason FROM message_feedback WHERE message_id = message.id) AS "feedback_reason?",
-                  (SELECT f.updated_at FROM message_feedback f WHERE f.message_id = message.id) AS "feedback_at?""#,
+    query_message_rows!(
+        r#"WITH m AS (
+               UPDATE message
+                  SET content = $3,
+                      sources = $4,
+                      status = CASE WHEN status = 'stopped' THEN 'stopped' ELSE $5 END,
+                      finish_reason = CASE WHEN status = 'stopped' THEN 'stopped' ELSE $6 END,
+                      usage = $7,
+                      error = CASE WHEN status = 'stopped' THEN NULL ELSE $8 END,
+                      updated_at = now()
+                WHERE id = $1 AND user_id = $2 AND status IN ('streaming', 'stopped', 'error')
+               RETURNING *
+           )
+           SELECT"#,
+        "FROM m LEFT JOIN message_feedback f ON f.message_id = m.id",
         id.as_uuid(),
         user_id.as_str(),
         outcome.content,
@@ -199,7 +198,7 @@ pub async fn progress(
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|r| Progress {
-        status: super::parse_status(&r.status),
+        status: crate::columns::parse_status(&r.status),
         chars: r.chars,
         tail: r.tail,
         sources: r.sources,

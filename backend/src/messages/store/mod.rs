@@ -2,6 +2,28 @@
 //! reads; the answer's saves are [`answers`]. Every one carries the user id, inside the
 //! handler's row-level-security transaction.
 
+/// `sqlx::query_as!(Row, ..)` over the one list of a message's columns and its feedback: the
+/// query is `$before`, the list, then `$after`, which names the message `m` and left-joins its
+/// feedback as `f`. Checked against the database like any `query_as!`; the `!` overrides keep the
+/// `NOT NULL` columns non-null where a common table expression hides where they came from.
+macro_rules! query_message_rows {
+    ($before:tt, $after:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Row,
+            $before
+                + r#" m.id AS "id!", m.conversation_id AS "conversation_id!", m.parent_id,
+                      m.role AS "role!", m.content AS "content!", m.selected_text,
+                      m.sources AS "sources!", m.status AS "status!", m.finish_reason, m.error,
+                      m.usage, m.client_id, m.created_at AS "created_at!",
+                      m.updated_at AS "updated_at!", f.rating AS "feedback_rating?",
+                      f.reason AS "feedback_reason?", f.updated_at AS "feedback_at?"
+                   "#
+                + $after
+            $(, $arg)*
+        )
+    };
+}
+
 mod answers;
 
 pub use answers::*;
@@ -14,9 +36,10 @@ use shared::{ConversationId, MessageId, UserId};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::conversations::store::iso;
+use crate::columns::iso_micros;
+use crate::columns::{parse_rating, parse_role, parse_status};
 use crate::cursor::Cursor;
-use crate::feedback::store::{FeedbackRow, parse_rating};
+use crate::feedback::store::FeedbackRow;
 
 /// A message as stored, its `role` and `status` parsed once, here.
 #[derive(Debug, Clone)]
@@ -95,23 +118,6 @@ impl From<Row> for MessageRow {
     }
 }
 
-pub fn parse_status(status: &str) -> MessageStatus {
-    match status {
-        "streaming" => MessageStatus::Streaming,
-        "complete" => MessageStatus::Complete,
-        "stopped" => MessageStatus::Stopped,
-        _ => MessageStatus::Error,
-    }
-}
-
-pub fn parse_role(role: &str) -> Role {
-    if role == "user" {
-        Role::User
-    } else {
-        Role::Assistant
-    }
-}
-
 impl From<&MessageRow> for Message {
     fn from(m: &MessageRow) -> Self {
         Self {
@@ -127,8 +133,8 @@ impl From<&MessageRow> for Message {
             error: m.error.clone(),
             usage: m.usage.clone().and_then(|u| serde_json::from_value(u).ok()),
             client_id: m.client_id.clone(),
-            created_at: iso(m.created_at),
-            updated_at: iso(m.updated_at),
+            created_at: iso_micros(m.created_at),
+            updated_at: iso_micros(m.updated_at),
             feedback: m.feedback.as_ref().map(Feedback::from),
         }
     }
@@ -143,13 +149,9 @@ pub async fn list(
     limit: i64,
 ) -> sqlx::Result<Vec<MessageRow>> {
     let (before_at, before_id) = before.map_or((None, None), |c| (Some(c.at), Some(c.id)));
-    sqlx::query_as!(
-        Row,
-        r#"SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.selected_text, m.sources,
-                  m.status, m.finish_reason, m.error, m.usage, m.client_id, m.created_at, m.updated_at,
-                  f.rating AS "feedback_rating?", f.reason AS "feedback_reason?",
-                  f.updated_at AS "feedback_at?"
-             FROM message m LEFT JOIN message_feedback f ON f.message_id = m.id
+    query_message_rows!(
+        "SELECT",
+        r#"FROM message m LEFT JOIN message_feedback f ON f.message_id = m.id
             WHERE m.conversation_id = $1 AND m.user_id = $2
               AND ($3::timestamptz IS NULL OR (m.created_at, m.id) < ($3, $4::uuid))
             ORDER BY m.created_at DESC, m.id DESC
@@ -173,8 +175,7 @@ pub async fn branch_to(
     leaf: MessageId,
     limit: i64,
 ) -> sqlx::Result<Vec<MessageRow>> {
-    sqlx::query_as!(
-        Row,
+    query_message_rows!(
         r#"WITH RECURSIVE branch AS (
                SELECT m.id, m.parent_id, 0 AS depth FROM message m WHERE m.id = $1 AND m.user_id = $2
                UNION ALL
@@ -182,11 +183,8 @@ pub async fn branch_to(
                  FROM message m JOIN branch b ON m.id = b.parent_id
                 WHERE m.user_id = $2 AND b.depth + 1 < $3
            )
-           SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.selected_text, m.sources,
-                  m.status, m.finish_reason, m.error, m.usage, m.client_id, m.created_at, m.updated_at,
-                  f.rating AS "feedback_rating?", f.reason AS "feedback_reason?",
-                  f.updated_at AS "feedback_at?"
-             FROM branch b JOIN message m ON m.id = b.id
+           SELECT"#,
+        r#"FROM branch b JOIN message m ON m.id = b.id
              LEFT JOIN message_feedback f ON f.message_id = m.id
             WHERE m.user_id = $2
             ORDER BY b.depth"#,
@@ -206,13 +204,9 @@ pub fn all_in_conversation<'c>(
     user_id: &'c UserId,
     conversation_id: ConversationId,
 ) -> impl futures_util::Stream<Item = sqlx::Result<Row>> + 'c {
-    sqlx::query_as!(
-        Row,
-        r#"SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.selected_text, m.sources,
-                  m.status, m.finish_reason, m.error, m.usage, m.client_id, m.created_at, m.updated_at,
-                  f.rating AS "feedback_rating?", f.reason AS "feedback_reason?",
-                  f.updated_at AS "feedback_at?"
-             FROM message m LEFT JOIN message_feedback f ON f.message_id = m.id
+    query_message_rows!(
+        "SELECT",
+        r#"FROM message m LEFT JOIN message_feedback f ON f.message_id = m.id
             WHERE m.conversation_id = $1 AND m.user_id = $2
             ORDER BY m.created_at, m.id"#,
         conversation_id.as_uuid(),
@@ -227,13 +221,9 @@ pub async fn get(
     conversation_id: ConversationId,
     id: MessageId,
 ) -> sqlx::Result<Option<MessageRow>> {
-    sqlx::query_as!(
-        Row,
-        r#"SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.selected_text, m.sources,
-                  m.status, m.finish_reason, m.error, m.usage, m.client_id, m.created_at, m.updated_at,
-                  f.rating AS "feedback_rating?", f.reason AS "feedback_reason?",
-                  f.updated_at AS "feedback_at?"
-             FROM message m LEFT JOIN message_feedback f ON f.message_id = m.id
+    query_message_rows!(
+        "SELECT",
+        r#"FROM message m LEFT JOIN message_feedback f ON f.message_id = m.id
             WHERE m.id = $1 AND m.conversation_id = $2 AND m.user_id = $3"#,
         id.as_uuid(),
         conversation_id.as_uuid(),
@@ -306,15 +296,15 @@ pub async fn insert_question(
     conversation_id: ConversationId,
     question: &NewQuestion<'_>,
 ) -> Result<MessageRow, InsertError> {
-    sqlx::query_as!(
-        Row,
-        r#"INSERT INTO message (id, conversation_id, user_id, parent_id, role, content,
-                                selected_text, status, client_id, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, 'user', $5, $6, 'complete', $7, clock_timestamp(), clock_timestamp())
-           RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
-                     finish_reason, error, usage, client_id, created_at, updated_at,
-                     NULL::text AS "feedback_rating?", NULL::text AS "feedback_reason?",
-                     NULL::timestamptz AS "feedback_at?""#,
+    query_message_rows!(
+        r#"WITH m AS (
+               INSERT INTO message (id, conversation_id, user_id, parent_id, role, content,
+                                    selected_text, status, client_id, created_at, updated_at)
+               VALUES ($1, $2, $3, $4, 'user', $5, $6, 'complete', $7, clock_timestamp(), clock_timestamp())
+               RETURNING *
+           )
+           SELECT"#,
+        "FROM m LEFT JOIN message_feedback f ON f.message_id = m.id",
         Uuid::now_v7(),
         conversation_id.as_uuid(),
         user_id.as_str(),
@@ -336,14 +326,14 @@ pub async fn insert_answer(
     conversation_id: ConversationId,
     question_id: MessageId,
 ) -> Result<MessageRow, InsertError> {
-    sqlx::query_as!(
-        Row,
-        r#"INSERT INTO message (id, conversation_id, user_id, parent_id, role, status, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, 'assistant', 'streaming', clock_timestamp(), clock_timestamp())
-           RETURNING id, conversation_id, parent_id, role, content, selected_text, sources, status,
-                     finish_reason, error, usage, client_id, created_at, updated_at,
-                     NULL::text AS "feedback_rating?", NULL::text AS "feedback_reason?",
-                     NULL::timestamptz AS "feedback_at?""#,
+    query_message_rows!(
+        r#"WITH m AS (
+               INSERT INTO message (id, conversation_id, user_id, parent_id, role, status, created_at, updated_at)
+               VALUES ($1, $2, $3, $4, 'assistant', 'streaming', clock_timestamp(), clock_timestamp())
+               RETURNING *
+           )
+           SELECT"#,
+        "FROM m LEFT JOIN message_feedback f ON f.message_id = m.id",
         Uuid::now_v7(),
         conversation_id.as_uuid(),
         user_id.as_str(),
@@ -362,13 +352,9 @@ pub async fn exchange_by_client_id(
     conversation_id: ConversationId,
     client_id: &str,
 ) -> sqlx::Result<Option<(MessageRow, Option<MessageRow>)>> {
-    let Some(question) = sqlx::query_as!(
-        Row,
-        r#"SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.selected_text, m.sources,
-                  m.status, m.finish_reason, m.error, m.usage, m.client_id, m.created_at, m.updated_at,
-                  f.rating AS "feedback_rating?", f.reason AS "feedback_reason?",
-                  f.updated_at AS "feedback_at?"
-             FROM message m LEFT JOIN message_feedback f ON f.message_id = m.id
+    let Some(question) = query_message_rows!(
+        "SELECT",
+        r#"FROM message m LEFT JOIN message_feedback f ON f.message_id = m.id
             WHERE m.conversation_id = $1 AND m.user_id = $2 AND m.client_id = $3"#,
         conversation_id.as_uuid(),
         user_id.as_str(),
@@ -390,13 +376,9 @@ pub async fn latest_answer(
     question_id: MessageId,
 ) -> sqlx::Result<Option<MessageRow>> {
     // The conversation filter lets the (conversation, created_at) index serve this.
-    sqlx::query_as!(
-        Row,
-        r#"SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.selected_text, m.sources,
-                  m.status, m.finish_reason, m.error, m.usage, m.client_id, m.created_at, m.updated_at,
-                  f.rating AS "feedback_rating?", f.reason AS "feedback_reason?",
-                  f.updated_at AS "feedback_at?"
-             FROM message m LEFT JOIN message_feedback f ON f.message_id = m.id
+    query_message_rows!(
+        "SELECT",
+        r#"FROM message m LEFT JOIN message_feedback f ON f.message_id = m.id
             WHERE m.conversation_id = $1 AND m.parent_id = $2 AND m.user_id = $3
               AND m.role = 'assistant'
             ORDER BY m.created_at DESC, m.id DESC LIMIT 1"#,
