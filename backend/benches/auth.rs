@@ -1,7 +1,7 @@
 //! The per-request costs of authentication: verifying a JWT, verifying a session cookie's
 //! signature, and one Better Auth scrypt hash (sign-up, sign-in, change-password).
 //!
-//! `cargo bench -p chatkeep --bench auth` (release profile). Numbers go in the README.
+//! `cargo bench -p chatkeep --bench auth` (release profile). Numbers go in bench/README.md.
 
 use std::hint::black_box;
 

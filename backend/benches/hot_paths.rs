@@ -2,7 +2,7 @@
 //! one SSE frame of a streamed answer, and a page of 50 messages written as the API's JSON and
 //! as the Markdown export.
 //!
-//! `cargo bench -p chatkeep --bench hot_paths` (release profile). Numbers go in the README.
+//! `cargo bench -p chatkeep --bench hot_paths` (release profile). Numbers go in bench/README.md.
 
 use std::hint::black_box;
 

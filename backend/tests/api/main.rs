@@ -15,6 +15,7 @@ mod health;
 mod helpers;
 mod history;
 mod hostile;
+mod house;
 mod load;
 mod messages;
 mod metrics;

@@ -53,7 +53,7 @@ const WITH_IDS: &[(&str, &str, &str)] = &[
 const WITHOUT_IDS: &[(&str, &str)] = &[
     ("POST", "/api/auth/change-password"),
     // The email flows act on the caller's own account, or on whoever a mailed token names
-    // (`auth/email.rs` sends other users' tokens, and a token with another user's id).
+    // (`auth/email/` sends other users' tokens, and a token with another user's id).
     ("POST", "/api/auth/change-email"),
     ("GET", "/api/auth/error"),
     ("POST", "/api/auth/request-password-reset"),
@@ -70,7 +70,7 @@ const WITHOUT_IDS: &[(&str, &str)] = &[
     // Identity providers: a sign-in or link starts from the caller's own session (a link seals
     // it into the state and checks it is still live), the callback acts only on the state it
     // is handed with the browser's signed cookie, and list/unlink are scoped to the caller
-    // (`auth/providers.rs`: another browser's cookie, a signed-out link, another user's
+    // (`auth/providers/`: another browser's cookie, a signed-out link, another user's
     // provider account, an account id that is not the caller's).
     ("POST", "/api/auth/sign-in/social"),
     ("POST", "/api/auth/sign-in/oauth2"),
