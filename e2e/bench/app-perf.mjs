@@ -1,5 +1,5 @@
 // How fast the app's history features feel, in real Chromium against a real Chatkeep (run by
-// hand through `scripts/bench-app.sh`, which builds, seeds and passes SEEDED_DB):
+// hand through `bench/bench-app.sh`, which builds, seeds and passes SEEDED_DB):
 //   (a) search, keypress to results painted, on the seeded heavy user (100,000 messages): the
 //       dialog open, a query typed a key at a time; from the last key's keydown to the frame
 //       after the results for that query are in the page (the 120 ms debounce included);

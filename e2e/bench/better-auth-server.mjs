@@ -1,4 +1,4 @@
-// A real Better Auth server for load comparisons (scripts/bench-auth.sh): the same configuration
+// A real Better Auth server for load comparisons (bench/bench-auth.sh): the same configuration
 // as the interop peer, on a given port, until SIGTERM. Prints its URL when ready.
 import { startBetterAuth } from "../lib/better-auth-peer.mjs";
 

@@ -1,9 +1,10 @@
 // Helpers for driving the chat app in real Chromium the way a person uses it: by roles, labels
-// and visible text. Shared by every browser test file (app.test.mjs, everyday.test.mjs, …).
+// and visible text. Shared by every browser test file (app-*.test.mjs, everyday-*.test.mjs, …).
 //
 // Each test file runs in its own Node process (node --test), so the browser below is that file's
 // own: it calls openBrowser() in its `before` and closeBrowser() in its `after`, next to starting
-// and stopping its own Chatkeep servers.
+// and stopping its own Chatkeep servers (lib/app-suite.mjs does both for the app-* and everyday-*
+// files).
 //
 // Better Auth allows 3 sign-ins (and 3 sign-ups) per 10 s per client IP. The servers trust
 // 127.0.0.1 as a proxy and every browser context sends its own X-Forwarded-For, so each context
