@@ -1,4 +1,4 @@
--- wrk script for scripts/bench.sh: every request is a random signed-in user (the credentials
+-- wrk script for bench/bench.sh: every request is a random signed-in user (the credentials
 -- file of bench/tokens.py) doing one thing (MODE), authenticated one way (CRED).
 --   MODE: conversations (first page, 10) | messages (newest 50 of their newest conversation)
 --         | search | session (GET /api/auth/get-session) | post (a question, answered as JSON)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Chat latency, measured from a client on the same machine (stdlib only).
 
-Started by scripts/bench-chat.sh with two Chatkeep servers already running: one with the
+Started by bench/bench-chat.sh with two Chatkeep servers already running: one with the
 built-in retrieval agent, one proxying to the instant fake upstream this script serves. Prints
 time to first byte and to first delta through Chatkeep, and the fake upstream's own times, so the
 proxy's added latency is the difference.

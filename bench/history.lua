@@ -1,4 +1,4 @@
--- wrk script for scripts/bench-history.sh: every request is a random seeded user reading their
+-- wrk script for bench/bench-history.sh: every request is a random seeded user reading their
 -- history (the first page of conversations, or the newest page of one conversation's messages).
 -- The pairs file holds "token conversation-id" lines.
 local pairs_file = os.getenv("PAIRS") or "/tmp/chatkeep-bench-pairs.txt"

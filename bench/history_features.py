@@ -3,7 +3,7 @@
 search latency (the heavy user and random typical users; full words and prefixes), exporting
 the heavy user (messages per second, the server's peak RSS), importing a generated ~100 MB
 ChatGPT export (time, peak RSS), and deleting every conversation of that import at once.
-Standard library only. Used by scripts/bench-history-features.sh, which prints the results.
+Standard library only. Used by bench/bench-history-features.sh, which prints the results.
 
     history_features.py BASE_URL SERVER_PID HEAVY_TOKEN TYPICAL_TOKENS_FILE
 """

@@ -1,4 +1,4 @@
-"""The measuring half of scripts/bench.sh: runs each scenario against the servers the script
+"""The measuring half of bench/bench.sh: runs each scenario against the servers the script
 started, reads CPU time from /proc around it, and writes the Markdown report.
 
     python3 bench/run.py REPORT.md

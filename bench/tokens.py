@@ -1,4 +1,4 @@
-"""Credentials for scripts/bench.sh, obtained the way a client gets them: each seeded user signs
+"""Credentials for bench/bench.sh, obtained the way a client gets them: each seeded user signs
 in through POST /api/auth/sign-in/email (a real scrypt check), which gives the session token
 (bearer) and the signed session cookie; GET /api/auth/token then gives a JWT. One line per user:
 user-id, bearer token, cookie, JWT, the user's newest conversation id (tab separated).

@@ -222,7 +222,7 @@ WRAPPER
 ensure_seeded_history_db() {
   local db="$1" url="postgres://postgres@127.0.0.1:5432/$1"
   local psql_db=(psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d "$db")
-  # At least the seeded million: scripts/bench.sh's questions add to it.
+  # At least the seeded million: bench/bench.sh's questions add to it.
   if [ "$(psql -tA -h 127.0.0.1 -U postgres -d postgres -c "SELECT count(*) FROM pg_database WHERE datname = '$db'")" != 1 ] \
      || [ "$("${psql_db[@]}" -tA -c "SELECT count(*) >= 1000000 FROM message WHERE user_id LIKE 'seed-user-%'" 2>/dev/null || echo f)" != t ]; then
     log "seeding $db with chatkeep seed (10k users, 100k conversations, 1M messages, one heavy user; a few minutes, once)"

@@ -1,5 +1,5 @@
 //! The floor: the least a server can do to answer Chatkeep's two history reads, so that
-//! `scripts/bench.sh` can say how close Chatkeep comes. It verifies the caller's EdDSA JWT
+//! `bench/bench.sh` can say how close Chatkeep comes. It verifies the caller's EdDSA JWT
 //! against the same JWKS (issuer and audience checked, as Chatkeep does), runs the same
 //! indexed query (the conversation list, or a page of 50 messages) as the table owner in one round trip (no transaction, no row-level
 //! security, no user lookup, no pool ping) and writes the same JSON. Nothing else: no

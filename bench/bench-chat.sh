@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Chat latency: time to first streamed byte with the built-in agent, and what the proxy adds
 # over an OpenAI-compatible upstream that streams instantly. Release build, fresh databases,
-# one client on loopback (bench/chat_latency.py).   scripts/bench-chat.sh [requests]
+# one client on loopback (bench/chat_latency.py).   bench/bench-chat.sh [requests]
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 requests="${1:-200}"
 ensure_postgres

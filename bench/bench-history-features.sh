@@ -4,9 +4,9 @@
 # user and for random typical users (full words and prefixes, one request at a time), the heavy
 # user's full export (messages/s, the server's peak RSS), importing a generated ~100 MB ChatGPT
 # export (time, peak RSS), and deleting all of its ~10,000 conversations at once. Release build.
-#   scripts/bench-history-features.sh        (SEARCH_ONLY=1: the search rows alone)
+#   bench/bench-history-features.sh        (SEARCH_ONLY=1: the search rows alone)
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 ensure_postgres
 log "building the release server"

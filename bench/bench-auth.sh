@@ -2,9 +2,9 @@
 # get-session throughput: Chatkeep (release build) and the real Better Auth 1.7.25 server, side by
 # side on this machine, each with a fresh database, one signed-in user, and the same wrk load
 # (session cookie, keep-alive). Both return the session and sign a JWT (set-auth-jwt) per call.
-#   scripts/bench-auth.sh [duration-seconds] [connections]
+#   bench/bench-auth.sh [duration-seconds] [connections]
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 duration="${1:-10}"
 connections="${2:-32}"

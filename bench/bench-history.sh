@@ -2,9 +2,9 @@
 # History reads at scale (SPEC's quality bar): 10,000 users, 100,000 conversations, 1,000,000
 # messages; wrk with many connections reads random users' conversation lists and message pages
 # through the release server (auth, RLS transaction and keyset query each time).
-#   scripts/bench-history.sh [connections] [seconds]
+#   bench/bench-history.sh [connections] [seconds]
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 connections="${1:-1000}"
 seconds="${2:-20}"

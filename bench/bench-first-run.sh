@@ -4,9 +4,9 @@
 # empty npm cache, rustup's proxies only on PATH and no wasm32 target (it is installed again),
 # then `./scripts/run.sh` with every output line stamped (seconds since the start) until the
 # server listens and /healthz answers. PostgreSQL must be running, as the README assumes.
-#   scripts/bench-first-run.sh [COMMIT]     (about 4 minutes on the 2-core development machine)
+#   bench/bench-first-run.sh [COMMIT]     (about 4 minutes on the 2-core development machine)
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../scripts/lib.sh"
 commit="$(git -C "$ROOT" rev-parse "${1:-HEAD}")"
 
 work="$(mktemp -d)"

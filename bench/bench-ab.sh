@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Before and after: two builds of the server measured in alternating rounds on the same data,
 # so that a change is judged against the machine's noise (a single run on this 2-core machine
-# moves by 10-15% on its own). Run scripts/bench.sh once first: it seeds the database, signs the
+# moves by 10-15% on its own). Run bench/bench.sh once first: it seeds the database, signs the
 # users in and leaves their credentials and the server's data folder behind.
-#   scripts/bench-ab.sh BIN_A BIN_B [rounds=4] [seconds=10] [mode=conversations] [cred=jwt]
+#   bench/bench-ab.sh BIN_A BIN_B [rounds=4] [seconds=10] [mode=conversations] [cred=jwt]
 # Prints each round and the median req/s and server/PostgreSQL CPU per request of each build.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 a="$1" b="$2" rounds="${3:-4}" mode="${5:-conversations}" cred="${6:-jwt}"
 export DURATION="${4:-10}"
 export CREDS=/tmp/chatkeep-bench-creds.tsv PGURL="postgres://postgres@127.0.0.1:5432/chatkeep_bench_history"
-[ -s "$CREDS" ] || { echo "no credentials: run scripts/bench.sh first" >&2; exit 1; }
+[ -s "$CREDS" ] || { echo "no credentials: run bench/bench.sh first" >&2; exit 1; }
 ulimit -n 65536 2>/dev/null || true
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true' EXIT

@@ -6,11 +6,11 @@
 # auth API, and measures every scenario side by side (bench/run.py): closed loop with wrk, open
 # loop with oha, CPU per request for the server and PostgreSQL from /proc, peak RSS, and the
 # price of row-level security in PostgreSQL alone (pgbench). Writes bench/results/latest.md.
-#   scripts/bench.sh                 # the whole run, about 12 minutes once seeded
-#   QUICK=1 scripts/bench.sh         # fewer scenarios, shorter runs
+#   bench/bench.sh                 # the whole run, about 12 minutes once seeded
+#   QUICK=1 bench/bench.sh         # fewer scenarios, shorter runs
 # Settings: USERS (2000), DURATION (closed-loop seconds, 15), OPEN_SECONDS (30), CONNECTIONS (64).
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 export USERS="${USERS:-2000}" DURATION="${DURATION:-15}" OPEN_SECONDS="${OPEN_SECONDS:-30}"
 export CONNECTIONS="${CONNECTIONS:-64}"
@@ -53,7 +53,7 @@ wait_ready() {
 export CHATKEEP=http://127.0.0.1:18100 UPSTREAM_CHATKEEP=http://127.0.0.1:18101
 export FLOOR=http://127.0.0.1:18102
 # Limits meant for people are lifted: the load comes from one address and a few thousand users.
-# One data folder (its secret) across runs, so scripts/bench-ab.sh can reuse the credentials.
+# One data folder (its secret) across runs, so bench/bench-ab.sh can reuse the credentials.
 data_dir="$TARGET_DIR/bench-data"; mkdir -p "$data_dir"
 chatkeep_env=(DATABASE_URL="$PGURL" CHATKEEP_DATA_DIR="$data_dir" RUST_LOG=warn AUTH_RATE_LIMIT=off MESSAGE_RATE_LIMIT=100000
   MAX_STREAMS_PER_USER=1000 MAX_STREAMS_PER_IP=10000 AGENT_MAX_CONCURRENCY=1000

@@ -4,7 +4,7 @@
 # bench-history-features.sh), and the time to reattach to a running answer after a reload.
 # Builds the release server and the SPA, seeds once (a few minutes), then prints the table.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../scripts/lib.sh"
 cd "$ROOT"
 ensure_postgres
 ensure_chromium
