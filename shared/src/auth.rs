@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::UserId;
+
 /// A user as Better Auth returns it. The password never leaves the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -19,7 +21,8 @@ pub struct User {
     /// guests, `false` for everyone else then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_anonymous: Option<bool>,
-    pub id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub id: UserId,
 }
 
 /// A session row. The raw `token` is included, as Better Auth does (it is the bearer token).
@@ -33,7 +36,8 @@ pub struct Session {
     pub updated_at: String,
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
-    pub user_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub user_id: UserId,
     pub id: String,
 }
 

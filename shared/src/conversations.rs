@@ -1,12 +1,15 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::{ConversationId, MessageId};
+
 /// A conversation as the history sidebar shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Conversation {
     /// UUIDv7.
-    pub id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub id: ConversationId,
     /// `null` until the first exchange titles it (or the user names it).
     pub title: Option<String>,
     pub pinned: bool,
@@ -18,7 +21,8 @@ pub struct Conversation {
     pub last_message_at: String,
     /// The leaf of the branch last viewed, when one is remembered.
     #[serde(default)]
-    pub active_message_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub active_message_id: Option<MessageId>,
 }
 
 /// One page of conversations, newest activity first. Pass `nextCursor` back as `cursor` for

@@ -57,6 +57,15 @@ macro_rules! uuid_id {
                 self.0.fmt(f)
             }
         }
+
+        /// Reads the hyphenated form (or any form `Uuid` reads), as in a URL's path.
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
     };
 }
 
@@ -94,5 +103,12 @@ mod tests {
             serde_json::from_str(r#""01935a3e-8b1c-7d2e-9f00-123456789abc""#).unwrap();
         assert_eq!(back, id);
         assert!(serde_json::from_str::<ConversationId>(r#""not-a-uuid""#).is_err());
+        assert_eq!(
+            "01935a3e-8b1c-7d2e-9f00-123456789abc"
+                .parse::<MessageId>()
+                .unwrap(),
+            id
+        );
+        assert!("not-a-uuid".parse::<ConversationId>().is_err());
     }
 }

@@ -1,5 +1,7 @@
 use serde::{Deserialize, Serialize};
 
+use crate::{ConversationId, MessageId};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
@@ -62,10 +64,13 @@ pub struct Usage {
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     /// UUIDv7.
-    pub id: String,
-    pub conversation_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub id: MessageId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub conversation_id: ConversationId,
     /// The message this one follows; regenerated answers share their question as parent.
-    pub parent_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub parent_id: Option<MessageId>,
     pub role: Role,
     pub content: String,
     pub selected_text: Option<String>,
@@ -124,7 +129,8 @@ pub struct MessagePage {
     pub next_cursor: Option<String>,
     /// The leaf of the branch last viewed (the conversation's `activeMessageId`): open there.
     #[serde(default)]
-    pub active_message_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub active_message_id: Option<MessageId>,
     /// On the first page, when the branch last viewed ends before the page's messages: the
     /// newest messages of that branch (up to the page size, chronological), so it can be opened
     /// however old it is. Empty otherwise.

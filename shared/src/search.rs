@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::messages::Role;
+use crate::{ConversationId, MessageId};
 
 /// A piece of a snippet: `mark` is true for text that matched the query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,9 +30,11 @@ pub enum HitKind {
 #[serde(rename_all = "camelCase")]
 pub struct SearchHit {
     pub kind: HitKind,
-    pub conversation_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub conversation_id: ConversationId,
     pub conversation_title: Option<String>,
-    pub message_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub message_id: Option<MessageId>,
     pub role: Option<Role>,
     /// The message's time, or for a title hit the conversation's last activity.
     pub created_at: String,

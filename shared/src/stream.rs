@@ -4,17 +4,45 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ErrorBody;
 use crate::messages::{Source, Usage};
+use crate::{ConversationId, ErrorBody, MessageId};
 
 /// `start`: the stored ids, first thing on every answer stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StartEvent {
-    pub message_id: String,
-    pub user_message_id: String,
-    pub conversation_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub message_id: MessageId,
+    /// The question answered; `""` for an answer with none (an imported conversation may
+    /// begin with one).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    #[serde(with = "empty_as_none")]
+    pub user_message_id: Option<MessageId>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub conversation_id: ConversationId,
+}
+
+/// An optional id written as `""` when absent, as the wire has always had it.
+mod empty_as_none {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::MessageId;
+
+    pub fn serialize<S: Serializer>(id: &Option<MessageId>, s: S) -> Result<S::Ok, S::Error> {
+        match id {
+            Some(id) => id.serialize(s),
+            None => s.serialize_str(""),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<MessageId>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse().map(Some).map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -24,7 +24,7 @@ pub struct ConversationRow {
 impl From<&ConversationRow> for shared::conversations::Conversation {
     fn from(c: &ConversationRow) -> Self {
         Self {
-            id: c.id.to_string(),
+            id: ConversationId::new(c.id),
             title: c.title.clone(),
             pinned: c.pinned,
             archived: c.archived_at.is_some(),
@@ -32,7 +32,7 @@ impl From<&ConversationRow> for shared::conversations::Conversation {
             created_at: iso_micros(c.created_at),
             updated_at: iso_micros(c.updated_at),
             last_message_at: iso_micros(c.last_message_at),
-            active_message_id: c.active_message_id.map(|id| id.to_string()),
+            active_message_id: c.active_message_id.map(MessageId::new),
         }
     }
 }

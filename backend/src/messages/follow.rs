@@ -95,9 +95,9 @@ pub(super) async fn follow_answer(
     tx.commit().await?;
 
     let start = StreamEvent::Start(StartEvent {
-        message_id: answer.id.to_string(),
-        user_message_id: answer.parent_id.map(|p| p.to_string()).unwrap_or_default(),
-        conversation_id: conversation_id.to_string(),
+        message_id: answer.id,
+        user_message_id: answer.parent_id,
+        conversation_id,
     });
     let follower = Follower {
         pool: state.pool.clone(),

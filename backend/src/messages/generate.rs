@@ -125,9 +125,9 @@ async fn run(job: Job, tx: mpsc::Sender<StreamEvent>) {
 
     let end = 'answer: {
         let start = StreamEvent::Start(StartEvent {
-            message_id: job.answer_id.to_string(),
-            user_message_id: job.question_id.to_string(),
-            conversation_id: job.conversation_id.to_string(),
+            message_id: job.answer_id,
+            user_message_id: Some(job.question_id),
+            conversation_id: job.conversation_id,
         });
         client.emit(start).await;
         if let Some(title) = &job.new_title {

@@ -117,7 +117,7 @@ async fn list_messages(
     Ok(HttpResponse::Ok().json(MessagePage {
         items: rows.iter().map(Message::from).collect(),
         next_cursor,
-        active_message_id: conversation.active_message_id.map(|m| m.to_string()),
+        active_message_id: conversation.active_message_id.map(MessageId::new),
         active_path: active_path.iter().map(Message::from).collect(),
     }))
 }

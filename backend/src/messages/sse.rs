@@ -74,9 +74,9 @@ pub fn replay((question, answer): (MessageRow, Option<MessageRow>), stream: bool
     }
     let message = Message::from(&answer);
     let mut events = vec![StreamEvent::Start(StartEvent {
-        message_id: message.id.clone(),
-        user_message_id: question.id.to_string(),
-        conversation_id: question.conversation_id.to_string(),
+        message_id: message.id,
+        user_message_id: Some(question.id),
+        conversation_id: question.conversation_id,
     })];
     events.extend(message.sources.iter().cloned().map(StreamEvent::Source));
     if !message.content.is_empty() {

@@ -4,14 +4,14 @@ use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use shared::search::{HitKind, SearchHit, SearchPage};
+use shared::{ConversationId, MessageId};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::query::{self, MAX_QUERY_CHARS};
 use super::snippet;
 use super::store::{self, Filter, HitRow, RankCursor};
 use crate::auth::AuthUser;
-use crate::columns::iso_micros;
-use crate::columns::parse_role;
+use crate::columns::{iso_micros, parse_role};
 use crate::cursor::{self, Cursor};
 use crate::db::{begin_for_user, end_read};
 use crate::error::ApiError;
@@ -156,9 +156,9 @@ fn hit(row: &HitRow) -> SearchHit {
         } else {
             HitKind::Title
         },
-        conversation_id: row.conversation_id.to_string(),
+        conversation_id: ConversationId::new(row.conversation_id),
         conversation_title: row.title.clone(),
-        message_id: is_message.then(|| row.id.to_string()),
+        message_id: is_message.then(|| MessageId::new(row.id)),
         role: row.role.as_deref().map(parse_role),
         created_at: iso_micros(row.at),
         snippet: snippet::segments(&row.headline, &row.text),

@@ -192,7 +192,11 @@ async fn sql_and_header_meaningful_text_is_stored_verbatim_and_never_reaches_a_h
 
         // The same text as a question, and searched for.
         let exchange = app
-            .exchange(&s, &conversation.id, serde_json::json!({ "content": text }))
+            .exchange(
+                &s,
+                &conversation.id.to_string(),
+                serde_json::json!({ "content": text }),
+            )
             .await;
         assert_eq!(exchange.user_message.content, text);
         let search = app

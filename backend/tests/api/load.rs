@@ -72,7 +72,9 @@ async fn client(app: &TestApp, s: &TestSession, conversation: &str, i: usize) ->
         if kind < 2 {
             let mut reader = SseReader::new(response);
             let question_id = match reader.next().await {
-                Some(StreamEvent::Start(start)) => start.user_message_id,
+                Some(StreamEvent::Start(start)) => {
+                    start.user_message_id.expect("a question").to_string()
+                }
                 other => panic!("client {i}: the stream began with {other:?}"),
             };
             if kind == 0 {
@@ -103,7 +105,7 @@ async fn client(app: &TestApp, s: &TestSession, conversation: &str, i: usize) ->
             tries += 1;
         }
         return Acknowledged {
-            question_id: exchange.user_message.id,
+            question_id: exchange.user_message.id.to_string(),
             client_id,
             tries,
         };

@@ -24,7 +24,7 @@ async fn conversation_ids(app: &crate::helpers::TestApp, s: &TestSession) -> Vec
         .unwrap();
     assert_eq!(response.status(), 200);
     let page: shared::conversations::ConversationPage = response.json().await.unwrap();
-    let mut ids: Vec<String> = page.items.into_iter().map(|c| c.id).collect();
+    let mut ids: Vec<String> = page.items.into_iter().map(|c| c.id.to_string()).collect();
     ids.sort();
     ids
 }

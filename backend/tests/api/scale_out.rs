@@ -172,7 +172,7 @@ async fn until_first_words(reader: &mut SseReader) -> String {
     let mut answer_id = String::new();
     loop {
         match reader.next().await.expect("the stream goes on") {
-            StreamEvent::Start(start) => answer_id = start.message_id,
+            StreamEvent::Start(start) => answer_id = start.message_id.to_string(),
             StreamEvent::Delta(_) => return answer_id,
             _ => {}
         }

@@ -75,7 +75,7 @@ async fn seeded_users_sign_in_and_read_a_realistic_history(
             Role::Assistant
         };
         assert_eq!(message.role, role, "questions and answers alternate");
-        let parent = i.checked_sub(1).map(|p| m[p].id.clone());
+        let parent = i.checked_sub(1).map(|p| m[p].id);
         assert_eq!(message.parent_id, parent, "one branch, each after the last");
         assert!(!message.content.is_empty());
         assert_eq!(

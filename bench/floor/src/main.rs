@@ -124,7 +124,7 @@ async fn conversations(req: HttpRequest, floor: web::Data<Arc<Floor>>) -> HttpRe
                 items: rows
                     .into_iter()
                     .map(|r| Conversation {
-                        id: r.id.to_string(),
+                        id: shared::ConversationId::new(r.id),
                         title: r.title,
                         pinned: r.pinned,
                         archived: r.archived_at.is_some(),
@@ -132,7 +132,7 @@ async fn conversations(req: HttpRequest, floor: web::Data<Arc<Floor>>) -> HttpRe
                         created_at: iso(r.created_at),
                         updated_at: iso(r.updated_at),
                         last_message_at: iso(r.last_message_at),
-                        active_message_id: r.active_message_id.map(|m| m.to_string()),
+                        active_message_id: r.active_message_id.map(shared::MessageId::new),
                     })
                     .collect(),
                 next_cursor: more.then(|| "more".to_owned()),

@@ -89,7 +89,7 @@ fn UnverifiedBanner() -> impl IntoView {
             .is_some_and(|f| f.email_verification != EmailVerificationMode::Off);
         auth.user()
             .filter(|u| asks && !u.email_verified && u.is_anonymous != Some(true))
-            .filter(|u| !dismissed_for(&u.id))
+            .filter(|u| !dismissed_for(u.id.as_str()))
             .map(|u| (u.id, u.email))
     });
     let resend = move |_| {
@@ -117,7 +117,7 @@ fn UnverifiedBanner() -> impl IntoView {
         if let Some((id, _)) = unverified.get_untracked()
             && let Ok(Some(s)) = crate::ui::window().local_storage()
         {
-            let _ = s.set_item(DISMISSED, &id);
+            let _ = s.set_item(DISMISSED, id.as_str());
         }
         dismissed.set(true);
     };

@@ -2,6 +2,7 @@
 //! sources, its state (writing, stopped, failed) and its actions.
 
 use leptos::prelude::*;
+use shared::MessageId;
 use shared::feedback::{Feedback, Rating, SetFeedback};
 use shared::messages::{Message, MessageStatus, Role};
 
@@ -12,8 +13,8 @@ use crate::history::use_history;
 use crate::ui::{copy_text, icon, random_id};
 
 #[component]
-pub fn MessageView(chat: Chat, id: String) -> impl IntoView {
-    let Some(message) = chat.message(&id) else {
+pub fn MessageView(chat: Chat, id: MessageId) -> impl IntoView {
+    let Some(message) = chat.message(id) else {
         return ().into_any();
     };
     let role = message.read_untracked().role;
@@ -26,20 +27,20 @@ pub fn MessageView(chat: Chat, id: String) -> impl IntoView {
 /// "‹ 2 / 3 ›" between the versions of a message.
 #[component]
 fn Versions(chat: Chat, message: RwSignal<Message>, noun: &'static str) -> impl IntoView {
-    let id = move || message.read().id.clone();
-    let position = Memo::new(move |_| chat.tree.read().position(&id()));
+    let id = move || message.read().id;
+    let position = Memo::new(move |_| chat.tree.read().position(id()));
     view! {
         <Show when=move || { position.get().1 > 1 }>
             <div class="versions" role="group" aria-label=format!("{noun} versions")>
                 <button type="button" class="icon-button small" aria-label=format!("Previous {noun}")
                     disabled=move || position.get().0 <= 1 || chat.busy.get()
-                    on:click=move |_| chat.switch(&id(), -1)>
+                    on:click=move |_| chat.switch(id(), -1)>
                     {icon("left")}
                 </button>
                 <span>{move || format!("{} / {}", position.get().0, position.get().1)}</span>
                 <button type="button" class="icon-button small" aria-label=format!("Next {noun}")
                     disabled=move || { let (at, of) = position.get(); at >= of || chat.busy.get() }
-                    on:click=move |_| chat.switch(&id(), 1)>
+                    on:click=move |_| chat.switch(id(), 1)>
                     {icon("right")}
                 </button>
             </div>
@@ -72,7 +73,7 @@ fn Question(chat: Chat, message: RwSignal<Message>) -> impl IntoView {
             return;
         }
         editing.set(None);
-        let edited = message.read_untracked().id.clone();
+        let edited = message.read_untracked().id;
         let question = Ask {
             content: text,
             client_id: random_id(),
@@ -82,7 +83,7 @@ fn Question(chat: Chat, message: RwSignal<Message>) -> impl IntoView {
         chat.ask(store, history, question, |_| {});
     };
     view! {
-        <article class="message question" aria-label="Your message" data-message-id=move || message.read().id.clone()>
+        <article class="message question" aria-label="Your message" data-message-id=move || message.read().id.to_string()>
             {move || match editing.get() {
                 None => view! { <div class="bubble">{move || message.read().content.clone()}</div> }.into_any(),
                 Some(text) => view! {
@@ -131,7 +132,7 @@ fn FeedbackButtons(message: RwSignal<Message>) -> impl IntoView {
     let thanked = RwSignal::new(false);
     let failed = RwSignal::new(false);
     let save = move |new: Option<Rating>, why: Option<String>| {
-        let id = message.read_untracked().id.clone();
+        let id = message.read_untracked().id;
         let before = message.read_untracked().feedback.clone();
         // Shown at once; put back if the server refuses.
         message.update(|m| {
@@ -234,13 +235,13 @@ fn Answer(chat: Chat, message: RwSignal<Message>) -> impl IntoView {
         });
     };
     let regenerate = move |_| {
-        let id = message.read_untracked().id.clone();
+        let id = message.read_untracked().id;
         chat.regenerate(history, id);
     };
 
     view! {
         <article class="message answer" aria-label="Answer" aria-busy=move || writing().to_string()
-            data-message-id=move || message.read().id.clone()>
+            data-message-id=move || message.read().id.to_string()>
             <div class="answer-body">
                 {markdown_view(text, sources, on_cite)}
                 <Show when=move || writing() && message.read().content.is_empty()>

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use shared::{ConversationId, MessageId};
 
 use super::composer::Composer;
 use super::message::MessageView;
@@ -24,16 +25,24 @@ pub fn NewChatPage() -> impl IntoView {
 pub fn ConversationPage() -> impl IntoView {
     let store = use_chats();
     let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    // An id that cannot be a conversation's is a page that says so, with nothing asked.
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<ConversationId>().ok())
+    });
     move || {
-        let id = id.get();
-        let chat = untrack(|| store.open(&id));
+        let chat = match id.get() {
+            Some(id) => untrack(|| store.open(id)),
+            None => untrack(|| store.not_found()),
+        };
         view! { <ChatView chat store /> }
     }
 }
 
 /// Scrolls the message into view and marks it for a moment.
-fn highlight(id: &str) {
+fn highlight(id: MessageId) {
     let selector = format!("[data-message-id=\"{id}\"]");
     let Ok(Some(el)) = crate::ui::document().query_selector(&selector) else {
         return;
@@ -89,7 +98,7 @@ fn ChatView(chat: Chat, store: ChatStore) -> impl IntoView {
     Effect::new(move |_| {
         let _ = path.get();
         let _ = chat.pending_question.read();
-        let streaming = chat.streaming.get().and_then(|id| chat.message(&id));
+        let streaming = chat.streaming.get().and_then(|id| chat.message(id));
         if let Some(m) = streaming {
             let _ = m.read().content.len();
         }
@@ -140,29 +149,31 @@ fn ChatView(chat: Chat, store: ChatStore) -> impl IntoView {
 
     // `?m=<message>` (a search result): show its branch, scroll to it, and mark it a moment.
     // Older pages are fetched until it is found (at most 20).
-    let revealed = StoredValue::new(None::<String>);
+    let revealed = StoredValue::new(None::<MessageId>);
     let pages_fetched = StoredValue::new(0u32);
     Effect::new(move |_| {
-        let Some(target) = query.read().get("m") else {
+        let Some(target) = query
+            .read()
+            .get("m")
+            .and_then(|m| m.parse::<MessageId>().ok())
+        else {
             return;
         };
-        if chat.load.get() != Load::Ready
-            || revealed.get_value().as_deref() == Some(target.as_str())
-        {
+        if chat.load.get() != Load::Ready || revealed.get_value() == Some(target) {
             return;
         }
         let _ = chat.tree.read().is_empty();
-        if chat.message(&target).is_none() {
+        if chat.message(target).is_none() {
             if chat.has_older() && !chat.loading_older.get() && pages_fetched.get_value() < 20 {
                 pages_fetched.update_value(|n| *n += 1);
                 chat.load_older(|| {});
             }
             return;
         }
-        revealed.set_value(Some(target.clone()));
+        revealed.set_value(Some(target));
         at_bottom.set_value(false);
-        chat.reveal(&target);
-        request_animation_frame(move || highlight(&target));
+        chat.reveal(target);
+        request_animation_frame(move || highlight(target));
     });
 
     if query.read_untracked().get("m").is_none() {
@@ -227,7 +238,7 @@ fn ChatView(chat: Chat, store: ChatStore) -> impl IntoView {
                     </Show>
                     <For
                         each=move || path.get()
-                        key=|id| id.clone()
+                        key=|id| *id
                         children=move |id| view! { <MessageView chat id /> }
                     />
                     {move || chat.pending_question.get().map(|q| view! {

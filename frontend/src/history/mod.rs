@@ -6,6 +6,7 @@ mod select;
 mod sidebar;
 
 use leptos::prelude::*;
+use shared::ConversationId;
 use shared::conversations::{
     BulkDelete, BulkDeleted, Conversation, ConversationPage, UpdateConversation,
 };
@@ -226,7 +227,7 @@ impl History {
         });
     }
 
-    pub fn set_title(&self, id: &str, title: &str) {
+    pub fn set_title(&self, id: ConversationId, title: &str) {
         self.items.update(|items| {
             if let Some(c) = items.iter_mut().find(|c| c.id == id) {
                 c.title = Some(title.to_owned());
@@ -235,7 +236,7 @@ impl History {
     }
 
     /// A new message: the conversation moves to the top.
-    pub fn touch(&self, id: &str) {
+    pub fn touch(&self, id: ConversationId) {
         let now = time::browser::now_rfc3339();
         self.items.update(|items| {
             if let Some(c) = items.iter_mut().find(|c| c.id == id) {
@@ -246,12 +247,16 @@ impl History {
         });
     }
 
-    pub fn remove(&self, id: &str) {
+    pub fn remove(&self, id: ConversationId) {
         self.items.update(|items| items.retain(|c| c.id != id));
     }
 
     /// Renames, pins or archives on the server, then shows the server's answer.
-    pub async fn update(&self, id: &str, change: UpdateConversation) -> Result<(), ApiError> {
+    pub async fn update(
+        &self,
+        id: ConversationId,
+        change: UpdateConversation,
+    ) -> Result<(), ApiError> {
         let updated: Conversation = api::patch(&format!("/api/conversations/{id}"))
             .body(&change)
             .json()
@@ -261,10 +266,10 @@ impl History {
     }
 
     /// Deletes many at once (one request); returns how many were deleted.
-    pub async fn delete_many(&self, ids: &[String]) -> Result<u64, ApiError> {
+    pub async fn delete_many(&self, ids: &[ConversationId]) -> Result<u64, ApiError> {
         let done: BulkDeleted = api::delete("/api/conversations")
             .body(&BulkDelete {
-                ids: Some(ids.to_vec()),
+                ids: Some(ids.iter().map(ConversationId::to_string).collect()),
                 ..Default::default()
             })
             .json()
@@ -274,7 +279,7 @@ impl History {
         Ok(done.deleted)
     }
 
-    pub async fn delete(&self, id: &str) -> Result<(), ApiError> {
+    pub async fn delete(&self, id: ConversationId) -> Result<(), ApiError> {
         api::delete(&format!("/api/conversations/{id}"))
             .send()
             .await?;

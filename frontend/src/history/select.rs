@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
+use shared::ConversationId;
 use shared::conversations::UpdateConversation;
 
 use super::use_history;
@@ -14,9 +15,9 @@ use crate::ui::{Modal, Waiting, on_demand, part};
 #[derive(Clone, Copy)]
 pub struct Selection {
     pub on: RwSignal<bool>,
-    pub ids: RwSignal<HashSet<String>>,
+    pub ids: RwSignal<HashSet<ConversationId>>,
     /// The last one clicked: a shift-click selects from here.
-    anchor: StoredValue<Option<String>>,
+    anchor: StoredValue<Option<ConversationId>>,
     /// The delete confirmation is open.
     pub confirm: RwSignal<bool>,
 }
@@ -39,18 +40,18 @@ impl Selection {
 
     /// A click on `id`'s box; with Shift, everything between the last click and this one
     /// takes this box's new state.
-    pub fn click(&self, id: &str, shift: bool, order: &[String]) {
-        let checked = !self.ids.read_untracked().contains(id);
+    pub fn click(&self, id: ConversationId, shift: bool, order: &[ConversationId]) {
+        let checked = !self.ids.read_untracked().contains(&id);
         let range = match (shift, self.anchor.get_value()) {
             (true, Some(anchor)) => {
                 let a = order.iter().position(|x| *x == anchor);
-                let b = order.iter().position(|x| x == id);
+                let b = order.iter().position(|x| *x == id);
                 match (a, b) {
                     (Some(a), Some(b)) => order[a.min(b)..=a.max(b)].to_vec(),
-                    _ => vec![id.to_owned()],
+                    _ => vec![id],
                 }
             }
-            _ => vec![id.to_owned()],
+            _ => vec![id],
         };
         self.ids.update(|ids| {
             for x in range {
@@ -61,11 +62,11 @@ impl Selection {
                 }
             }
         });
-        self.anchor.set_value(Some(id.to_owned()));
+        self.anchor.set_value(Some(id));
     }
 
     pub fn archive(&self, history: super::History, action_error: RwSignal<Option<String>>) {
-        let ids: Vec<String> = self.ids.get_untracked().into_iter().collect();
+        let ids: Vec<ConversationId> = self.ids.get_untracked().into_iter().collect();
         let archive = !history.archived_view.get_untracked();
         let this = *self;
         leptos::task::spawn_local(async move {
@@ -76,7 +77,7 @@ impl Selection {
                     archived: Some(archive),
                     ..Default::default()
                 };
-                if history.update(id, change).await.is_err() {
+                if history.update(*id, change).await.is_err() {
                     failed += 1;
                 }
             }
@@ -95,7 +96,7 @@ impl Selection {
 #[component]
 pub fn BulkDeleteDialog(
     select: Selection,
-    active: Memo<Option<String>>,
+    active: Memo<Option<ConversationId>>,
     action_error: RwSignal<Option<String>>,
 ) -> impl IntoView {
     on_demand(
@@ -107,7 +108,7 @@ pub fn BulkDeleteDialog(
     )
 }
 
-type BulkDelete = fn(Selection, Memo<Option<String>>, RwSignal<Option<String>>) -> AnyView;
+type BulkDelete = fn(Selection, Memo<Option<ConversationId>>, RwSignal<Option<String>>) -> AnyView;
 
 part! {
     bulk_delete_dialog: fn bulk_delete_part() -> BulkDelete {
@@ -117,7 +118,7 @@ part! {
 
 fn bulk_delete(
     select: Selection,
-    active: Memo<Option<String>>,
+    active: Memo<Option<ConversationId>>,
     action_error: RwSignal<Option<String>>,
 ) -> AnyView {
     let history = use_history();
@@ -130,7 +131,7 @@ fn bulk_delete(
     });
     let close = Callback::new(move |()| select.confirm.set(false));
     let confirm = move || {
-        let ids: Vec<String> = select.ids.get_untracked().into_iter().collect();
+        let ids: Vec<ConversationId> = select.ids.get_untracked().into_iter().collect();
         deleting.set(true);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {

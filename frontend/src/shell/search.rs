@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
+use shared::ConversationId;
 use shared::search::{HitKind, SearchHit, SearchPage};
 use web_sys::AbortController;
 
@@ -27,13 +28,13 @@ enum Results {
 }
 
 /// Hits grouped by conversation, in the order their best hit ranks.
-fn grouped(hits: &[SearchHit]) -> Vec<(String, String, Vec<SearchHit>)> {
-    let mut groups: Vec<(String, String, Vec<SearchHit>)> = Vec::new();
+fn grouped(hits: &[SearchHit]) -> Vec<(ConversationId, String, Vec<SearchHit>)> {
+    let mut groups: Vec<(ConversationId, String, Vec<SearchHit>)> = Vec::new();
     for hit in hits {
         match groups.iter_mut().find(|g| g.0 == hit.conversation_id) {
             Some(group) => group.2.push(hit.clone()),
             None => groups.push((
-                hit.conversation_id.clone(),
+                hit.conversation_id,
                 hit.conversation_title
                     .clone()
                     .filter(|t| !t.trim().is_empty())
@@ -320,16 +321,24 @@ fn focus_result(from: isize, step: isize) {
 mod tests {
     use super::*;
 
-    fn hit(conversation: &str, title: Option<&str>, message: Option<&str>) -> SearchHit {
+    /// The conversation or message numbered `n`.
+    fn id<T: std::str::FromStr>(n: u32) -> T
+    where
+        T::Err: std::fmt::Debug,
+    {
+        format!("00000000-0000-7000-8000-{n:012}").parse().unwrap()
+    }
+
+    fn hit(conversation: u32, title: Option<&str>, message: Option<u32>) -> SearchHit {
         SearchHit {
             kind: if message.is_some() {
                 HitKind::Message
             } else {
                 HitKind::Title
             },
-            conversation_id: conversation.to_owned(),
+            conversation_id: id(conversation),
             conversation_title: title.map(str::to_owned),
-            message_id: message.map(str::to_owned),
+            message_id: message.map(id),
             role: None,
             created_at: "2026-12-01T10:00:00Z".to_owned(),
             snippet: Vec::new(),
@@ -339,21 +348,25 @@ mod tests {
     #[test]
     fn hits_group_by_conversation_in_the_order_of_their_best_hit() {
         let hits = [
-            hit("b", Some("Bees"), Some("m1")),
-            hit("a", None, Some("m2")),
-            hit("b", Some("Bees"), None),
+            hit(2, Some("Bees"), Some(11)),
+            hit(1, None, Some(12)),
+            hit(2, Some("Bees"), None),
         ];
         let groups = grouped(&hits);
-        let summary: Vec<(&str, &str, usize)> = groups
+        let summary: Vec<(ConversationId, &str, usize)> = groups
             .iter()
-            .map(|(id, title, hits)| (id.as_str(), title.as_str(), hits.len()))
+            .map(|(id, title, hits)| (*id, title.as_str(), hits.len()))
             .collect();
-        assert_eq!(summary, [("b", "Bees", 2), ("a", "Untitled chat", 1)]);
+        assert_eq!(summary, [(id(2), "Bees", 2), (id(1), "Untitled chat", 1)]);
     }
 
     #[test]
     fn a_message_hit_opens_at_its_message_and_a_title_hit_at_the_conversation() {
-        assert_eq!(href(&hit("c1", None, Some("m9"))), "/c/c1?m=m9");
-        assert_eq!(href(&hit("c1", Some("T"), None)), "/c/c1");
+        let (c, m) = (
+            "00000000-0000-7000-8000-000000000001",
+            "00000000-0000-7000-8000-000000000009",
+        );
+        assert_eq!(href(&hit(1, None, Some(9))), format!("/c/{c}?m={m}"));
+        assert_eq!(href(&hit(1, Some("T"), None)), format!("/c/{c}"));
     }
 }

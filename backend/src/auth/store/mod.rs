@@ -81,7 +81,7 @@ impl UserRow {
             created_at: iso_millis(self.created_at),
             updated_at: iso_millis(self.updated_at),
             is_anonymous: guests_on.then_some(self.is_anonymous),
-            id: self.id.to_string(),
+            id: self.id.clone(),
         }
     }
 }
@@ -134,7 +134,7 @@ impl From<&SessionRow> for shared::auth::Session {
             updated_at: iso_millis(s.updated_at),
             ip_address: s.ip_address.clone(),
             user_agent: s.user_agent.clone(),
-            user_id: s.user_id.to_string(),
+            user_id: s.user_id.clone(),
             id: s.id.clone(),
         }
     }

@@ -121,9 +121,9 @@ impl From<Row> for MessageRow {
 impl From<&MessageRow> for Message {
     fn from(m: &MessageRow) -> Self {
         Self {
-            id: m.id.to_string(),
-            conversation_id: m.conversation_id.to_string(),
-            parent_id: m.parent_id.map(|p| p.to_string()),
+            id: m.id,
+            conversation_id: m.conversation_id,
+            parent_id: m.parent_id,
             role: m.role,
             content: m.content.clone(),
             selected_text: m.selected_text.clone(),

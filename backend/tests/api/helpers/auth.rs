@@ -128,7 +128,7 @@ impl TestSession {
             cookie,
             token: body.token.expect("the response carries the session token"),
             bearer,
-            user_id: body.user.id,
+            user_id: body.user.id.into_string(),
         }
     }
 }

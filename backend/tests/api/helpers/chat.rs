@@ -20,6 +20,7 @@ impl TestApp {
             .await
             .unwrap()
             .id
+            .to_string()
     }
 
     /// `POST .../messages` as JSON.
@@ -176,7 +177,7 @@ pub async fn alice_with_history(app: &TestApp) -> (TestSession, String, String, 
     (
         alice,
         conversation,
-        exchange.user_message.id,
-        exchange.assistant_message.id,
+        exchange.user_message.id.to_string(),
+        exchange.assistant_message.id.to_string(),
     )
 }

@@ -56,7 +56,11 @@ async fn feedback_is_set_changed_and_cleared_on_answers_only(
         (Rating::Down, Some("Wrong year."))
     );
     let page = messages(&app, &alice, &conversation).await;
-    let shown = page.items.iter().find(|m| m.id == answer).unwrap();
+    let shown = page
+        .items
+        .iter()
+        .find(|m| m.id.to_string() == answer)
+        .unwrap();
     assert_eq!(
         shown.feedback.as_ref().map(|f| f.rating),
         Some(Rating::Down)
@@ -64,7 +68,7 @@ async fn feedback_is_set_changed_and_cleared_on_answers_only(
     assert!(
         page.items
             .iter()
-            .find(|m| m.id == question)
+            .find(|m| m.id.to_string() == question)
             .unwrap()
             .feedback
             .is_none()

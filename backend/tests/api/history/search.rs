@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use reqwest::Method;
+use shared::MessageId;
 use shared::search::{HitKind, SearchHit, SearchPage};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -38,11 +39,11 @@ fn marked(hit: &SearchHit) -> Vec<String> {
 /// The message texts the hits point at, in order.
 fn texts(hits: &[SearchHit], fixture: &[(uuid::Uuid, &str)]) -> Vec<String> {
     hits.iter()
-        .filter_map(|h| h.message_id.as_deref())
+        .filter_map(|h| h.message_id)
         .map(|id| {
             fixture
                 .iter()
-                .find(|(m, _)| m.to_string() == id)
+                .find(|(m, _)| *m == id.as_uuid())
                 .map(|(_, text)| (*text).to_owned())
                 .unwrap_or_else(|| panic!("{id} is not in the fixture"))
         })
@@ -126,7 +127,7 @@ async fn search_ranks_parses_websearch_and_matches_as_you_type(
         let text = plain(&hit);
         let original = fixture
             .iter()
-            .find(|(id, _)| Some(id.to_string()) == hit.message_id)
+            .find(|(id, _)| Some(*id) == hit.message_id.map(MessageId::as_uuid))
             .unwrap()
             .1;
         assert!(
@@ -203,7 +204,11 @@ async fn search_pages_without_repeats_newer_first_among_equals_and_filters(
         let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let page = search(&app, &alice, &query).await;
         assert!(page.items.len() <= 10);
-        seen.extend(page.items.iter().filter_map(|h| h.message_id.clone()));
+        seen.extend(
+            page.items
+                .iter()
+                .filter_map(|h| h.message_id.map(|m| m.to_string())),
+        );
         match page.next_cursor {
             Some(c) => cursor = Some(c),
             None => break,

@@ -113,7 +113,7 @@ async fn an_answer_streams_as_numbered_server_sent_events(
     let StreamEvent::Start(start) = &events[0] else {
         unreachable!()
     };
-    assert_eq!(start.conversation_id, conversation);
+    assert_eq!(start.conversation_id.to_string(), conversation);
 
     // What streamed is what was stored.
     let streamed = text_of(&events);
@@ -122,7 +122,7 @@ async fn an_answer_streams_as_numbered_server_sent_events(
         "{streamed}"
     );
     let stored: String = sqlx::query_scalar("SELECT content FROM message WHERE id = $1::uuid")
-        .bind(&start.message_id)
+        .bind(start.message_id.as_uuid())
         .fetch_one(&app.pool)
         .await
         .unwrap();
@@ -326,7 +326,8 @@ async fn regenerating_keeps_the_old_answer_as_a_sibling(
             serde_json::json!({ "content": "How do I water tomatoes?" }),
         )
         .await;
-    let old_answer = first.assistant_message.id.as_str();
+    let old_answer = first.assistant_message.id.to_string();
+    let old_answer = old_answer.as_str();
 
     let response = app
         .post(&format!(
@@ -339,7 +340,7 @@ async fn regenerating_keeps_the_old_answer_as_a_sibling(
     assert_eq!(response.status(), 201);
     let second: shared::messages::Exchange = response.json().await.unwrap();
     let new_answer = &second.assistant_message;
-    assert_ne!(new_answer.id, old_answer);
+    assert_ne!(new_answer.id.to_string(), old_answer);
     assert_eq!(
         new_answer.parent_id.as_ref(),
         Some(&first.user_message.id),
@@ -365,7 +366,8 @@ async fn bad_questions_are_refused_and_store_nothing(pool: PgPoolOptions, conn: 
     let elsewhere = app
         .exchange(&s, &other, serde_json::json!({ "content": "roses?" }))
         .await;
-    let foreign_parent = elsewhere.user_message.id.as_str();
+    let foreign_parent = elsewhere.user_message.id.to_string();
+    let foreign_parent = foreign_parent.as_str();
     let before = count(&app.pool, "SELECT count(*) FROM message").await;
 
     let cases = [

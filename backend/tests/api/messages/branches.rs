@@ -60,8 +60,8 @@ async fn an_edit_is_a_sibling_of_the_question_it_rewrites(
         )
         .await;
     assert_eq!(
-        edited.user_message.parent_id.as_deref(),
-        Some(first.assistant_message.id.as_str())
+        edited.user_message.parent_id,
+        Some(first.assistant_message.id)
     );
     // Editing the very first question: a second root.
     let root = app
@@ -103,8 +103,8 @@ async fn the_branch_in_view_is_remembered_for_every_device(
     let first = app.exchange(&s, &c, json!({ "content": "first" })).await;
     // A new answer becomes the branch in view.
     assert_eq!(
-        page(&app, &s, &c).await.active_message_id.as_deref(),
-        Some(first.assistant_message.id.as_str())
+        page(&app, &s, &c).await.active_message_id,
+        Some(first.assistant_message.id)
     );
     let edited = app
         .exchange(
@@ -115,7 +115,7 @@ async fn the_branch_in_view_is_remembered_for_every_device(
         .await;
     assert_eq!(
         page(&app, &s, &c).await.active_message_id,
-        Some(edited.assistant_message.id.clone())
+        Some(edited.assistant_message.id)
     );
 
     // Switching back is remembered, without counting as activity.
@@ -140,7 +140,7 @@ async fn the_branch_in_view_is_remembered_for_every_device(
     let after: serde_json::Value = response.json().await.unwrap();
     assert_eq!(
         after["activeMessageId"],
-        first.assistant_message.id.as_str()
+        first.assistant_message.id.to_string()
     );
     assert_eq!(after["updatedAt"], before["updatedAt"]);
     assert_eq!(after["lastMessageAt"], before["lastMessageAt"]);
@@ -148,7 +148,7 @@ async fn the_branch_in_view_is_remembered_for_every_device(
     let other_device = TestSession::from_response(other_device).await;
     assert_eq!(
         page(&app, &other_device, &c).await.active_message_id,
-        Some(first.assistant_message.id.clone())
+        Some(first.assistant_message.id)
     );
 
     // A message of another conversation, or nobody's, is refused and changes nothing.
@@ -157,7 +157,7 @@ async fn the_branch_in_view_is_remembered_for_every_device(
         .exchange(&s, &elsewhere, json!({ "content": "elsewhere" }))
         .await;
     for id in [
-        foreign.assistant_message.id.clone(),
+        foreign.assistant_message.id.to_string(),
         uuid::Uuid::now_v7().to_string(),
     ] {
         let (status, code, _) =
@@ -169,7 +169,7 @@ async fn the_branch_in_view_is_remembered_for_every_device(
     assert_eq!((status, code.as_str()), (400, "INVALID_ID"));
     assert_eq!(
         page(&app, &s, &c).await.active_message_id,
-        Some(first.assistant_message.id.clone())
+        Some(first.assistant_message.id)
     );
 }
 
@@ -183,10 +183,7 @@ async fn a_branch_in_view_older_than_the_first_page_comes_with_it(
     let c = app.create_conversation(&s).await;
     // Branch A: three exchanges. Branch B: the first question edited, then three more.
     let first = app.exchange(&s, &c, json!({ "content": "a1" })).await;
-    let mut branch_a = vec![
-        first.user_message.id.clone(),
-        first.assistant_message.id.clone(),
-    ];
+    let mut branch_a = vec![first.user_message.id, first.assistant_message.id];
     for content in ["a2", "a3"] {
         let e = app.exchange(&s, &c, json!({ "content": content })).await;
         branch_a.extend([e.user_message.id, e.assistant_message.id]);
@@ -200,9 +197,9 @@ async fn a_branch_in_view_older_than_the_first_page_comes_with_it(
     for content in ["b2", "b3", "b4"] {
         app.exchange(&s, &c, json!({ "content": content })).await;
     }
-    let leaf_a = branch_a.last().unwrap().clone();
-    let ids = |items: &[shared::messages::Message]| -> Vec<String> {
-        items.iter().map(|m| m.id.clone()).collect()
+    let leaf_a = *branch_a.last().unwrap();
+    let ids = |items: &[shared::messages::Message]| -> Vec<shared::MessageId> {
+        items.iter().map(|m| m.id).collect()
     };
 
     // B is in view: its newest messages fill the first page, and nothing comes along.
@@ -215,10 +212,7 @@ async fn a_branch_in_view_older_than_the_first_page_comes_with_it(
     assert_eq!(response.status(), 200);
     let first_page = page_with(&app, &s, &c, "?limit=4").await;
     assert_eq!(ids(&first_page.items), ids(&latest.items));
-    assert_eq!(
-        first_page.active_message_id.as_deref(),
-        Some(leaf_a.as_str())
-    );
+    assert_eq!(first_page.active_message_id, Some(leaf_a));
     assert_eq!(ids(&first_page.active_path), branch_a[2..]);
     // A page large enough to hold the branch's leaf needs nothing more; nor do older pages.
     assert!(

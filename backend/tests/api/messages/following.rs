@@ -125,7 +125,9 @@ async fn a_second_reader_follows_a_live_answer_to_the_same_end(
         events
     });
     let (events, last_id) = followed;
-    assert!(matches!(events.first(), Some(StreamEvent::Start(start)) if start.message_id == id));
+    assert!(
+        matches!(events.first(), Some(StreamEvent::Start(start)) if start.message_id.to_string() == id)
+    );
     assert_eq!(finish_reason(&events), "stop");
     assert_eq!(finish_reason(&followed_last), "stop");
     // Several deltas: the follower saw the answer grow, not only its end.
@@ -194,7 +196,7 @@ async fn a_finished_answer_replays_at_once_with_its_sources(
     let answer = &exchange.assistant_message;
     assert!(!answer.sources.is_empty());
 
-    let (events, last_id) = Follow::open(&app, &s, &conversation, &answer.id, None)
+    let (events, last_id) = Follow::open(&app, &s, &conversation, &answer.id.to_string(), None)
         .await
         .rest()
         .await;
@@ -218,13 +220,19 @@ async fn a_finished_answer_replays_at_once_with_its_sources(
     );
 
     // From its end: no text again, only the ending. A garbled id replays it all.
-    let (events, _) = Follow::open(&app, &s, &conversation, &answer.id, last_id.as_deref())
-        .await
-        .rest()
-        .await;
+    let (events, _) = Follow::open(
+        &app,
+        &s,
+        &conversation,
+        &answer.id.to_string(),
+        last_id.as_deref(),
+    )
+    .await
+    .rest()
+    .await;
     assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(finish_reason(&events), "stop");
-    let (events, _) = Follow::open(&app, &s, &conversation, &answer.id, Some("x.y"))
+    let (events, _) = Follow::open(&app, &s, &conversation, &answer.id.to_string(), Some("x.y"))
         .await
         .rest()
         .await;
@@ -270,8 +278,11 @@ async fn only_answers_of_the_callers_conversation_can_be_followed(
         ));
         app.client.get(url).bearer_auth(s.bearer.clone()).send()
     };
-    let answer = exchange.assistant_message.id.as_str();
-    let question = exchange.user_message.id.as_str();
+    let (answer, question) = (
+        exchange.assistant_message.id.to_string(),
+        exchange.user_message.id.to_string(),
+    );
+    let (answer, question) = (answer.as_str(), question.as_str());
     assert_eq!(events(&bob, answer).await.unwrap().status(), 404);
     assert_eq!(events(&alice, question).await.unwrap().status(), 404);
     let garbled = events(&alice, "not-an-id").await.unwrap();
@@ -304,7 +315,14 @@ async fn a_position_past_the_end_ends_at_once_instead_of_polling_for_ever(
         "9223372036854775807.2147483647",
         "4294967296.5",
     ] {
-        let follow = Follow::open(&app, &s, &conversation, &answer.id, Some(made_up)).await;
+        let follow = Follow::open(
+            &app,
+            &s,
+            &conversation,
+            &answer.id.to_string(),
+            Some(made_up),
+        )
+        .await;
         let (events, last_id) = tokio::time::timeout(WHOLE, follow.rest())
             .await
             .unwrap_or_else(|_| panic!("following from {made_up} never ended"));

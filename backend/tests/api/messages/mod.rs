@@ -45,7 +45,7 @@ pub async fn wait_for_status_within(
 
 pub fn message_id_of_start(event: &StreamEvent) -> String {
     match event {
-        StreamEvent::Start(start) => start.message_id.clone(),
+        StreamEvent::Start(start) => start.message_id.to_string(),
         other => panic!("the stream did not open with start: {other:?}"),
     }
 }

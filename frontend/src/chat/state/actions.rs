@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use shared::conversations::{Conversation, CreateConversation};
 use shared::messages::{Message, MessagePage, MessageStatus, PostMessage};
 use shared::stream::StreamEvent;
+use shared::{ConversationId, MessageId};
 use web_sys::AbortController;
 
 use super::{Ask, Chat, ChatStore, Failure, Load, Retry, reduce};
@@ -18,7 +19,7 @@ const PAGE: u32 = 50;
 
 impl Chat {
     /// The first page (or a refresh of it, for a conversation opened before).
-    pub fn load_latest(self, id: String) {
+    pub fn load_latest(self, id: ConversationId) {
         if self.busy.get_untracked() {
             return;
         }
@@ -40,7 +41,7 @@ impl Chat {
                         .iter()
                         .rev()
                         .find(|m| m.status == MessageStatus::Streaming)
-                        .map(|m| m.id.clone());
+                        .map(|m| m.id);
                     self.merge(page.items);
                     // The branch last viewed, when it ends before the newest page.
                     if !page.active_path.is_empty() {
@@ -49,13 +50,9 @@ impl Chat {
                     // Open on the branch last viewed, here or on another device.
                     if first_load
                         && let Some(active) = page.active_message_id
-                        && self.message(&active).is_some()
+                        && self.message(active).is_some()
                     {
-                        let leaf = self
-                            .tree
-                            .read_untracked()
-                            .newest_leaf_under(&active)
-                            .to_owned();
+                        let leaf = self.tree.read_untracked().newest_leaf_under(active);
                         self.leaf.set(Some(leaf));
                     }
                     self.load.set(Load::Ready);
@@ -110,7 +107,7 @@ impl Chat {
         self,
         events: Vec<StreamEvent>,
         question: &str,
-        parent: &Option<String>,
+        parent: Option<MessageId>,
         history: History,
     ) {
         for event in events {
@@ -120,20 +117,22 @@ impl Chat {
             match event {
                 StreamEvent::Start(start) => {
                     let now = time::browser::now_rfc3339();
-                    let (asked, answer) = reduce::started(&start, question, parent.clone(), &now);
-                    if self.message(&start.user_message_id).is_none() {
+                    let (asked, answer) = reduce::started(&start, question, parent, &now);
+                    if let Some(asked) = asked
+                        && self.message(asked.id).is_none()
+                    {
                         self.add_local(asked);
                     }
                     self.add_local(answer);
                     self.pending_question.set(None);
-                    self.streaming.set(Some(start.message_id.clone()));
+                    self.streaming.set(Some(start.message_id));
                     self.leaf.set(Some(start.message_id));
                     self.draft.set(String::new());
-                    history.touch(&start.conversation_id);
+                    history.touch(start.conversation_id);
                 }
                 StreamEvent::Title(title) => {
                     if let Some(id) = self.conversation_id.get_untracked() {
-                        history.set_title(&id, &title.title);
+                        history.set_title(id, &title.title);
                     }
                 }
                 other => self.apply_to_answer(other),
@@ -150,7 +149,7 @@ impl Chat {
             StreamEvent::Source(source) => self.update_streaming(|m| m.sources.push(source)),
             StreamEvent::Delta(delta) => {
                 if let Some(id) = self.streaming.get_untracked() {
-                    self.queue_delta(&id, &delta.text);
+                    self.queue_delta(id, &delta.text);
                 }
             }
             StreamEvent::Finish(finish) => {
@@ -171,7 +170,7 @@ impl Chat {
     /// Follows an answer being written elsewhere (or by this tab before a reload or a lost
     /// connection) from what is stored, to its end. A dropped connection tries again, from
     /// where it was, until the answer ends or the page leaves.
-    pub fn follow(self, answer: String) {
+    pub fn follow(self, answer: MessageId) {
         let Some(conversation) = self.conversation_id.get_untracked() else {
             return;
         };
@@ -181,12 +180,12 @@ impl Chat {
         let Some(controller) = self.begin() else {
             return;
         };
-        self.streaming.set(Some(answer.clone()));
+        self.streaming.set(Some(answer));
         leptos::task::spawn_local(async move {
             let path = format!("/api/conversations/{conversation}/messages/{answer}/events");
             let mut failures = 0u32;
             let result = loop {
-                let Some(m) = self.message(&answer) else {
+                let Some(m) = self.message(answer) else {
                     break Ok(());
                 };
                 self.flush();
@@ -235,7 +234,7 @@ impl Chat {
         let unauthorized = matches!(&result, Err(e) if e.is_unauthorized());
         self.flush();
         let live = self.streaming.get_untracked().filter(|id| {
-            self.message(id)
+            self.message(*id)
                 .is_some_and(|m| m.read_untracked().status == MessageStatus::Streaming)
         });
         match live {
@@ -257,14 +256,14 @@ impl Chat {
         match result {
             Ok(()) => {}
             Err(e) if e.is_unauthorized() => {}
-            Err(e) => match answer.as_deref().and_then(|id| self.message(id)) {
+            Err(e) => match answer.and_then(|id| self.message(id)) {
                 // Cut off mid-answer: the server keeps the partial as stopped.
                 Some(m) => m.update(reduce::cut_off),
                 None => self.failure.set(Some(Failure { error: e, retry })),
             },
         }
         // An answer that ended without a final event was stopped by the server.
-        if let Some(m) = answer.as_deref().and_then(|id| self.message(id)) {
+        if let Some(m) = answer.and_then(|id| self.message(id)) {
             m.update(reduce::ended_without_finish);
         }
         self.pending_question.set(None);
@@ -279,7 +278,7 @@ impl Chat {
         store: ChatStore,
         history: History,
         question: Ask,
-        on_created: impl FnOnce(String) + 'static,
+        on_created: impl FnOnce(ConversationId) + 'static,
     ) {
         let Some(controller) = self.begin() else {
             return;
@@ -294,8 +293,8 @@ impl Chat {
         self.pending_question.set(Some(content.clone()));
         // Where the question will sit: an edit beside the question it rewrites.
         let local_parent = match &edit_of {
-            Some(edited) => self.tree.read_untracked().parent(edited).map(str::to_owned),
-            None => parent_id.clone().or_else(|| self.leaf.get_untracked()),
+            Some(edited) => self.tree.read_untracked().parent(*edited),
+            None => parent_id.or_else(|| self.leaf.get_untracked()),
         };
         leptos::task::spawn_local(async move {
             let id = match self.conversation_id.get_untracked() {
@@ -307,12 +306,12 @@ impl Chat {
                         .await;
                     match created {
                         Ok(c) => {
-                            let id = c.id.clone();
-                            self.conversation_id.set(Some(id.clone()));
+                            let id = c.id;
+                            self.conversation_id.set(Some(id));
                             self.load.set(Load::Ready);
-                            store.adopt(self, &id);
+                            store.adopt(self, id);
                             history.upsert(c);
-                            on_created(id.clone());
+                            on_created(id);
                             id
                         }
                         Err(e) => return self.end(Err(e), Some(retry)),
@@ -322,15 +321,15 @@ impl Chat {
             let body = PostMessage {
                 content: content.clone(),
                 selected_text: None,
-                parent_id: parent_id.clone(),
-                edit_of,
+                parent_id: parent_id.map(|p| p.to_string()),
+                edit_of: edit_of.map(|e| e.to_string()),
                 client_id: Some(client_id),
             };
             let result = stream::post_events(
                 &format!("/api/conversations/{id}/messages"),
                 &body,
                 &controller.signal(),
-                |events| self.apply(events, &content, &local_parent, history),
+                |events| self.apply(events, &content, local_parent, history),
             )
             .await;
             self.end_or_follow(result, Some(retry));
@@ -338,22 +337,20 @@ impl Chat {
     }
 
     /// Writes a new answer to the question of `message_id`, as a sibling.
-    pub fn regenerate(self, history: History, message_id: String) {
+    pub fn regenerate(self, history: History, message_id: MessageId) {
         let Some(id) = self.conversation_id.get_untracked() else {
             return;
         };
         let Some(controller) = self.begin() else {
             return;
         };
-        let retry = Retry::Regenerate {
-            message_id: message_id.clone(),
-        };
+        let retry = Retry::Regenerate { message_id };
         leptos::task::spawn_local(async move {
             let result = stream::post_events(
                 &format!("/api/conversations/{id}/messages/{message_id}/regenerate"),
                 &serde_json::json!({}),
                 &controller.signal(),
-                |events| self.apply(events, "", &None, history),
+                |events| self.apply(events, "", None, history),
             )
             .await;
             self.end_or_follow(result, Some(retry));
@@ -379,7 +376,7 @@ impl Chat {
                 .await;
             match stopped {
                 Ok(m) => {
-                    if let Some(signal) = self.message(&m.id) {
+                    if let Some(signal) = self.message(m.id) {
                         self.flush();
                         signal.set(m);
                     }

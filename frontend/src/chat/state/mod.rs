@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use shared::conversations::UpdateConversation;
 use shared::messages::Message;
+use shared::{ConversationId, MessageId};
 use web_sys::AbortController;
 
 use super::tree::Tree;
@@ -38,7 +39,7 @@ pub enum Load {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Retry {
     Ask(Ask),
-    Regenerate { message_id: String },
+    Regenerate { message_id: MessageId },
 }
 
 /// A question to send: its text, the `clientId` that makes a retry safe, and where it goes
@@ -47,8 +48,8 @@ pub enum Retry {
 pub struct Ask {
     pub content: String,
     pub client_id: String,
-    pub parent_id: Option<String>,
-    pub edit_of: Option<String>,
+    pub parent_id: Option<MessageId>,
+    pub edit_of: Option<MessageId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,25 +60,25 @@ pub struct Failure {
 
 #[derive(Clone, Copy)]
 pub struct Chat {
-    pub conversation_id: RwSignal<Option<String>>,
+    pub conversation_id: RwSignal<Option<ConversationId>>,
     pub tree: RwSignal<Tree>,
-    pub messages: RwSignal<HashMap<String, RwSignal<Message>>>,
+    pub messages: RwSignal<HashMap<MessageId, RwSignal<Message>>>,
     /// The end of the branch in view.
-    pub leaf: RwSignal<Option<String>>,
+    pub leaf: RwSignal<Option<MessageId>>,
     pub load: RwSignal<Load>,
     older_cursor: RwSignal<Option<String>>,
     pub loading_older: RwSignal<bool>,
     /// A question sent and not yet acknowledged: shown at once, removed if refused.
     pub pending_question: RwSignal<Option<String>>,
     /// The answer being written, once the server has named it.
-    pub streaming: RwSignal<Option<String>>,
+    pub streaming: RwSignal<Option<MessageId>>,
     /// A send or regenerate is in flight (from click to the stream's end).
     pub busy: RwSignal<bool>,
     pub failure: RwSignal<Option<Failure>>,
     pub draft: RwSignal<String>,
     abort: StoredValue<Option<AbortController>, LocalStorage>,
     /// Deltas waiting for the next frame: one render per frame however fast text arrives.
-    buffer: StoredValue<HashMap<String, String>>,
+    buffer: StoredValue<HashMap<MessageId, String>>,
     flush_scheduled: StoredValue<bool>,
 }
 
@@ -102,8 +103,8 @@ impl Chat {
         }
     }
 
-    pub fn message(&self, id: &str) -> Option<RwSignal<Message>> {
-        self.messages.read_untracked().get(id).copied()
+    pub fn message(&self, id: MessageId) -> Option<RwSignal<Message>> {
+        self.messages.read_untracked().get(&id).copied()
     }
 
     pub fn has_older(&self) -> bool {
@@ -117,8 +118,7 @@ impl Chat {
             for m in items {
                 match map.get(&m.id) {
                     // The answer being written here is more current than any listing.
-                    Some(_) if self.streaming.get_untracked().as_deref() == Some(m.id.as_str()) => {
-                    }
+                    Some(_) if self.streaming.get_untracked() == Some(m.id) => {}
                     Some(existing) => {
                         if *existing.read_untracked() != m {
                             existing.set(m);
@@ -126,11 +126,11 @@ impl Chat {
                     }
                     None => {
                         added.push((
-                            m.id.clone(),
-                            m.parent_id.clone(),
+                            m.id,
+                            m.parent_id,
                             time::parse_rfc3339(&m.created_at).unwrap_or(0),
                         ));
-                        map.insert(m.id.clone(), RwSignal::new(m));
+                        map.insert(m.id, RwSignal::new(m));
                     }
                 }
             }
@@ -138,13 +138,13 @@ impl Chat {
         if !added.is_empty() {
             self.messages.notify();
             self.tree.update(|t| {
-                for (id, parent, at) in &added {
-                    t.insert(id, parent.as_deref(), *at);
+                for (id, parent, at) in added {
+                    t.insert(id, parent, at);
                 }
             });
         }
         if self.leaf.get_untracked().is_none() {
-            let newest = self.tree.read_untracked().newest().map(str::to_owned);
+            let newest = self.tree.read_untracked().newest();
             self.leaf.set(newest);
         }
     }
@@ -154,26 +154,26 @@ impl Chat {
     }
 
     /// The branch in view, oldest first.
-    pub fn path(&self) -> Vec<String> {
+    pub fn path(&self) -> Vec<MessageId> {
         let leaf = self.leaf.get();
         let tree = self.tree.read();
-        leaf.map(|l| tree.path_to(&l)).unwrap_or_default()
+        leaf.map(|l| tree.path_to(l)).unwrap_or_default()
     }
 
     /// Moves to the sibling `step` away from `id`, and down to its newest leaf; the
     /// conversation remembers it for the next visit, from any device.
-    pub fn switch(&self, id: &str, step: isize) {
+    pub fn switch(&self, id: MessageId, step: isize) {
         let tree = self.tree.read_untracked();
         if let Some(sibling) = tree.sibling(id, step) {
-            let leaf = tree.newest_leaf_under(sibling).to_owned();
+            let leaf = tree.newest_leaf_under(sibling);
             drop(tree);
             self.show_branch(leaf);
         }
     }
 
     /// Shows the branch ending at `leaf` and remembers it on the conversation.
-    pub fn show_branch(&self, leaf: String) {
-        self.leaf.set(Some(leaf.clone()));
+    pub fn show_branch(&self, leaf: MessageId) {
+        self.leaf.set(Some(leaf));
         let Some(id) = self.conversation_id.get_untracked() else {
             return;
         };
@@ -181,7 +181,7 @@ impl Chat {
             // Best effort: a branch not remembered only means the next visit opens another.
             let _ = api::patch(&format!("/api/conversations/{id}"))
                 .body(&UpdateConversation {
-                    active_message_id: Some(leaf),
+                    active_message_id: Some(leaf.to_string()),
                     ..Default::default()
                 })
                 .send()
@@ -190,30 +190,26 @@ impl Chat {
     }
 
     /// Shows the branch through `message` (down to its newest leaf), e.g. a search result.
-    pub fn reveal(&self, message: &str) {
+    pub fn reveal(&self, message: MessageId) {
         if self.message(message).is_none() {
             return;
         }
-        let on_path = self.path_untracked().iter().any(|m| m == message);
+        let on_path = self.path_untracked().contains(&message);
         if !on_path {
-            let leaf = self
-                .tree
-                .read_untracked()
-                .newest_leaf_under(message)
-                .to_owned();
+            let leaf = self.tree.read_untracked().newest_leaf_under(message);
             self.show_branch(leaf);
         }
     }
 
-    fn path_untracked(&self) -> Vec<String> {
+    fn path_untracked(&self) -> Vec<MessageId> {
         let leaf = self.leaf.get_untracked();
         let tree = self.tree.read_untracked();
-        leaf.map(|l| tree.path_to(&l)).unwrap_or_default()
+        leaf.map(|l| tree.path_to(l)).unwrap_or_default()
     }
 
-    fn queue_delta(self, id: &str, text: &str) {
+    fn queue_delta(self, id: MessageId, text: &str) {
         self.buffer
-            .update_value(|b| b.entry(id.to_owned()).or_default().push_str(text));
+            .update_value(|b| b.entry(id).or_default().push_str(text));
         if !self.flush_scheduled.get_value() {
             self.flush_scheduled.set_value(true);
             request_animation_frame(move || self.flush());
@@ -224,7 +220,7 @@ impl Chat {
         self.flush_scheduled.set_value(false);
         let pending = std::mem::take(&mut *self.buffer.write_value());
         for (id, text) in pending {
-            if let Some(m) = self.message(&id) {
+            if let Some(m) = self.message(id) {
                 m.update(|m| m.content.push_str(&text));
             }
         }
@@ -234,7 +230,7 @@ impl Chat {
         if let Some(m) = self
             .streaming
             .get_untracked()
-            .and_then(|id| self.message(&id))
+            .and_then(|id| self.message(id))
         {
             m.update(f);
         }

@@ -3,35 +3,38 @@
 
 use shared::messages::{Message, MessageStatus, Role};
 use shared::stream::{FinishEvent, StartEvent};
+use shared::{ConversationId, MessageId};
 
-/// The question (when this tab asked it) and the empty answer a `start` event announces, as
+/// The question (when the event names one) and the empty answer a `start` event announces, as
 /// they are shown until the server's own copies are loaded. `parent` is where the question
 /// sits; `now` is their creation time.
 pub fn started(
     start: &StartEvent,
     question: &str,
-    parent: Option<String>,
+    parent: Option<MessageId>,
     now: &str,
-) -> (Message, Message) {
-    let question = local_message(
-        &start.user_message_id,
-        &start.conversation_id,
-        parent,
-        Role::User,
-        question,
-        MessageStatus::Complete,
-        now,
-    );
+) -> (Option<Message>, Message) {
+    let asked = start.user_message_id.map(|id| {
+        local_message(
+            id,
+            start.conversation_id,
+            parent,
+            Role::User,
+            question,
+            MessageStatus::Complete,
+            now,
+        )
+    });
     let answer = local_message(
-        &start.message_id,
-        &start.conversation_id,
-        Some(start.user_message_id.clone()),
+        start.message_id,
+        start.conversation_id,
+        start.user_message_id,
         Role::Assistant,
         "",
         MessageStatus::Streaming,
         now,
     );
-    (question, answer)
+    (asked, answer)
 }
 
 /// The answer's end: complete, or stopped. Returns what a screen reader should hear.
@@ -95,17 +98,17 @@ pub fn announcement(content: &str, stopped: bool) -> String {
 }
 
 fn local_message(
-    id: &str,
-    conversation_id: &str,
-    parent_id: Option<String>,
+    id: MessageId,
+    conversation_id: ConversationId,
+    parent_id: Option<MessageId>,
     role: Role,
     content: &str,
     status: MessageStatus,
     now: &str,
 ) -> Message {
     Message {
-        id: id.to_owned(),
-        conversation_id: conversation_id.to_owned(),
+        id,
+        conversation_id,
         parent_id,
         role,
         content: content.to_owned(),
@@ -128,11 +131,19 @@ mod tests {
 
     const NOW: &str = "2026-12-07T20:00:00.000000Z";
 
+    /// The conversation or message numbered `n`.
+    fn id<T: std::str::FromStr>(n: u32) -> T
+    where
+        T::Err: std::fmt::Debug,
+    {
+        format!("00000000-0000-7000-8000-{n:012}").parse().unwrap()
+    }
+
     fn start() -> StartEvent {
         StartEvent {
-            conversation_id: "c".to_owned(),
-            user_message_id: "q".to_owned(),
-            message_id: "a".to_owned(),
+            conversation_id: id(1),
+            user_message_id: Some(id(10)),
+            message_id: id(11),
         }
     }
 
@@ -145,29 +156,37 @@ mod tests {
 
     #[test]
     fn a_start_shows_the_question_where_it_was_asked_and_an_empty_answer_under_it() {
-        let (question, answer) = started(&start(), "Why?", Some("p".to_owned()), NOW);
+        let (question, answer) = started(&start(), "Why?", Some(id(9)), NOW);
+        let question = question.unwrap();
         assert_eq!(
-            (
-                question.id.as_str(),
-                question.parent_id.as_deref(),
-                question.role
-            ),
-            ("q", Some("p"), Role::User)
+            (question.id, question.parent_id, question.role),
+            (id(10), Some(id(9)), Role::User)
         );
         assert_eq!(question.content, "Why?");
         assert_eq!(question.status, MessageStatus::Complete);
         assert_eq!(
-            (answer.id.as_str(), answer.parent_id.as_deref(), answer.role),
-            ("a", Some("q"), Role::Assistant)
+            (answer.id, answer.parent_id, answer.role),
+            (id(11), Some(id(10)), Role::Assistant)
         );
         assert_eq!(
             (answer.content.as_str(), answer.status),
             ("", MessageStatus::Streaming)
         );
         assert_eq!(
-            (answer.created_at.as_str(), answer.conversation_id.as_str()),
-            (NOW, "c")
+            (answer.created_at.as_str(), answer.conversation_id),
+            (NOW, id(1))
         );
+    }
+
+    #[test]
+    fn an_answer_with_no_question_shows_alone() {
+        let start = StartEvent {
+            user_message_id: None,
+            ..start()
+        };
+        let (question, answer) = started(&start, "", None, NOW);
+        assert!(question.is_none());
+        assert_eq!(answer.parent_id, None);
     }
 
     #[test]

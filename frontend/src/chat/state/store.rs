@@ -4,17 +4,18 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
+use shared::{ConversationId, UserId};
 
 use super::{Chat, Load};
 
 /// Every conversation opened in this tab, and the new chat being written.
 #[derive(Clone, Copy)]
 pub struct ChatStore {
-    chats: StoredValue<HashMap<String, Chat>>,
+    chats: StoredValue<HashMap<ConversationId, Chat>>,
     new_chat: RwSignal<Chat>,
     owner: StoredValue<Owner>,
     /// Whose chats these are; another user signing in here starts from nothing.
-    user_id: StoredValue<Option<String>>,
+    user_id: StoredValue<Option<UserId>>,
     /// The chat on screen, for the keyboard (Escape stops its answer), with the token of the
     /// view showing it.
     current: StoredValue<Option<(u64, Chat)>>,
@@ -27,19 +28,26 @@ impl ChatStore {
     }
 
     /// The chat for `/c/:id`, made (and loaded) on first sight.
-    pub fn open(&self, id: &str) -> Chat {
-        if let Some(chat) = self.chats.with_value(|c| c.get(id).copied()) {
+    pub fn open(&self, id: ConversationId) -> Chat {
+        if let Some(chat) = self.chats.with_value(|c| c.get(&id).copied()) {
             if self.load_is_settled(chat) {
-                chat.load_latest(id.to_owned());
+                chat.load_latest(id);
             }
             return chat;
         }
         let chat = self.in_owner(Chat::new);
-        chat.conversation_id.set(Some(id.to_owned()));
+        chat.conversation_id.set(Some(id));
         self.chats.update_value(|c| {
-            c.insert(id.to_owned(), chat);
+            c.insert(id, chat);
         });
-        chat.load_latest(id.to_owned());
+        chat.load_latest(id);
+        chat
+    }
+
+    /// The chat for a `/c/:id` whose id cannot be one: nothing to load, a page that says so.
+    pub fn not_found(&self) -> Chat {
+        let chat = self.in_owner(Chat::new);
+        chat.load.set(Load::NotFound);
         chat
     }
 
@@ -80,14 +88,14 @@ impl ChatStore {
     }
 
     /// A new chat got its conversation id.
-    pub(super) fn adopt(&self, chat: Chat, id: &str) {
+    pub(super) fn adopt(&self, chat: Chat, id: ConversationId) {
         self.chats.update_value(|c| {
-            c.insert(id.to_owned(), chat);
+            c.insert(id, chat);
         });
     }
 
     /// Called whenever the signed-in user changes.
-    pub fn user_changed(&self, user_id: Option<String>) {
+    pub fn user_changed(&self, user_id: Option<UserId>) {
         let same = self.user_id.with_value(|u| *u == user_id);
         // A lapsed session keeps the drafts for when the same person signs back in.
         if same || user_id.is_none() {

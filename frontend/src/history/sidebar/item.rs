@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use shared::ConversationId;
 use shared::conversations::{Conversation, UpdateConversation};
 
 use super::menu::{ItemMenu, focus_first_item, menu_keys};
@@ -23,31 +24,22 @@ pub(super) fn Item(conversation: Conversation) -> impl IntoView {
         order,
         ..
     } = use_sidebar();
-    let id = conversation.id.clone();
+    let id = conversation.id;
     let title = display_title(&conversation);
     let href = format!("/c/{id}");
-    let is_active = {
-        let id = id.clone();
-        Memo::new(move |_| active.read().as_deref() == Some(id.as_str()))
-    };
-    let is_renaming = {
-        let id = id.clone();
-        Memo::new(move |_| renaming.read().as_deref() == Some(id.as_str()))
-    };
-    let is_menu_open = {
-        let id = id.clone();
-        Signal::derive(move || menu_open.read().as_deref() == Some(id.as_str()))
-    };
+    let is_active = Memo::new(move |_| active.get() == Some(id));
+    let is_renaming = Memo::new(move |_| renaming.get() == Some(id));
+    let is_menu_open = Signal::derive(move || menu_open.get() == Some(id));
     let button_id = format!("options-{id}");
     let menu_id = format!("menu-{id}");
 
     let toggle_menu = {
-        let (id, menu_id) = (id.clone(), menu_id.clone());
+        let menu_id = menu_id.clone();
         move |_| {
             if is_menu_open.get_untracked() {
                 menu_open.set(None);
             } else {
-                menu_open.set(Some(id.clone()));
+                menu_open.set(Some(id));
                 focus_first_item(menu_id.clone());
             }
         }
@@ -70,11 +62,7 @@ pub(super) fn Item(conversation: Conversation) -> impl IntoView {
     };
     let title_for_label = title.clone();
     let check_label = format!("Select {title}");
-    let check_id = id.clone();
-    let is_checked = {
-        let id = id.clone();
-        Memo::new(move |_| select.ids.read().contains(&id))
-    };
+    let is_checked = Memo::new(move |_| select.ids.read().contains(&id));
     view! {
         // Keys are taken here, not on the menu: the first item is focused a frame after the menu
         // appears, and an Escape pressed in between (on the options button) must close it too.
@@ -83,12 +71,12 @@ pub(super) fn Item(conversation: Conversation) -> impl IntoView {
             on:keydown=keys>
             <Show when=move || select.on.get()>
                 {
-                    let (check_label, check_id) = (check_label.clone(), check_id.clone());
+                    let check_label = check_label.clone();
                     view! {
                         <input type="checkbox" class="select-box" aria-label=check_label
                             prop:checked=move || is_checked.get()
                             on:click=move |ev: leptos::ev::MouseEvent| {
-                                select.click(&check_id, ev.shift_key(), &order.get_untracked());
+                                select.click(id, ev.shift_key(), &order.get_untracked());
                             } />
                     }
                 }
@@ -126,9 +114,9 @@ pub(super) fn Item(conversation: Conversation) -> impl IntoView {
 
 #[component]
 fn RenameField(
-    id: String,
+    id: ConversationId,
     title: String,
-    renaming: RwSignal<Option<String>>,
+    renaming: RwSignal<Option<ConversationId>>,
     action_error: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let history = use_history();
@@ -159,14 +147,13 @@ fn RenameField(
             if new_title.is_empty() || new_title == title {
                 return;
             }
-            let id = id.clone();
-            history.set_title(&id, &new_title);
+            history.set_title(id, &new_title);
             leptos::task::spawn_local(async move {
                 let change = UpdateConversation {
                     title: Some(Some(new_title)),
                     ..Default::default()
                 };
-                if let Err(e) = history.update(&id, change).await {
+                if let Err(e) = history.update(id, change).await {
                     action_error.set(Some(format!("Could not rename it. {}", e.for_people())));
                     history.reload();
                 }

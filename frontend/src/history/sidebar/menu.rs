@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
+use shared::ConversationId;
 use shared::conversations::{Conversation, UpdateConversation};
 use wasm_bindgen::JsCast;
 
@@ -21,13 +22,13 @@ pub(super) fn ItemMenu(conversation: Conversation) -> impl IntoView {
         action_error,
         ..
     } = use_sidebar();
-    let id = conversation.id.clone();
+    let id = conversation.id;
     let title = display_title(&conversation);
-    let run = move |change: UpdateConversation, id: String| {
+    let run = move |change: UpdateConversation, id: ConversationId| {
         menu_open.set(None);
         leptos::task::spawn_local(async move {
             action_error.set(None);
-            if let Err(e) = history.update(&id, change).await {
+            if let Err(e) = history.update(id, change).await {
                 action_error.set(Some(format!("That did not work. {}", e.for_people())));
             }
         });
@@ -35,7 +36,6 @@ pub(super) fn ItemMenu(conversation: Conversation) -> impl IntoView {
 
     let pinned = conversation.pinned;
     let archived = conversation.archived;
-    let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
     let (md, json) = (
         format!("/api/conversations/{id}/export?format=md"),
         format!("/api/conversations/{id}/export?format=json"),
@@ -46,21 +46,21 @@ pub(super) fn ItemMenu(conversation: Conversation) -> impl IntoView {
             <li role="none">
                 <button type="button" role="menuitem" on:click=move |_| {
                     menu_open.set(None);
-                    renaming.set(Some(id1.clone()));
+                    renaming.set(Some(id));
                 }>"Rename"</button>
             </li>
             {(!archived).then(|| view! {
                 <li role="none">
                     <button type="button" role="menuitem" on:click=move |_| run(
                         UpdateConversation { pinned: Some(!pinned), ..Default::default() },
-                        id2.clone(),
+                        id,
                     )>{if pinned { "Unpin" } else { "Pin" }}</button>
                 </li>
             })}
             <li role="none">
                 <button type="button" role="menuitem" on:click=move |_| run(
                     UpdateConversation { archived: Some(!archived), ..Default::default() },
-                    id3.clone(),
+                    id,
                 )>{if archived { "Unarchive" } else { "Archive" }}</button>
             </li>
             <li role="none">
@@ -161,12 +161,12 @@ pub(super) fn DeleteDialog() -> impl IntoView {
         deleting.set(true);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let result = history.delete(&c.id).await;
+            let result = history.delete(c.id).await;
             deleting.set(false);
             confirm_delete.set(None);
             match result {
                 Ok(()) => {
-                    if active.get_untracked().as_deref() == Some(c.id.as_str()) {
+                    if active.get_untracked() == Some(c.id) {
                         navigate("/", Default::default());
                     }
                 }

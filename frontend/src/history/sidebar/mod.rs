@@ -8,6 +8,7 @@ mod menu;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
+use shared::ConversationId;
 use shared::conversations::Conversation;
 
 use self::item::Item;
@@ -23,16 +24,16 @@ use crate::ui::{focus_later, icon};
 /// the selection, and the rows in the order shown.
 #[derive(Clone, Copy)]
 struct SidebarState {
-    active: Memo<Option<String>>,
-    menu_open: RwSignal<Option<String>>,
-    renaming: RwSignal<Option<String>>,
+    active: Memo<Option<ConversationId>>,
+    menu_open: RwSignal<Option<ConversationId>>,
+    renaming: RwSignal<Option<ConversationId>>,
     confirm_delete: RwSignal<Option<Conversation>>,
     action_error: RwSignal<Option<String>>,
     /// Narrow screens: the sidebar is a drawer, closed after picking a conversation.
     drawer: RwSignal<bool>,
     select: Selection,
     /// The rows in the order shown, for shift-click ranges.
-    order: Memo<Vec<String>>,
+    order: Memo<Vec<ConversationId>>,
 }
 
 fn use_sidebar() -> SidebarState {
@@ -40,14 +41,14 @@ fn use_sidebar() -> SidebarState {
 }
 
 /// The id in `/c/:id`, if a conversation is open.
-pub fn open_conversation_id() -> Memo<Option<String>> {
+pub fn open_conversation_id() -> Memo<Option<ConversationId>> {
     let location = use_location();
     Memo::new(move |_| {
         location
             .pathname
             .read()
             .strip_prefix("/c/")
-            .map(|id| id.trim_end_matches('/').to_owned())
+            .and_then(|id| id.trim_end_matches('/').parse().ok())
     })
 }
 
@@ -60,8 +61,8 @@ pub fn Sidebar(
     let auth = crate::auth::use_auth();
     let navigate = use_navigate();
     let active = open_conversation_id();
-    let menu_open = RwSignal::new(None::<String>);
-    let renaming = RwSignal::new(None::<String>);
+    let menu_open = RwSignal::new(None::<ConversationId>);
+    let renaming = RwSignal::new(None::<ConversationId>);
     let confirm_delete = RwSignal::new(None::<Conversation>);
     let action_error = RwSignal::new(None::<String>);
     let ui = crate::shell::use_ui();
@@ -90,7 +91,7 @@ pub fn Sidebar(
         grouped
             .read()
             .iter()
-            .flat_map(|(_, items)| items.iter().map(|c| c.id.clone()))
+            .flat_map(|(_, items)| items.iter().map(|c| c.id))
             .collect::<Vec<_>>()
     });
     let group_keys = move || {
@@ -242,7 +243,7 @@ pub fn Sidebar(
                                 <ul>
                                     <For
                                         each=members
-                                        key=|c| (c.id.clone(), c.title.clone(), c.pinned, c.archived)
+                                        key=|c| (c.id, c.title.clone(), c.pinned, c.archived)
                                         children=move |c| view! {
                                             <Item conversation=c />
                                         }
