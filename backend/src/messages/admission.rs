@@ -7,7 +7,7 @@
 //! busy source (or a few) cannot take every slot and turn everyone else away with 503 `BUSY`.
 //! The slots and the address caps are per process (a slot is this process's capacity); the
 //! user's cap is also checked in the database, so it is one limit across every instance
-//! (`messages::routes`, which admits a question, counts there).
+//! (`answer::admit` counts them there).
 
 use std::collections::HashMap;
 use std::hash::Hash;
