@@ -1,4 +1,4 @@
-//! No import circles between the backend's modules. Each file of `backend/src` is a module; a
+//! No import circles between a crate's modules. Each file of its `src` is a module; a
 //! module depends on another when it names something defined there: in a `use`, or in a path
 //! written in its code or inside a macro's arguments (`crate::metrics::rejected(..)` in a
 //! `tracing::warn!` counts). A name re-exported by a parent (`pub use store::*`) is followed to
@@ -41,7 +41,8 @@ fn module_path(root: &Path, file: &Path) -> ModPath {
         .iter()
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
-    if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
+    let crate_root = parts.len() == 1 && matches!(parts[0].as_str(), "lib" | "main");
+    if crate_root || parts.last().is_some_and(|p| p == "mod") {
         parts.pop();
     }
     parts
@@ -163,21 +164,20 @@ fn written_paths(tokens: TokenStream, out: &mut Vec<ModPath>) {
 }
 
 impl Graph {
-    /// Reads every module of the crate whose root is `root` (`lib.rs`; `main.rs` is another
-    /// crate and is left out).
+    /// Reads every module of the crate whose root is `root`: `lib.rs`, or `main.rs` when there
+    /// is no library (beside a library, `main.rs` is another crate and is left out).
     pub fn read(root: &Path) -> Self {
         let mut files = Vec::new();
         rust_files(root, &mut files);
+        let library = root.join("lib.rs").is_file();
+        let in_crate = |f: &&PathBuf| !(library && *f == &root.join("main.rs"));
         let paths: BTreeSet<ModPath> = files
             .iter()
-            .filter(|f| f.file_name().is_some_and(|n| n != "main.rs"))
+            .filter(in_crate)
             .map(|f| module_path(root, f))
             .collect();
         let mut modules = BTreeMap::new();
-        for file in files
-            .iter()
-            .filter(|f| f.file_name().is_some_and(|n| n != "main.rs"))
-        {
+        for file in files.iter().filter(in_crate) {
             let here = module_path(root, file);
             let text = std::fs::read_to_string(file).unwrap();
             let parsed = syn::parse_file(&text)

@@ -6,7 +6,7 @@ use shared::ConversationId;
 use shared::conversations::{Conversation, UpdateConversation};
 
 use super::menu::{ItemMenu, focus_first_item, menu_keys};
-use super::{SidebarState, use_sidebar};
+use super::state::{SidebarState, use_sidebar};
 use crate::history::{display_title, use_history};
 use crate::ui::{focus_later, icon};
 

@@ -7,9 +7,9 @@ use shared::ConversationId;
 use shared::conversations::{Conversation, UpdateConversation};
 use wasm_bindgen::JsCast;
 
-use super::{SidebarState, use_sidebar};
+use super::state::{SidebarState, use_sidebar};
 use crate::history::{display_title, use_history};
-use crate::ui::{Modal, document, download, focus_later};
+use crate::ui::{Modal, Waiting, document, download, focus_later, on_demand, part};
 
 /// The menu of one row, shown while its options button is pressed.
 #[component]
@@ -136,15 +136,36 @@ pub(super) fn menu_keys(ev: &leptos::ev::KeyboardEvent, menu_id: &str, close: &i
     let _ = items[to].focus();
 }
 
-/// "Delete conversation?": what goes, for good, and the choice to keep it.
+/// "Delete conversation?": what goes, for good, and the choice to keep it. A part of its own,
+/// fetched the first time a delete is asked for: most visits never delete, and with it goes the
+/// modal dialog's code, which nothing else in the main module uses.
 #[component]
 pub(super) fn DeleteDialog() -> impl IntoView {
+    let state = use_sidebar();
+    on_demand(
+        "The confirmation",
+        move || state.confirm_delete.read().is_some(),
+        Waiting::Nothing,
+        delete_part,
+        move |dialog: DeleteConversation| dialog(state),
+    )
+}
+
+type DeleteConversation = fn(SidebarState) -> AnyView;
+
+part! {
+    conversation_delete_dialog: fn delete_part() -> DeleteConversation {
+        Ok(delete_dialog)
+    }
+}
+
+fn delete_dialog(state: SidebarState) -> AnyView {
     let SidebarState {
         confirm_delete,
         active,
         action_error,
         ..
-    } = use_sidebar();
+    } = state;
     let history = use_history();
     let navigate = use_navigate();
     let deleting = RwSignal::new(false);
@@ -179,22 +200,21 @@ pub(super) fn DeleteDialog() -> impl IntoView {
     let confirm = StoredValue::new_local(confirm);
     let on_close = Callback::new(move |()| close());
     view! {
-        <Show when=move || confirm_delete.read().is_some()>
-            <Modal label="Delete conversation?" on_close>
-                <h2>"Delete conversation?"</h2>
-                <p>
-                    {move || confirm_delete.get().map(|c| format!(
-                        "“{}” and all its messages will be deleted for good.", display_title(&c)
-                    ))}
-                </p>
-                <div class="dialog-actions">
-                    <button type="button" autofocus on:click=move |_| close()>"Cancel"</button>
-                    <button type="button" class="danger-button" disabled=move || deleting.get()
-                        on:click=move |ev| confirm.with_value(|f| f(ev))>
-                        "Delete"
-                    </button>
-                </div>
-            </Modal>
-        </Show>
+        <Modal label="Delete conversation?" on_close>
+            <h2>"Delete conversation?"</h2>
+            <p>
+                {move || confirm_delete.get().map(|c| format!(
+                    "“{}” and all its messages will be deleted for good.", display_title(&c)
+                ))}
+            </p>
+            <div class="dialog-actions">
+                <button type="button" autofocus on:click=move |_| close()>"Cancel"</button>
+                <button type="button" class="danger-button" disabled=move || deleting.get()
+                    on:click=move |ev| confirm.with_value(|f| f(ev))>
+                    "Delete"
+                </button>
+            </div>
+        </Modal>
     }
+    .into_any()
 }

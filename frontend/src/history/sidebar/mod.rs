@@ -1,9 +1,11 @@
 //! The history sidebar: grouped conversations, a menu per conversation (rename in place,
 //! pin, archive, delete with a confirmation), the archived view, and paging by scrolling. The
-//! rows ([`item`]) and their menus ([`menu`]) share the sidebar's state through [`SidebarState`].
+//! rows ([`item`]) and their menus ([`menu`]) share the sidebar's state through
+//! [`state::SidebarState`], a context the sidebar provides.
 
 mod item;
 mod menu;
+mod state;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -13,32 +15,12 @@ use shared::conversations::Conversation;
 
 use self::item::Item;
 use self::menu::DeleteDialog;
+use self::state::SidebarState;
 use super::groups::{self, Group};
 use super::select::{BulkDeleteDialog, Selection};
 use super::use_history;
 use crate::time::{self, browser};
 use crate::ui::{focus_later, icon};
-
-/// What the rows and their menus share: which conversation is open, which row has its menu
-/// open or is being renamed, the one to confirm deleting, the last failed action, the drawer,
-/// the selection, and the rows in the order shown.
-#[derive(Clone, Copy)]
-struct SidebarState {
-    active: Memo<Option<ConversationId>>,
-    menu_open: RwSignal<Option<ConversationId>>,
-    renaming: RwSignal<Option<ConversationId>>,
-    confirm_delete: RwSignal<Option<Conversation>>,
-    action_error: RwSignal<Option<String>>,
-    /// Narrow screens: the sidebar is a drawer, closed after picking a conversation.
-    drawer: RwSignal<bool>,
-    select: Selection,
-    /// The rows in the order shown, for shift-click ranges.
-    order: Memo<Vec<ConversationId>>,
-}
-
-fn use_sidebar() -> SidebarState {
-    expect_context::<SidebarState>()
-}
 
 /// The id in `/c/:id`, if a conversation is open.
 pub fn open_conversation_id() -> Memo<Option<ConversationId>> {
