@@ -39,6 +39,9 @@ pub struct History {
     pub now: RwSignal<Millis>,
     /// Bumped on every reload, so a late answer for an old view is dropped.
     generation: StoredValue<u32>,
+    /// Conversations the chat changed (made, renamed, moved, removed) while a reload was on its
+    /// way: the page the server read before those changes must not undo them.
+    changed_meanwhile: StoredValue<Vec<ConversationId>>,
 }
 
 fn last_active(c: &Conversation) -> Millis {
@@ -66,6 +69,7 @@ impl History {
             filter_generation: StoredValue::new(0),
             now: RwSignal::new(time::browser::now()),
             generation: StoredValue::new(0),
+            changed_meanwhile: StoredValue::new(Vec::new()),
         };
         let now = history.now;
         if let Ok(handle) = set_interval_with_handle(
@@ -108,6 +112,7 @@ impl History {
     pub fn reload(self) {
         let generation = self.generation.get_value() + 1;
         self.generation.set_value(generation);
+        self.changed_meanwhile.set_value(Vec::new());
         self.loading.set(true);
         self.error.set(None);
         let archived = self.archived_view.get_untracked();
@@ -130,6 +135,7 @@ impl History {
                 (Ok(pinned), Ok(rest)) => {
                     let mut items = pinned.items;
                     items.extend(rest.items);
+                    self.keep_changes_made_meanwhile(&mut items);
                     sort(&mut items);
                     self.items.set(items);
                     self.next_cursor.set(rest.next_cursor);
@@ -215,8 +221,27 @@ impl History {
         }
     }
 
+    /// What the chat changed since the reload began wins over the server's older page: a
+    /// conversation made a moment after the sidebar opened stays, one deleted stays gone.
+    fn keep_changes_made_meanwhile(&self, items: &mut Vec<Conversation>) {
+        let changed = self.changed_meanwhile.get_value();
+        if changed.is_empty() {
+            return;
+        }
+        items.retain(|c| !changed.contains(&c.id));
+        let local = self.items.get_untracked();
+        items.extend(local.into_iter().filter(|c| changed.contains(&c.id)));
+    }
+
+    fn note_change(&self, id: ConversationId) {
+        if self.loading.get_untracked() {
+            self.changed_meanwhile.update_value(|ids| ids.push(id));
+        }
+    }
+
     /// A conversation created or changed here: in its place, or gone if it left this view.
     pub fn upsert(&self, conversation: Conversation) {
+        self.note_change(conversation.id);
         let belongs = conversation.archived == self.archived_view.get_untracked();
         self.items.update(|items| {
             items.retain(|c| c.id != conversation.id);
@@ -228,6 +253,7 @@ impl History {
     }
 
     pub fn set_title(&self, id: ConversationId, title: &str) {
+        self.note_change(id);
         self.items.update(|items| {
             if let Some(c) = items.iter_mut().find(|c| c.id == id) {
                 c.title = Some(title.to_owned());
@@ -237,6 +263,7 @@ impl History {
 
     /// A new message: the conversation moves to the top.
     pub fn touch(&self, id: ConversationId) {
+        self.note_change(id);
         let now = time::browser::now_rfc3339();
         self.items.update(|items| {
             if let Some(c) = items.iter_mut().find(|c| c.id == id) {
@@ -248,6 +275,7 @@ impl History {
     }
 
     pub fn remove(&self, id: ConversationId) {
+        self.note_change(id);
         self.items.update(|items| items.retain(|c| c.id != id));
     }
 
