@@ -11,8 +11,13 @@ import { makeClient, SESSION_COOKIE } from "./lib/client.mjs";
 let server;
 
 const PASSWORD = "correct horse battery staple";
-const USER_KEYS = ["createdAt", "email", "emailVerified", "id", "image", "name", "updatedAt"];
-const SESSION_KEYS = ["createdAt", "expiresAt", "id", "ipAddress", "token", "updatedAt", "userAgent", "userId"];
+// With the admin plugin (Chatkeep always has it): role and ban fields, and impersonatedBy.
+const USER_KEYS = [
+  "banExpires", "banReason", "banned", "createdAt", "email", "emailVerified", "id", "image", "name", "role", "updatedAt",
+];
+const SESSION_KEYS = [
+  "createdAt", "expiresAt", "id", "impersonatedBy", "ipAddress", "token", "updatedAt", "userAgent", "userId",
+];
 const SESSION_TOKEN = /^[A-Za-z0-9]{32}$/;
 const DAY_MS = 24 * 3600 * 1000;
 

@@ -31,7 +31,8 @@ describe(`the official client's guests against ${target}`, () => {
     assert.equal(error, null, JSON.stringify(error));
     assert.deepEqual(Object.keys(data), ["token", "user"]);
     assert.deepEqual(Object.keys(data.user), [
-      "name", "email", "emailVerified", "image", "createdAt", "updatedAt", "isAnonymous", "id",
+      "name", "email", "emailVerified", "image", "createdAt", "updatedAt", "isAnonymous",
+      "role", "banned", "banReason", "banExpires", "id",
     ]);
     assert.equal(data.user.name, "Anonymous");
     assert.equal(data.user.isAnonymous, true);

@@ -2,14 +2,16 @@
 // hashes, session cookies, bearer tokens and JWT keys written by either are honoured by the other.
 // This is what lets a deployment move from Better Auth to Chatkeep (or run both) without logging
 // anybody out, or breaking a link already mailed: both send their mail to one real SMTP server,
-// and a reset or verification link made by one is completed on the other.
+// and a reset or verification link made by one is completed on the other. Both run the admin
+// plugin: a ban made on one bites on the other.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { newSecret, startChatkeepAuth } from "./lib/auth-target.mjs";
 import { startBetterAuth } from "./lib/better-auth-peer.mjs";
-import { createDatabase, dropDatabase } from "./lib/chatkeep.mjs";
+import pg from "pg";
+import { createDatabase, dropDatabase, serverUrl } from "./lib/chatkeep.mjs";
 import { makeClient, SESSION_COOKIE } from "./lib/client.mjs";
 import { linkIn, startSmtpSink } from "./lib/smtp-sink.mjs";
 
@@ -35,6 +37,17 @@ describe("Better Auth and Chatkeep sharing a database", () => {
     await dropDatabase(database);
     await sink?.stop();
   });
+
+  /** SQL on the shared database, for what no endpoint does (the first administrator's role). */
+  async function query(sql, values) {
+    const client = new pg.Client({ connectionString: `${serverUrl}/${database}` });
+    await client.connect();
+    try {
+      return await client.query(sql, values);
+    } finally {
+      await client.end();
+    }
+  }
 
   async function signUpOn(name) {
     const email = `shared-${Date.now()}-${randomBytes(4).toString("hex")}@example.com`;
@@ -123,6 +136,25 @@ describe("Better Auth and Chatkeep sharing a database", () => {
         assert.equal(error, null, JSON.stringify(error));
         assert.deepEqual(data, { status: true, user: null });
         assert.equal((await alice.client.getSession()).data.user.emailVerified, true);
+      });
+
+      test("an administrator's ban made on one is refused on the other, and lifted there", async () => {
+        const admin = await signUpOn(from);
+        await query(`UPDATE "user" SET role = 'admin' WHERE id = $1`, [admin.user.id]);
+        const victim = await signUpOn(to);
+        const banned = await admin.client.admin.banUser({ userId: victim.user.id, banReason: "spam" });
+        assert.equal(banned.error, null, JSON.stringify(banned.error));
+        assert.equal((await victim.client.getSession()).data, null, `${to} has ended the session`);
+        const refused = await makeClient(servers[to].url).client.signIn.email({ email: victim.email, password: PASSWORD });
+        assert.equal(refused.error?.code, "BANNED_USER");
+        assert.equal(refused.error.status, 403);
+
+        const adminThere = makeClient(servers[to].url);
+        await adminThere.client.signIn.email({ email: admin.email, password: PASSWORD });
+        const lifted = await adminThere.client.admin.unbanUser({ userId: victim.user.id });
+        assert.equal(lifted.data?.user.banned, false, JSON.stringify(lifted.error));
+        const back = await makeClient(servers[from].url).client.signIn.email({ email: victim.email, password: PASSWORD });
+        assert.equal(back.error, null);
       });
     });
   }

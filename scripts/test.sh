@@ -43,11 +43,10 @@ log "end-to-end tests (node --test)"
 e2e_status=${PIPESTATUS[0]}
 
 # The official-client suites (sessions and accounts; the email flows over real SMTP; guests;
-# identity providers through the real OpenID provider) once more
-# against the real Better Auth server: proof that what they expect of Chatkeep is what Better
-# Auth itself does.
+# identity providers through the real OpenID provider; administrators) once more against the
+# real Better Auth server: proof that what they expect of Chatkeep is what Better Auth itself does.
 log "the official-client suite against Better Auth itself (reference run)"
-(cd e2e && AUTH_TARGET=better-auth node --test --test-concurrency=1 --test-reporter=spec auth-client.test.mjs email-flows.test.mjs guests.test.mjs providers.test.mjs) 2>&1 | tee "$logs/reference.log"
+(cd e2e && AUTH_TARGET=better-auth node --test --test-concurrency=1 --test-reporter=spec auth-client.test.mjs email-flows.test.mjs guests.test.mjs providers.test.mjs admin.test.mjs) 2>&1 | tee "$logs/reference.log"
 reference_status=${PIPESTATUS[0]}
 
 # Hostile input against the API document (schemathesis, signed in, against the debug build).

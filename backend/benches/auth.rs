@@ -28,6 +28,10 @@ fn user() -> UserRow {
         created_at: now,
         updated_at: now,
         is_anonymous: false,
+        role: Some("user".into()),
+        banned: Some(false),
+        ban_reason: None,
+        ban_expires: None,
     }
 }
 

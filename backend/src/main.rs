@@ -22,6 +22,10 @@ USAGE:
                         100 users x 10 conversations x 10 messages, and one heavy user with
                         100,000 messages); seeded users sign in as seed-user-N@example.com
                         with the password seeded-password-1234
+    chatkeep admin grant EMAIL
+    chatkeep admin revoke EMAIL
+                        make the user with this address an administrator, or no longer
+                        one (they sign up first; ADMIN_EMAILS is the other way in)
     chatkeep --help     this text
 ";
 
@@ -30,6 +34,7 @@ async fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         None | Some("serve") => serve().await,
         Some("seed") => seed(std::env::args().skip(2).collect()).await,
+        Some("admin") => admin(std::env::args().skip(2).collect()).await,
         Some("healthcheck") => healthcheck(),
         Some("openapi") => {
             print!("{}", openapi::document_json());
@@ -131,6 +136,50 @@ async fn seed(args: Vec<String>) -> ExitCode {
         }
         Err(e) => {
             eprintln!("chatkeep seed: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `chatkeep admin grant|revoke EMAIL`: migrates as the owner, then sets the user's role.
+async fn admin(args: Vec<String>) -> ExitCode {
+    let (grant, email) = match args.as_slice() {
+        [verb, email] if verb == "grant" => (true, email.clone()),
+        [verb, email] if verb == "revoke" => (false, email.clone()),
+        _ => {
+            eprint!("chatkeep admin: give grant or revoke, and one email address\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = match configured() {
+        Ok(settings) => settings,
+        Err(code) => return code,
+    };
+    let result = async {
+        let mut database = chatkeep::db::connect_and_migrate(&settings.database, true).await?;
+        anyhow::Ok(chatkeep::auth::admin::grant(&mut database.owner, &email, grant).await?)
+    }
+    .await;
+    match result {
+        Ok(Some(user)) => {
+            let roles = user.role.unwrap_or_default();
+            let now = if grant {
+                "is an administrator"
+            } else {
+                "is no longer an administrator"
+            };
+            println!("{} {now} (roles: {roles})", user.email);
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            eprintln!(
+                "chatkeep admin: nobody has the address {email:?}; they sign up first (or list \
+                 it in ADMIN_EMAILS, which counts once the address is verified)"
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("chatkeep admin: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -46,16 +46,20 @@ export async function startChatkeepAuth({ secret, database, env = {} }) {
       ...env,
     },
   });
-  return { url: server.url, server, close: () => server.stop() };
+  return { url: server.url, server, database: server.database, close: () => server.stop() };
 }
 
-/** Starts the server chosen by AUTH_TARGET on a fresh database; returns {target, url, close()}. */
+/**
+ * Starts the server chosen by AUTH_TARGET on a fresh database; returns {target, url, database,
+ * close()} (the database's name, for arranging what no endpoint does, such as the first
+ * administrator's role).
+ */
 export async function startServer() {
   const target = authTarget();
   if (target === "better-auth") {
     const peer = await startBetterAuth({ secret: newSecret() });
-    return { target, url: peer.url, close: () => peer.close() };
+    return { target, url: peer.url, database: peer.database, close: () => peer.close() };
   }
   const chatkeep = await startChatkeepAuth({ secret: newSecret() });
-  return { target, url: chatkeep.url, close: chatkeep.close };
+  return { target, url: chatkeep.url, database: chatkeep.database, close: chatkeep.close };
 }

@@ -1,12 +1,13 @@
 // A real Better Auth server (the npm package Chatkeep's /api/auth must be wire-compatible with),
-// configured like Chatkeep: email + password, user deletion, the jwt and bearer plugins, PostgreSQL.
+// configured like Chatkeep: email + password, user deletion, the jwt, bearer and admin plugins,
+// PostgreSQL.
 // Interop tests run the official client against it, or share its database with Chatkeep.
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { toNodeHandler } from "better-auth/node";
-import { anonymous, bearer, genericOAuth, jwt } from "better-auth/plugins";
+import { admin, anonymous, bearer, genericOAuth, jwt } from "better-auth/plugins";
 import nodemailer from "nodemailer";
 import pg from "pg";
 import { createDatabase, dropDatabase, serverUrl } from "./chatkeep.mjs";
@@ -16,6 +17,7 @@ import { createDatabase, dropDatabase, serverUrl } from "./chatkeep.mjs";
  *   secret?: string,
  *   secrets?: {version: number, value: string}[], // BETTER_AUTH_SECRETS rotation, current first
  *   anonymous?: boolean,      // the anonymous plugin (Chatkeep's ANONYMOUS_SIGN_IN); its onLinkAccount is not set
+ *   admin?: boolean,          // the admin plugin, as Chatkeep always has it (default true)
  *   genericOAuth?: {providerId: string, discoveryUrl: string, clientId: string, clientSecret: string, scopes?: string[]}[],
  *                             // the generic OAuth plugin (Chatkeep's OIDC_PROVIDERS), used through signIn.social and
  *                             // /callback/{providerId}; discovery runs when the server starts, so the provider must be up
@@ -65,6 +67,7 @@ export async function startBetterAuth(options = {}) {
       jwt(),
       bearer(),
       ...(options.anonymous ? [anonymous()] : []),
+      ...((options.admin ?? true) ? [admin()] : []),
       ...(options.genericOAuth ? [genericOAuth({ config: options.genericOAuth })] : []),
     ],
     rateLimit: { enabled: options.rateLimit ?? false },

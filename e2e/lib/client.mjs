@@ -2,7 +2,7 @@
 // themselves, Node's fetch does neither. Without the Origin header every sign-up/sign-in fails with
 // 403 MISSING_OR_NULL_ORIGIN, because undici sends `sec-fetch-mode: cors` (reference §8, §11).
 import { createAuthClient } from "better-auth/client";
-import { anonymousClient, jwtClient } from "better-auth/client/plugins";
+import { adminClient, anonymousClient, jwtClient } from "better-auth/client/plugins";
 
 /**
  * One cookie jar per client = one browser profile. It serves a single server, so Domain and Path
@@ -80,7 +80,7 @@ export function makeClient(serverUrl) {
 
   const client = createAuthClient({
     baseURL: `${origin}/api/auth`,
-    plugins: [jwtClient(), anonymousClient()],
+    plugins: [jwtClient(), anonymousClient(), adminClient()],
     fetchOptions: { customFetchImpl },
   });
   return { client, jar, captured };

@@ -21,8 +21,27 @@ pub struct User {
     /// guests, `false` for everyone else then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_anonymous: Option<bool>,
+    /// Better Auth's admin plugin: the user's roles, comma-separated (`user`, `admin`).
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub banned: Option<bool>,
+    #[serde(default)]
+    pub ban_reason: Option<String>,
+    /// When a ban lifts itself (`null`: never, or not banned).
+    #[serde(default)]
+    pub ban_expires: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: UserId,
+}
+
+impl User {
+    /// An administrator (the admin plugin's `admin` role among the user's roles).
+    pub fn is_admin(&self) -> bool {
+        self.role
+            .as_deref()
+            .is_some_and(|roles| roles.split(',').any(|r| r.trim() == "admin"))
+    }
 }
 
 /// A session row. The raw `token` is included, as Better Auth does (it is the bearer token).
@@ -38,6 +57,9 @@ pub struct Session {
     pub user_agent: Option<String>,
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub user_id: UserId,
+    /// The administrator impersonating the user in this session (admin plugin), or `null`.
+    #[serde(default)]
+    pub impersonated_by: Option<String>,
     pub id: String,
 }
 

@@ -64,6 +64,8 @@ codes! {
     /// A sensitive change needs a session signed in within the last day.
     SessionNotFresh = "SESSION_NOT_FRESH",
     SessionExpired = "SESSION_EXPIRED",
+    /// An administrator has banned the account (Better Auth's admin plugin).
+    BannedUser = "BANNED_USER",
     FailedToUnlinkLastAccount = "FAILED_TO_UNLINK_LAST_ACCOUNT",
     ProviderNotFound = "PROVIDER_NOT_FOUND",
     /// A mailed link that is unknown, used, or for another purpose.

@@ -2,6 +2,7 @@
 //! server and for the wasm32 SPA. JSON is camelCase; timestamps are RFC 3339 strings.
 
 pub mod account;
+pub mod admin;
 pub mod auth;
 pub mod conversations;
 pub mod error;

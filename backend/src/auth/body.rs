@@ -115,6 +115,24 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The object under `key` (`update-user`'s `data`).
+    pub fn object(&self, key: &str) -> Result<Fields<'a>, AuthError> {
+        match self.0.get(key) {
+            Some(Value::Object(map)) => Ok(Fields(map)),
+            other => Err(Self::invalid(key, "record", other)),
+        }
+    }
+
+    /// The keys present.
+    pub fn keys(&self) -> impl Iterator<Item = &'a str> {
+        self.0.keys().map(String::as_str)
+    }
+
+    /// The raw value of `key`, for fields that take more than one shape.
+    pub fn value(&self, key: &str) -> Option<&'a Value> {
+        self.0.get(key)
+    }
+
     /// Whether the body has `key` at all.
     pub fn has(&self, key: &str) -> bool {
         self.0.contains_key(key)

@@ -19,6 +19,8 @@ pub enum AuthError {
     },
     /// Better Auth's unknown-path answer: 404 with no body and no content type.
     EmptyNotFound,
+    /// The admin plugin's answer without a session: 401, `application/json`, an empty body.
+    EmptyUnauthorized,
     /// A rate limit, answered as Better Auth's limiter answers: 429, `X-Retry-After`, and a
     /// body with only a message.
     TooManyRequests { retry_after_secs: u64 },
@@ -31,6 +33,7 @@ impl std::fmt::Display for AuthError {
         match self {
             Self::Body { message, .. } => f.write_str(message),
             Self::EmptyNotFound => f.write_str("not found"),
+            Self::EmptyUnauthorized => f.write_str("unauthorized"),
             Self::TooManyRequests { .. } => f.write_str("too many requests"),
             Self::Internal(e) => write!(f, "{e:#}"),
         }
@@ -65,7 +68,11 @@ impl From<sqlx::Error> for AuthError {
     }
 }
 
-const fn body(status: StatusCode, code: &'static str, message: &'static str) -> AuthError {
+pub(crate) const fn body(
+    status: StatusCode,
+    code: &'static str,
+    message: &'static str,
+) -> AuthError {
     AuthError::Body {
         status,
         code: Some(code),
@@ -226,6 +233,12 @@ impl AuthError {
         Code::EmailNotVerified.as_str(),
         "Email not verified",
     );
+    /// The admin plugin's refusal of a banned user's new session (its default message).
+    pub const BANNED_USER: Self = body(
+        StatusCode::FORBIDDEN,
+        Code::BannedUser.as_str(),
+        "You have been banned from this application. Please contact support if you believe this is an error.",
+    );
     pub const RESET_PASSWORD_DISABLED: Self = body(
         StatusCode::BAD_REQUEST,
         "RESET_PASSWORD_DISABLED",
@@ -286,6 +299,7 @@ impl AuthError {
         match self {
             Self::Body { code, .. } => *code,
             Self::EmptyNotFound | Self::TooManyRequests { .. } => None,
+            Self::EmptyUnauthorized => Some("UNAUTHORIZED"),
             Self::Internal(_) => Some("INTERNAL_SERVER_ERROR"),
         }
     }
@@ -296,6 +310,7 @@ impl ResponseError for AuthError {
         match self {
             Self::Body { status, .. } => *status,
             Self::EmptyNotFound => StatusCode::NOT_FOUND,
+            Self::EmptyUnauthorized => StatusCode::UNAUTHORIZED,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -312,6 +327,9 @@ impl ResponseError for AuthError {
                 code: code.map(str::to_owned),
             }),
             Self::EmptyNotFound => HttpResponse::NotFound().finish(),
+            Self::EmptyUnauthorized => HttpResponse::Unauthorized()
+                .insert_header((actix_web::http::header::CONTENT_TYPE, "application/json"))
+                .finish(),
             Self::TooManyRequests { retry_after_secs } => HttpResponse::TooManyRequests()
                 .insert_header(("x-retry-after", retry_after_secs.to_string()))
                 .json(serde_json::json!({

@@ -94,6 +94,8 @@ enum Rejection {
     Jwt(String),
     #[error("the JWT's user does not exist")]
     UnknownUser,
+    #[error("the user is banned")]
+    Banned,
     #[error(transparent)]
     Internal(ApiError),
 }
@@ -186,6 +188,8 @@ async fn jwt_user(state: &AppState, token: &str) -> Result<UserId, Rejection> {
             })
             .await?;
             match user {
+                // A ban bites on the next request, though the token lives 15 minutes.
+                Some(user) if user.is_banned(Utc::now()) => Err(Rejection::Banned),
                 Some(_) => Ok(user_id),
                 // Signed by us, but the user has been deleted since.
                 None => Err(Rejection::UnknownUser),
@@ -197,9 +201,16 @@ async fn jwt_user(state: &AppState, token: &str) -> Result<UserId, Rejection> {
                 .await
                 .map_err(|e| Rejection::Jwt(e.to_string()))?;
             let mut conn = state.pool.acquire().await?;
-            link::local_user(&mut conn, issuer.settings(), claims)
+            let user_id = link::local_user(&mut conn, issuer.settings(), claims)
                 .await?
-                .ok_or(Rejection::UnknownUser)
+                .ok_or(Rejection::UnknownUser)?;
+            // Banned here, whatever the issuer thinks of them.
+            match store::ban_of(&mut conn, &user_id).await? {
+                Some((true, until)) if until.is_none_or(|at| at > Utc::now()) => {
+                    Err(Rejection::Banned)
+                }
+                _ => Ok(user_id),
+            }
         }
         (None, None) => Err(Rejection::Jwt(format!("unknown kid {kid:?}"))),
     }

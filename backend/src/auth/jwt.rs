@@ -31,6 +31,11 @@ pub struct Claims {
     /// With the anonymous plugin on, as the user object carries it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_anonymous: Option<bool>,
+    /// The admin plugin's fields, as the user object carries them.
+    pub role: Option<String>,
+    pub banned: Option<bool>,
+    pub ban_reason: Option<String>,
+    pub ban_expires: Option<String>,
     pub id: String,
     pub sub: String,
     pub exp: i64,
@@ -81,6 +86,10 @@ pub fn sign(
         created_at: crate::columns::iso_millis(user.created_at),
         updated_at: crate::columns::iso_millis(user.updated_at),
         is_anonymous: guests_on.then_some(user.is_anonymous),
+        role: user.role.clone(),
+        banned: user.banned,
+        ban_reason: user.ban_reason.clone(),
+        ban_expires: user.ban_expires.map(crate::columns::iso_millis),
         id: user.id.to_string(),
         sub: user.id.to_string(),
         exp: iat + EXPIRES_IN_SECS,
@@ -146,6 +155,10 @@ mod tests {
             created_at: t,
             updated_at: t,
             is_anonymous: false,
+            role: Some(crate::auth::store::DEFAULT_ROLE.to_owned()),
+            banned: Some(false),
+            ban_reason: None,
+            ban_expires: None,
         }
     }
 
@@ -188,6 +201,10 @@ mod tests {
                 "image",
                 "createdAt",
                 "updatedAt",
+                "role",
+                "banned",
+                "banReason",
+                "banExpires",
                 "id",
                 "sub",
                 "exp",

@@ -92,6 +92,11 @@ fn new_user(provider: &str, claims: VerifiedClaims) -> UserRow {
         created_at: parse(claims.created_at),
         updated_at: parse(claims.updated_at),
         is_anonymous: false,
+        // Never the issuer's roles: an administrator there is a user here.
+        role: Some(store::DEFAULT_ROLE.to_owned()),
+        banned: Some(false),
+        ban_reason: None,
+        ban_expires: None,
     }
 }
 

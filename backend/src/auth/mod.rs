@@ -6,6 +6,7 @@
 //!
 //! Also here: [`AuthUser`], the one extractor every other `/api` route uses to know its caller.
 
+pub mod admin;
 pub mod attempts;
 mod body;
 pub mod cookies;
@@ -62,6 +63,8 @@ pub struct AuthState {
     pub mailer: crate::mail::Mailer,
     /// Identity providers (GitHub, Google, OpenID Connect).
     pub providers: providers::Providers,
+    /// `ADMIN_EMAILS`: administrators by their (verified) address.
+    pub admin_emails: Vec<String>,
     /// Seals the session token an account link carries through the provider (Better Auth's
     /// `oauth-link-session-token` purpose key).
     pub link_sealer: sealed::Sealer,
@@ -101,6 +104,7 @@ impl AuthState {
                 &settings.auth.trusted_providers,
                 settings.auth.jwks_cache_ttl,
             )?,
+            admin_emails: settings.auth.admin_emails.clone(),
             link_sealer: sealed::Sealer::for_purpose(
                 &secrets,
                 providers::state::LINK_TOKEN_PURPOSE,

@@ -10,6 +10,7 @@ use sqlx::PgConnection;
 
 use super::AuthState;
 use super::cookies;
+use super::error::AuthError;
 use super::secret::Secrets;
 use super::store::{self, SessionRow, UserRow};
 
@@ -71,13 +72,16 @@ pub enum Lookup {
     Dead,
 }
 
-/// Loads a session by token. An expired session is deleted on sight.
+/// Loads a session by token. An expired session is deleted on sight; a banned user's session
+/// is dead (bans delete sessions, but one made by a server that does not know bans, or before
+/// the ban reached this row, must not outlive it).
 pub async fn lookup(conn: &mut PgConnection, token: &str) -> sqlx::Result<Lookup> {
     match store::session_with_user(conn, token).await? {
         Some((session, _)) if session.expires_at <= Utc::now() => {
             store::delete_session_by_token(conn, token).await?;
             Ok(Lookup::Dead)
         }
+        Some((_, user)) if user.is_banned(Utc::now()) => Ok(Lookup::Dead),
         Some(found) => Ok(Lookup::Live(Box::new(found))),
         None => Ok(Lookup::Dead),
     }
@@ -100,13 +104,16 @@ pub fn is_fresh_since(signed_in_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
 }
 
 /// Creates a session for a fresh sign-in. `remember == false` makes it a one-day session.
+/// A banned user gets none (`BANNED_USER`), as the admin plugin's session hook refuses it; a
+/// ban past its `banExpires` is lifted instead.
 pub async fn create(
     conn: &mut PgConnection,
     user_id: &UserId,
     remember: bool,
     req: &HttpRequest,
     state: &AuthState,
-) -> sqlx::Result<SessionRow> {
+) -> Result<SessionRow, AuthError> {
+    refuse_banned(conn, user_id).await?;
     let lifetime = if remember {
         EXPIRES_IN
     } else {
@@ -121,7 +128,25 @@ pub async fn create(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    store::insert_session(conn, user_id, store::now() + lifetime, &ip, user_agent).await
+    Ok(store::insert_session(conn, user_id, store::now() + lifetime, &ip, user_agent).await?)
+}
+
+/// `BANNED_USER` for a ban in force; a ban that has run out is lifted here, as Better Auth
+/// lifts it when the user next signs in.
+async fn refuse_banned(conn: &mut PgConnection, user_id: &UserId) -> Result<(), AuthError> {
+    let Some((banned, expires)) = store::ban_of(conn, user_id).await? else {
+        return Ok(());
+    };
+    if !banned {
+        return Ok(());
+    }
+    match expires {
+        Some(at) if at < Utc::now() => {
+            store::admin::unban(conn, user_id).await?;
+            Ok(())
+        }
+        _ => Err(AuthError::BANNED_USER),
+    }
 }
 
 #[cfg(test)]
@@ -138,6 +163,7 @@ mod tests {
             updated_at: created_at,
             ip_address: None,
             user_agent: None,
+            impersonated_by: None,
         }
     }
 

@@ -40,6 +40,9 @@ pub struct AuthSettings {
     /// same address even when the provider does not say it verified it (Better Auth's
     /// `accountLinking.trustedProviders`).
     pub trusted_providers: Vec<String>,
+    /// `ADMIN_EMAILS`: addresses that are administrators once verified, whatever their role
+    /// (lower-cased). The other way in is `chatkeep admin grant EMAIL`.
+    pub admin_emails: Vec<String>,
 }
 
 /// One identity provider: `GITHUB_CLIENT_ID`, `GOOGLE_CLIENT_ID`, or an entry of

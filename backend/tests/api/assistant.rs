@@ -10,7 +10,7 @@ use crate::helpers::{spawn_app_with, unique_email};
 const DOCS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs");
 
 /// What people ask, and the page (its path inside `docs/`) whose section must be quoted first.
-const QUESTIONS: [(&str, &str); 24] = [
+const QUESTIONS: [(&str, &str); 25] = [
     ("How do I delete my account?", "accounts-and-sign-in.md"),
     ("Can I export my conversations?", "export-and-import.md"),
     (
@@ -61,6 +61,10 @@ const QUESTIONS: [(&str, &str); 24] = [
     ),
     ("How do I configure OIDC_PROVIDERS?", "configuration.md"),
     (
+        "How do I make someone an administrator?",
+        "administrators.md",
+    ),
+    (
         "How do I run Chatkeep with Docker Compose?",
         "getting-started.md",
     ),
@@ -72,7 +76,7 @@ const QUESTIONS: [(&str, &str); 24] = [
 
 /// Ways of saying that something Chatkeep has is missing (matched in lower case). What really is
 /// missing (administrators...) the docs say "is not built", which is not here.
-const DENIALS_OF_WHAT_EXISTS: [&str; 31] = [
+const DENIALS_OF_WHAT_EXISTS: [&str; 33] = [
     "in this version",
     "not available",
     "no export",
@@ -104,6 +108,8 @@ const DENIALS_OF_WHAT_EXISTS: [&str; 31] = [
     "is not supported: rotating",
     "identity provider (social sign-in, openid connect) is not built",
     "not with a google or github account",
+    "administrator accounts in general, are not built",
+    "admin plugin is not implemented",
 ];
 
 #[sqlx::test(migrations = "../migrations")]

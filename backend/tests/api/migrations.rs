@@ -71,6 +71,18 @@ async fn better_auth_tables_match_the_cli_schema_exactly(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
+    // The admin plugin's columns, as the same migration adds them (1.7.29): what Chatkeep's
+    // administrators and bans use.
+    sqlx::raw_sql(
+        r#"alter table "user" add column role text;
+           alter table "user" add column banned boolean default false;
+           alter table "user" add column "banReason" text;
+           alter table "user" add column "banExpires" timestamptz;
+           alter table session add column "impersonatedBy" text"#,
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     type Col = (String, String, String, String, String);
     let cli_columns: Vec<Col> = sqlx::query_as(describe).fetch_all(&pool).await.unwrap();
     let cli_indexes: Vec<(String, String)> =

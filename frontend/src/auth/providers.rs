@@ -48,6 +48,7 @@ pub fn refusal(code: &str) -> String {
         "unable_to_create_user" => "An account with this email address was created a moment ago. Try again.",
         "invalid_code" | "unable_to_get_user_info" | "issuer_mismatch" | "nonce_binding_missing" => "The provider's answer could not be verified, so you were not signed in. Try again; if it keeps happening, tell the site's operator.",
         "oauth_provider_not_found" => "That provider is no longer offered here.",
+        "BANNED_USER" => "This account has been banned by the site's administrators. Contact them if you believe this is an error.",
         _ => "Signing in with the provider did not work. Try again.",
     }
     .to_owned()

@@ -5,6 +5,7 @@
 //! through [`headers`].
 
 mod account;
+mod admin;
 mod caller;
 mod change_email;
 mod guests;
@@ -65,6 +66,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(tokens::ok)
             .service(tokens::jwt_token)
             .service(tokens::jwks)
+            .service(admin::users::list_users)
+            .service(admin::users::get_user)
+            .service(admin::create::create_user)
+            .service(admin::create::set_user_password)
+            .service(admin::update::update_user)
+            .service(admin::update::set_role)
+            .service(admin::update::remove_user)
+            .service(admin::bans::ban_user)
+            .service(admin::bans::unban_user)
+            .service(admin::sessions::list_user_sessions)
+            .service(admin::sessions::revoke_user_session)
+            .service(admin::sessions::revoke_user_sessions)
+            .service(admin::permission::has_permission)
             // Better Auth answers unknown paths and wrong methods with an empty 404.
             .default_service(web::to(|| async { HttpResponse::NotFound().finish() })),
     );

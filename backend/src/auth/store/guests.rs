@@ -15,14 +15,12 @@ pub async fn insert_guest(conn: &mut PgConnection) -> sqlx::Result<UserRow> {
         "{}@anonymous.placeholder.invalid",
         generate_id().to_lowercase()
     );
-    sqlx::query_as!(
-        UserRecord,
+    query_users!(
         r#"INSERT INTO "user" (id, name, email, "emailVerified", image, "createdAt", "updatedAt",
-                              "isAnonymous")
-           VALUES ($1, 'Anonymous', $2, false, NULL, $3, $3, true)
-           RETURNING id, name, email, "emailVerified" AS email_verified, image,
-                     "createdAt" AS created_at, "updatedAt" AS updated_at,
-                     coalesce("isAnonymous", false) AS "is_anonymous!""#,
+                              "isAnonymous", role, banned)
+           VALUES ($1, 'Anonymous', $2, false, NULL, $3, $3, true, 'user', false)
+           RETURNING"#,
+        "",
         generate_id(),
         email,
         now

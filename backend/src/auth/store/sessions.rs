@@ -14,13 +14,11 @@ pub async fn insert_session(
     user_agent: &str,
 ) -> sqlx::Result<SessionRow> {
     let now = now();
-    sqlx::query_as!(
-        SessionRecord,
+    query_sessions!(
         r#"INSERT INTO session (id, token, "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress", "userAgent")
            VALUES ($1, $2, $3, $4, $5, $5, $6, $7)
-           RETURNING id, token, "userId" AS user_id, "expiresAt" AS expires_at,
-                     "createdAt" AS created_at, "updatedAt" AS updated_at,
-                     "ipAddress" AS ip_address, "userAgent" AS user_agent"#,
+           RETURNING"#,
+        "",
         generate_id(),
         generate_id(),
         user_id.as_str(),
@@ -43,9 +41,11 @@ pub async fn session_with_user(
         r#"SELECT s.id AS session_id, s.token, s."userId" AS user_id, s."expiresAt" AS expires_at,
                   s."createdAt" AS s_created_at, s."updatedAt" AS s_updated_at,
                   s."ipAddress" AS ip_address, s."userAgent" AS user_agent,
+                  s."impersonatedBy" AS impersonated_by,
                   u.name, u.email, u."emailVerified" AS email_verified, u.image,
                   u."createdAt" AS u_created_at, u."updatedAt" AS u_updated_at,
-                  coalesce(u."isAnonymous", false) AS "is_anonymous!"
+                  coalesce(u."isAnonymous", false) AS "is_anonymous!",
+                  u.role, u.banned, u."banReason" AS ban_reason, u."banExpires" AS ban_expires
              FROM session s JOIN "user" u ON u.id = s."userId"
             WHERE s.token = $1"#,
         token
@@ -63,6 +63,7 @@ pub async fn session_with_user(
                 updated_at: r.s_updated_at,
                 ip_address: r.ip_address,
                 user_agent: r.user_agent,
+                impersonated_by: r.impersonated_by,
             },
             UserRow {
                 id: UserId::new(r.user_id),
@@ -73,6 +74,10 @@ pub async fn session_with_user(
                 created_at: r.u_created_at,
                 updated_at: r.u_updated_at,
                 is_anonymous: r.is_anonymous,
+                role: r.role,
+                banned: r.banned,
+                ban_reason: r.ban_reason,
+                ban_expires: r.ban_expires,
             },
         )
     }))
@@ -84,12 +89,9 @@ pub async fn refresh_session(
     session_id: &str,
     expires_at: DateTime<Utc>,
 ) -> sqlx::Result<Option<SessionRow>> {
-    sqlx::query_as!(
-        SessionRecord,
-        r#"UPDATE session SET "expiresAt" = $2, "updatedAt" = $3 WHERE id = $1
-           RETURNING id, token, "userId" AS user_id, "expiresAt" AS expires_at,
-                     "createdAt" AS created_at, "updatedAt" AS updated_at,
-                     "ipAddress" AS ip_address, "userAgent" AS user_agent"#,
+    query_sessions!(
+        r#"UPDATE session SET "expiresAt" = $2, "updatedAt" = $3 WHERE id = $1 RETURNING"#,
+        "",
         session_id,
         expires_at,
         now()
@@ -104,12 +106,9 @@ pub async fn active_sessions(
     conn: &mut PgConnection,
     user_id: &UserId,
 ) -> sqlx::Result<Vec<SessionRow>> {
-    sqlx::query_as!(
-        SessionRecord,
-        r#"SELECT id, token, "userId" AS user_id, "expiresAt" AS expires_at,
-                  "createdAt" AS created_at, "updatedAt" AS updated_at,
-                  "ipAddress" AS ip_address, "userAgent" AS user_agent
-             FROM session
+    query_sessions!(
+        "SELECT",
+        r#"FROM session
             WHERE "userId" = $1 AND "expiresAt" > now()
             ORDER BY "createdAt", id"#,
         user_id.as_str()

@@ -1,36 +1,23 @@
 //! The `"user"` table.
 
+use chrono::{DateTime, Utc};
 use shared::UserId;
 use sqlx::PgConnection;
 
-use super::{UserRecord, UserRow, generate_id, now};
+use super::{DEFAULT_ROLE, UserRecord, UserRow, generate_id, now};
 
 pub async fn user_by_email(conn: &mut PgConnection, email: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as!(
-        UserRecord,
-        r#"SELECT id, name, email, "emailVerified" AS email_verified, image,
-                  "createdAt" AS created_at, "updatedAt" AS updated_at,
-                  coalesce("isAnonymous", false) AS "is_anonymous!"
-             FROM "user" WHERE email = $1"#,
-        email
-    )
-    .fetch_optional(conn)
-    .await
-    .map(|row| row.map(Into::into))
+    query_users!("SELECT", r#"FROM "user" WHERE email = $1"#, email)
+        .fetch_optional(conn)
+        .await
+        .map(|row| row.map(Into::into))
 }
 
 pub async fn user_by_id(conn: &mut PgConnection, id: &UserId) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as!(
-        UserRecord,
-        r#"SELECT id, name, email, "emailVerified" AS email_verified, image,
-                  "createdAt" AS created_at, "updatedAt" AS updated_at,
-                  coalesce("isAnonymous", false) AS "is_anonymous!"
-             FROM "user" WHERE id = $1"#,
-        id.as_str()
-    )
-    .fetch_optional(conn)
-    .await
-    .map(|row| row.map(Into::into))
+    query_users!("SELECT", r#"FROM "user" WHERE id = $1"#, id.as_str())
+        .fetch_optional(conn)
+        .await
+        .map(|row| row.map(Into::into))
 }
 
 /// Inserts a user; `Ok(None)` when the email is taken (a racing sign-up included).
@@ -41,22 +28,33 @@ pub async fn insert_user(
     image: Option<&str>,
     email_verified: bool,
 ) -> sqlx::Result<Option<UserRow>> {
+    insert_user_with_role(conn, name, email, image, email_verified, None).await
+}
+
+/// [`insert_user`] with roles other than the default (an administrator's `create-user`).
+pub async fn insert_user_with_role(
+    conn: &mut PgConnection,
+    name: &str,
+    email: &str,
+    image: Option<&str>,
+    email_verified: bool,
+    user_role: Option<&str>,
+) -> sqlx::Result<Option<UserRow>> {
     let now = now();
-    sqlx::query_as!(
-        UserRecord,
+    query_users!(
         r#"INSERT INTO "user" (id, name, email, "emailVerified", image, "createdAt", "updatedAt",
-                              "isAnonymous")
-           VALUES ($1, $2, $3, $4, $5, $6, $6, false)
+                              "isAnonymous", role, banned)
+           VALUES ($1, $2, $3, $4, $5, $6, $6, false, $7, false)
            ON CONFLICT (email) DO NOTHING
-           RETURNING id, name, email, "emailVerified" AS email_verified, image,
-                     "createdAt" AS created_at, "updatedAt" AS updated_at,
-                     coalesce("isAnonymous", false) AS "is_anonymous!""#,
+           RETURNING"#,
+        "",
         generate_id(),
         name,
         email,
         email_verified,
         image,
-        now
+        now,
+        user_role.unwrap_or(DEFAULT_ROLE)
     )
     .fetch_optional(conn)
     .await
@@ -67,8 +65,8 @@ pub async fn insert_user(
 pub async fn insert_user_with_id(conn: &mut PgConnection, user: &UserRow) -> sqlx::Result<bool> {
     let inserted = sqlx::query!(
         r#"INSERT INTO "user" (id, name, email, "emailVerified", image, "createdAt", "updatedAt",
-                              "isAnonymous")
-           VALUES ($1, $2, $3, $4, $5, $6, $7, false)
+                              "isAnonymous", role, banned)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, false, $8, false)
            ON CONFLICT DO NOTHING"#,
         user.id.as_str(),
         user.name,
@@ -76,7 +74,8 @@ pub async fn insert_user_with_id(conn: &mut PgConnection, user: &UserRow) -> sql
         user.email_verified,
         user.image,
         user.created_at,
-        user.updated_at
+        user.updated_at,
+        user.role.as_deref().unwrap_or(DEFAULT_ROLE)
     )
     .execute(conn)
     .await?;
@@ -116,4 +115,19 @@ pub async fn delete_user(conn: &mut PgConnection, user_id: &UserId) -> sqlx::Res
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The user's `banned` and `banExpires` (`None`: no such user).
+pub async fn ban_of(
+    conn: &mut PgConnection,
+    user_id: &UserId,
+) -> sqlx::Result<Option<(bool, Option<DateTime<Utc>>)>> {
+    let row = sqlx::query!(
+        r#"SELECT coalesce(banned, false) AS "banned!", "banExpires" AS ban_expires
+             FROM "user" WHERE id = $1"#,
+        user_id.as_str()
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.banned, r.ban_expires)))
 }

@@ -61,6 +61,11 @@ pub fn auth<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<AuthSettings,
         },
         providers: providers(env)?,
         trusted_providers: env.list("TRUSTED_PROVIDERS"),
+        admin_emails: env
+            .list("ADMIN_EMAILS")
+            .into_iter()
+            .map(|e| e.to_lowercase())
+            .collect(),
     })
 }
 

@@ -105,6 +105,10 @@ async fn a_guest_is_made_as_better_auth_makes_one_and_cannot_start_twice(
             "createdAt",
             "updatedAt",
             "isAnonymous",
+            "role",
+            "banned",
+            "banReason",
+            "banExpires",
             "id"
         ]
     );

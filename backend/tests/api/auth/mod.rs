@@ -2,6 +2,7 @@
 //! shows it. The official client and a real Better Auth server are exercised in `e2e/`.
 
 mod account;
+mod admin;
 mod email;
 mod external;
 mod guests;

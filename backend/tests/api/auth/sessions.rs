@@ -80,6 +80,7 @@ async fn get_session_accepts_the_cookie_and_both_bearer_forms(
                 "ipAddress",
                 "userAgent",
                 "userId",
+                "impersonatedBy",
                 "id"
             ]
         );

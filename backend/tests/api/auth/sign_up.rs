@@ -64,6 +64,10 @@ async fn sign_up_creates_the_user_and_signs_them_in(pool: PgPoolOptions, conn: P
             "image",
             "createdAt",
             "updatedAt",
+            "role",
+            "banned",
+            "banReason",
+            "banExpires",
             "id"
         ]
     );

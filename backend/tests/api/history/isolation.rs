@@ -13,7 +13,9 @@ use super::export::export_all;
 use crate::helpers::{TestApp, alice_with_history, chat_snapshot, spawn_app, unique_email};
 
 /// Operations that take an id: (method, path, body). `{c}`, `{q}`, `{a}` are the conversation,
-/// the question and the answer; `{t}` a session token.
+/// the question and the answer; `{t}` a session token; `{u}` the user. The administrators'
+/// endpoints are here with the user's id: a caller without the `admin` role changes nothing
+/// (`auth/admin/` checks each one's 403 and what an administrator may do).
 const WITH_IDS: &[(&str, &str, &str)] = &[
     ("GET", "/api/conversations/{c}", ""),
     (
@@ -46,6 +48,55 @@ const WITH_IDS: &[(&str, &str, &str)] = &[
     ("DELETE", "/api/messages/{a}/feedback", ""),
     ("DELETE", "/api/conversations", r#"{"ids":["{c}"]}"#),
     ("POST", "/api/auth/revoke-session", r#"{"token":"{t}"}"#),
+    (
+        "GET",
+        "/api/auth/admin/list-users?searchValue={u}&searchField=email",
+        "",
+    ),
+    ("GET", "/api/auth/admin/get-user?id={u}", ""),
+    (
+        "POST",
+        "/api/auth/admin/create-user",
+        r#"{"email":"{u}@example.com","name":"x"}"#,
+    ),
+    (
+        "POST",
+        "/api/auth/admin/update-user",
+        r#"{"userId":"{u}","data":{"name":"mine"}}"#,
+    ),
+    (
+        "POST",
+        "/api/auth/admin/set-role",
+        r#"{"userId":"{u}","role":"admin"}"#,
+    ),
+    ("POST", "/api/auth/admin/ban-user", r#"{"userId":"{u}"}"#),
+    ("POST", "/api/auth/admin/unban-user", r#"{"userId":"{u}"}"#),
+    (
+        "POST",
+        "/api/auth/admin/list-user-sessions",
+        r#"{"userId":"{u}"}"#,
+    ),
+    (
+        "POST",
+        "/api/auth/admin/revoke-user-session",
+        r#"{"sessionToken":"{t}"}"#,
+    ),
+    (
+        "POST",
+        "/api/auth/admin/revoke-user-sessions",
+        r#"{"userId":"{u}"}"#,
+    ),
+    (
+        "POST",
+        "/api/auth/admin/set-user-password",
+        r#"{"userId":"{u}","newPassword":"taken-over-1234"}"#,
+    ),
+    ("POST", "/api/auth/admin/remove-user", r#"{"userId":"{u}"}"#),
+    (
+        "POST",
+        "/api/auth/admin/has-permission",
+        r#"{"permissions":{"user":["get"]},"userId":"{u}"}"#,
+    ),
 ];
 
 /// Operations that take no id: each acts on the caller's own account or is public. The ones
@@ -108,7 +159,7 @@ const WITHOUT_IDS: &[(&str, &str)] = &[
 
 /// The document's path for a case's path: `{c}` and the like are its parameters.
 fn documented(path: &str) -> String {
-    let mut out = path.to_owned();
+    let mut out = path.split('?').next().unwrap_or(path).to_owned();
     // The first parameter of a path is `{id}`, the second `{mid}`.
     for p in ["{c}", "{a}", "{q}"] {
         if let Some(at) = out.find(p) {
@@ -193,16 +244,25 @@ async fn every_id_taking_operation_refuses_another_users_ids_and_changes_nothing
             question.clone(),
             answer.clone(),
             alice.token.clone(),
+            alice.user_id.clone(),
         ),
-        ("random ids", random(), random(), random(), "x".repeat(32)),
+        (
+            "random ids",
+            random(),
+            random(),
+            random(),
+            "x".repeat(32),
+            random(),
+        ),
     ];
-    for (which, c, q, a, t) in &ids_sets {
+    for (which, c, q, a, t, u) in &ids_sets {
         for (method, path, body) in WITH_IDS {
             let fill = |s: &str| {
                 s.replace("{c}", c)
                     .replace("{q}", q)
                     .replace("{a}", a)
                     .replace("{t}", t)
+                    .replace("{u}", u)
             };
             let mut request = call(
                 &app,

@@ -10,6 +10,7 @@ mod oauth_state;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
+use shared::error::Code;
 
 use self::accounts::{link_account, sign_in_or_up};
 use self::oauth_state::{StateCheck, read_state};
@@ -45,7 +46,7 @@ pub(super) struct CallbackParams {
         ("error" = Option<String>, Query, description = "The provider's refusal"),
         ("iss" = Option<String>, Query, description = "The issuer (RFC 9207)"),
     ),
-    responses((status = 302, description = "To `callbackURL` (or `newUserCallbackURL` for a new user) with the session cookie; or to the error URL with `?error=state_mismatch`, `invalid_code`, `unable_to_get_user_info`, `account_not_linked`, `email_not_found`, `email_does_not_match`, `account_already_linked_to_different_user`, `unable_to_link_account`, `issuer_mismatch`, `nonce_binding_missing`, or the provider's own error"))
+    responses((status = 302, description = "To `callbackURL` (or `newUserCallbackURL` for a new user) with the session cookie; or to the error URL with `?error=state_mismatch`, `invalid_code`, `unable_to_get_user_info`, `account_not_linked`, `email_not_found`, `email_does_not_match`, `account_already_linked_to_different_user`, `unable_to_link_account`, `issuer_mismatch`, `nonce_binding_missing`, `BANNED_USER` (with its message as `error_description`), or the provider's own error"))
 )]
 #[get("/callback/{id}")]
 pub(super) async fn callback(
@@ -295,7 +296,17 @@ async fn run(
     }
     let mut conn = state.pool.acquire().await?;
     let guest = guests::presented_guest(req, state, &mut conn).await?;
-    let session = session::create(&mut conn, &user.id, true, req, auth).await?;
+    let session = match session::create(&mut conn, &user.id, true, req, auth).await {
+        Ok(session) => session,
+        // As the admin plugin's hook refuses it: back to the app, with the reason.
+        Err(e) if e.code() == Some(Code::BannedUser.as_str()) => {
+            return Ok(Err(Refusal {
+                description: Some(e.to_string()),
+                ..Refusal::to(error_url, Code::BannedUser.as_str())
+            }));
+        }
+        Err(e) => return Err(e),
+    };
     drop(conn);
     if let Some(guest) = guest {
         guests::adopt(state, guest, &user.id).await;

@@ -1,5 +1,6 @@
-//! Signing in through a provider: the user made once and found again by subject, the token
-//! request, the profile from userinfo or GitHub's API, and ID tokens without a `kid`.
+//! Signing in through a provider: the user made once and found again by subject (and refused
+//! once banned), the token request, the profile from userinfo or GitHub's API, and ID tokens
+//! without a `kid`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -100,6 +101,24 @@ async fn a_first_sign_in_creates_the_user_and_a_later_one_finds_them_by_subject_
         format!("{}/api/auth/error?error=state_mismatch", app.address)
     );
     assert_eq!(session_cookie(&cookies), None);
+
+    // Banned: the provider still vouches, but there is no session, and the app is told why.
+    sqlx::query(r#"UPDATE "user" SET banned = true WHERE id = $1"#)
+        .bind(&user_id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (location, cookie) = sign_in_with(&app, &fake, |nonce| {
+        fake.id_token(&sub, nonce, Some((&email, true)), json!({}))
+    })
+    .await;
+    assert!(
+        location.contains(
+            "error=BANNED_USER&error_description=You+have+been+banned+from+this+application"
+        ),
+        "{location}"
+    );
+    assert_eq!(cookie, None);
 }
 
 #[sqlx::test(migrations = "../migrations")]
