@@ -2,6 +2,7 @@
 //! start the same [`startup::Application`] on port 0.
 
 pub mod account;
+pub mod admin;
 pub mod agent;
 pub mod auth;
 pub mod client_ip;

@@ -20,6 +20,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(auth::get_me)
                 .service(auth::features::features)
                 .configure(crate::account::configure)
+                .configure(crate::admin::configure)
                 .configure(crate::conversations::configure)
                 .configure(crate::messages::configure)
                 .configure(crate::feedback::configure)

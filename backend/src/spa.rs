@@ -72,13 +72,27 @@ async fn immutable_cache(
 #[derive(Clone)]
 pub struct SpaDir(pub PathBuf);
 
-/// The app's default service: `index.html` for GET/HEAD, JSON 404 for anything else.
+/// The app's default service: `index.html` for GET/HEAD, JSON 404 for anything else. The
+/// Admin page's address answers `404` (with the app, which then says "not found") to anyone
+/// but an administrator.
 pub async fn index(req: HttpRequest, dir: web::Data<SpaDir>) -> HttpResponse {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return ApiError::NotFound(format!("No route matches {} {}", req.method(), req.path()))
             .error_response();
     }
     let path = dir.0.join("index.html");
+    if (req.path() == "/admin" || req.path().starts_with("/admin/"))
+        && let Some(state) = req.app_data::<web::Data<crate::state::AppState>>()
+        && !crate::admin::is_admin_request(&req, state).await
+    {
+        // The whole page, never a 304: a conditional answer would lose the status.
+        if let Ok(html) = tokio::fs::read(&path).await {
+            return HttpResponse::NotFound()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .content_type("text/html; charset=utf-8")
+                .body(html);
+        }
+    }
     match NamedFile::open_async(&path).await {
         Ok(file) => {
             let mut res = file

@@ -7,6 +7,7 @@ use leptos_router::components::{A, Outlet, ParentRoute, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
+use crate::admin::AdminPage;
 use crate::auth::{
     AuthState, CheckInboxPage, ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage,
     VerifiedPage, VerifyBanner, provide_auth, use_auth,
@@ -40,6 +41,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=NewChatPage />
                     <Route path=path!("c/:id") view=ConversationPage />
                     <Route path=path!("settings") view=SettingsPage />
+                    <Route path=path!("admin") view=AdminPage />
                 </ParentRoute>
             </Routes>
         </Router>

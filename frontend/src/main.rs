@@ -1,5 +1,6 @@
 //! Chatkeep's single-page app, rendered in the browser (Leptos CSR, WASM).
 
+mod admin;
 mod api;
 mod app;
 mod auth;

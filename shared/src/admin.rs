@@ -125,3 +125,48 @@ pub struct PermissionAnswer {
     pub error: Option<String>,
     pub success: bool,
 }
+
+/// One account as the Admin page lists it (`GET /api/admin/users`): who, and numbers. Never a
+/// title or a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AccountRow {
+    pub name: String,
+    pub email: String,
+    pub email_verified: bool,
+    /// Comma-separated roles (`user`, `admin`).
+    pub role: String,
+    pub banned: bool,
+    pub ban_reason: Option<String>,
+    /// When the ban lifts itself; `null` for a ban without end (or none).
+    pub ban_expires: Option<String>,
+    /// A guest's account (anonymous sign-in).
+    pub guest: bool,
+    /// Signed up.
+    pub created_at: String,
+    /// The last message or session activity; `null` when there was none.
+    pub last_active_at: Option<String>,
+    /// How the account signs in: `credential` (a password), `github`, `google`, a provider id.
+    pub sign_in_methods: Vec<String>,
+    /// Unexpired sessions.
+    pub sessions: i64,
+    pub conversations: i64,
+    pub messages: i64,
+    /// Bytes of message text, selections, sources and errors (as `USER_MAX_STORED_BYTES` counts).
+    pub stored_bytes: i64,
+    /// Questions asked since midnight UTC.
+    pub questions_today: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub id: crate::UserId,
+}
+
+/// A page of [`AccountRow`]s and how many accounts match in all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountPage {
+    pub accounts: Vec<AccountRow>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}

@@ -19,10 +19,25 @@ async fn client_side_routes_get_index_html_revalidated_every_time(
                 .starts_with("text/html"),
             "{path}"
         );
+        let etag = response
+            .headers()
+            .get("etag")
+            .cloned()
+            .expect("index.html has an ETag");
         assert!(
             response.text().await.unwrap().contains("fixture-index"),
             "{path}"
         );
+        // A reload revalidates: the same page is a 304, never an empty 200 (which a browser
+        // would show as a blank page).
+        let again = app
+            .client
+            .get(app.url(path))
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{path}");
     }
 }
 

@@ -55,6 +55,7 @@ fn Page() -> impl IntoView {
                 <appearance::Appearance />
                 <Sessions />
                 <data::YourData />
+                <Administration />
                 <Show when=move || member() && has_password()>
                     <Password />
                 </Show>
@@ -63,6 +64,22 @@ fn Page() -> impl IntoView {
                 </Show>
             </div>
         </section>
+    }
+}
+
+/// For administrators only: the way to the Admin page (also for an address in `ADMIN_EMAILS`,
+/// whose role does not say so).
+#[component]
+fn Administration() -> impl IntoView {
+    let admin = crate::admin::is_admin();
+    view! {
+        <Show when=move || admin.get()>
+            <section class="settings-section" aria-labelledby="administration-heading">
+                <h2 id="administration-heading">"Administration"</h2>
+                <p class="muted">"You are an administrator of this server: you manage its accounts, not their conversations."</p>
+                <p><a href="/admin">"Open the Admin page"</a></p>
+            </section>
+        </Show>
     }
 }
 

@@ -90,6 +90,7 @@ pub fn icon(name: &'static str) -> impl IntoView {
             "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM4 12h2M18 12h2M12 4v2M12 18v2M6.3 6.3l1.4 1.4M16.3 16.3l1.4 1.4M6.3 17.7l1.4-1.4M16.3 7.7l1.4-1.4"
         }
         "archive" => "M4 7h16v3H4zM6 10v9h12v-9M10 14h4",
+        "shield" => "M12 3l7 3v5c0 4.5-3 8.3-7 10-4-1.7-7-5.5-7-10V6z",
         "signout" => "M15 4h4v16h-4M10 8l-4 4 4 4M6 12h10",
         "edit" => "M4 20h4L19 9l-4-4L4 16v4zM13 7l4 4",
         "up" => "M7 11v9H4v-9h3zM7 11l4-7a2 2 0 0 1 3 2l-1 4h6a2 2 0 0 1 2 2l-2 7a2 2 0 0 1-2 1H7",

@@ -11,6 +11,8 @@
 //! the dialogs' focus handling depends on). A failed fetch is said, with a way to try again.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::wasm_split::SplitLoaderError;
@@ -46,6 +48,9 @@ pub enum Waiting {
 ///
 /// `what` names the part in the message shown when its file cannot be fetched ("Settings
 /// could not be loaded").
+///
+/// A thin generic front: the work is [`show_part`]'s, compiled once for every part (each part
+/// used to compile its own copy of it into the first load).
 pub fn on_demand<P, L, Fut>(
     what: &'static str,
     when: impl Fn() -> bool + Send + Sync + Clone + 'static,
@@ -58,40 +63,67 @@ where
     L: Fn() -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<P, SplitLoaderError>> + 'static,
 {
-    let part = RwSignal::new(None::<P>);
+    let render = Arc::new(render);
+    let load: Loader = Arc::new(move || {
+        let render = render.clone();
+        Box::pin(async move {
+            let part = load().await?;
+            let view: View = Arc::new(move || render(part));
+            Ok(view)
+        })
+    });
+    show_part(what, Arc::new(when), waiting, load)
+}
+
+/// A loaded part, ready to build its view.
+type View = Arc<dyn Fn() -> AnyView + Send + Sync>;
+/// Fetches a part's file.
+type Loader =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<View, SplitLoaderError>>>> + Send + Sync>;
+
+fn show_part(
+    what: &'static str,
+    when: Arc<dyn Fn() -> bool + Send + Sync>,
+    waiting: Waiting,
+    load: Loader,
+) -> AnyView {
+    let part = RwSignal::new(None::<View>);
     let failed = RwSignal::new(false);
     let fetching = StoredValue::new(false);
     let fetch = move || {
-        if part.get_untracked().is_some() || fetching.get_value() {
+        if part.read_untracked().is_some() || fetching.get_value() {
             return;
         }
         fetching.set_value(true);
         failed.set(false);
+        let load = load.clone();
         leptos::task::spawn_local(async move {
             match load().await {
-                Ok(p) => part.set(Some(p)),
+                Ok(view) => part.set(Some(view)),
                 // The loader has logged the cause to the console; a later call fetches afresh.
                 Err(_) => failed.set(true),
             }
             fetching.set_value(false);
         });
     };
+    let fetch = StoredValue::new(fetch);
     let wanted = when.clone();
     Effect::new(move |_| {
         if wanted() {
-            fetch();
+            fetch.with_value(|f| f());
         }
     });
-    move || {
+    (move || {
         if !when() {
             return None;
         }
-        Some(match (part.get(), failed.get()) {
-            (Some(p), _) => render(p),
+        let loaded = part.get();
+        Some(match (loaded, failed.get()) {
+            (Some(view), _) => view(),
             (None, true) => view! {
                 <div class="part-error" role="alert">
                     <p>{format!("{what} could not be loaded. Check your connection and try again.")}</p>
-                    <button type="button" on:click=move |_| fetch()>"Try again"</button>
+                    <button type="button" on:click=move |_| fetch.with_value(|f| f())>"Try again"</button>
                 </div>
             }
             .into_any(),
@@ -103,5 +135,6 @@ where
             .into_any(),
             (None, false) => ().into_any(),
         })
-    }
+    })
+    .into_any()
 }

@@ -38,7 +38,7 @@ fn rule_for(path: &str) -> Rule {
 }
 
 /// Every path this scope answers, as rate-limit buckets.
-const ENDPOINTS: [&str; 32] = [
+const ENDPOINTS: [&str; 45] = [
     "/sign-up/email",
     "/sign-in/email",
     // Guests: a new guest counts as a sign-in (3 per 10 s per address), as in Better Auth.
@@ -71,6 +71,20 @@ const ENDPOINTS: [&str; 32] = [
     "/reset-password",
     "/change-email",
     "/error",
+    // The admin plugin: Better Auth's general rule, a bucket each.
+    "/admin/list-users",
+    "/admin/get-user",
+    "/admin/create-user",
+    "/admin/update-user",
+    "/admin/set-role",
+    "/admin/ban-user",
+    "/admin/unban-user",
+    "/admin/list-user-sessions",
+    "/admin/revoke-user-session",
+    "/admin/revoke-user-sessions",
+    "/admin/set-user-password",
+    "/admin/remove-user",
+    "/admin/has-permission",
     // Every reset link's path shares one bucket.
     "/reset-password/:token",
     "/",
@@ -148,6 +162,8 @@ mod tests {
         assert_eq!(rule_for("/delete-user"), Rule::new(10, 3));
         assert_eq!(rule_for("/forget-password/x"), Rule::new(60, 3));
         assert_eq!(rule_for("/get-session"), Rule::new(10, 100));
+        assert_eq!(bucket_path("/api/auth/admin/ban-user"), "/admin/ban-user");
+        assert_eq!(rule_for("/admin/ban-user"), Rule::new(10, 100));
     }
 
     #[test]

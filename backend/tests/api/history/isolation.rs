@@ -102,6 +102,8 @@ const WITH_IDS: &[(&str, &str, &str)] = &[
 /// Operations that take no id: each acts on the caller's own account or is public. The ones
 /// that return history (export, search) are checked below for the first user's rows.
 const WITHOUT_IDS: &[(&str, &str)] = &[
+    // Administrators only (a 404 for anyone else: `auth/admin/accounts.rs`); numbers, no rows.
+    ("GET", "/api/admin/users"),
     ("POST", "/api/auth/change-password"),
     // The email flows act on the caller's own account, or on whoever a mailed token names
     // (`auth/email/` sends other users' tokens, and a token with another user's id).

@@ -51,6 +51,9 @@ pub fn Sidebar(
     let select = Selection::new();
 
     history.reload();
+    // By role, which the session already carries (an address in ADMIN_EMAILS finds the page
+    // in Settings, which asks the server).
+    let is_admin = move || auth.user().is_some_and(|u| u.is_admin());
 
     let on_filter = move |ev: leptos::ev::Event| history.filter_titles(event_target_value(&ev));
 
@@ -249,6 +252,11 @@ pub fn Sidebar(
             <A href="/settings" attr:class="foot-button" on:click=move |_| open.set(false)>
                 {icon("settings")} "Settings"
             </A>
+            <Show when=is_admin>
+                <A href="/admin" attr:class="foot-button" on:click=move |_| open.set(false)>
+                    {icon("shield")} "Admin"
+                </A>
+            </Show>
             <div class="who">
                 <span class="avatar" aria-hidden="true">
                     {move || auth.user().and_then(|u| u.name.chars().next()).map(|c| c.to_uppercase().to_string())}

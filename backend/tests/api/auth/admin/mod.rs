@@ -3,6 +3,7 @@
 //! official client's `admin.*` methods, against Chatkeep and the real Better Auth server, are
 //! in `e2e/admin.test.mjs`.
 
+mod accounts;
 mod bans;
 mod privacy;
 mod roles;
