@@ -43,6 +43,19 @@ pub fn parse_rating(rating: &str) -> Rating {
     }
 }
 
+/// `text` for a `LIKE`/`ILIKE` pattern with its own `%`, `_` and `\\` matched literally
+/// (backslash is PostgreSQL's default escape); the caller adds the wildcards.
+pub fn like_escaped(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,13 +10,9 @@ use sqlx::PgConnection;
 
 use crate::auth::store::UserRow;
 
-/// `%`, `_` and `\` taken literally in an ILIKE pattern.
+/// `%q%` for `ILIKE`, the text's own wildcards matched literally.
 fn contains_pattern(text: &str) -> String {
-    let escaped = text
-        .replace('\\', r"\\")
-        .replace('%', r"\%")
-        .replace('_', r"\_");
-    format!("%{escaped}%")
+    format!("%{}%", crate::columns::like_escaped(text))
 }
 
 /// Accounts whose address or name holds `q` (any case), newest first; and how many in all.

@@ -82,16 +82,7 @@ pub async fn list(
 
 /// `%text%` for `ILIKE`, the text's own `%`, `_` and `\\` matched literally.
 fn like_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
+    format!("%{}%", crate::columns::like_escaped(text))
 }
 
 pub async fn create(

@@ -7,6 +7,7 @@ use shared::UserId;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::{SessionRecord, SessionRow, UserRecord, UserRow, now};
+use crate::columns::like_escaped;
 
 /// A column `list-users` may search, filter or sort by: the wire name and the quoted column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,9 +146,9 @@ fn push_condition(
         query.push(format!("{column} LIKE ")).push_bind(pattern);
     };
     match condition.operator {
-        Operator::Contains => like(query, format!("%{}%", escape_like(value))),
-        Operator::StartsWith => like(query, format!("{}%", escape_like(value))),
-        Operator::EndsWith => like(query, format!("%{}", escape_like(value))),
+        Operator::Contains => like(query, format!("%{}%", like_escaped(value))),
+        Operator::StartsWith => like(query, format!("{}%", like_escaped(value))),
+        Operator::EndsWith => like(query, format!("%{}", like_escaped(value))),
         Operator::In | Operator::NotIn => {
             let values: Vec<&str> = value.split(',').map(str::trim).collect();
             query.push(format!("{column}::text "));
@@ -185,14 +186,6 @@ fn push_condition(
         }
     }
     Ok(())
-}
-
-/// `%`, `_` and `\` taken literally in a LIKE pattern.
-fn escape_like(value: &str) -> String {
-    value
-        .replace('\\', r"\\")
-        .replace('%', r"\%")
-        .replace('_', r"\_")
 }
 
 fn push_where(
